@@ -1,0 +1,111 @@
+// IndexedRangeDecode: strings [B] and the tables they were encoded with -> int32 data
+// [B, ...] (the shape of `index` after the batch axis) and, per string, whether it was
+// exactly the encoding of the decoded values.
+
+#include <cstdint>
+#include <memory>
+
+#include "cc/kernels/cdf_search.h"
+#include "cc/kernels/cdf_validation.h"
+#include "cc/kernels/indexed_tables.h"
+#include "cc/kernels/range_coder.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/tensor.h"
+#include "tensorflow/core/util/work_sharder.h"
+
+namespace compression {
+namespace {
+
+using tensorflow::OpKernel;
+using tensorflow::OpKernelConstruction;
+using tensorflow::OpKernelContext;
+using tensorflow::Tensor;
+using tensorflow::TensorShape;
+using tensorflow::TensorShapeUtils;
+namespace errors = tensorflow::errors;
+
+class IndexedRangeDecodeOp : public OpKernel {
+ public:
+  explicit IndexedRangeDecodeOp(OpKernelConstruction* context) : OpKernel(context) {
+    OP_REQUIRES_OK(context, context->GetAttr("precision", &precision_));
+    OP_REQUIRES_OK(context, ValidatePrecision(precision_));
+  }
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& encoded = context->input(0);
+    const Tensor& index = context->input(1);
+    OP_REQUIRES(context, TensorShapeUtils::IsVector(encoded.shape()),
+                errors::InvalidArgument("encoded must be a vector of strings [B], got "
+                                        "shape ",
+                                        encoded.shape().DebugString(), "."));
+    IndexedTables tables;
+    OP_REQUIRES_OK(context, MakeIndexedTables(index, context->input(2), context->input(3),
+                                              context->input(4), precision_, &tables));
+    const int64_t batch = encoded.dim_size(0);
+    TensorShape data_shape = index.shape();
+    OP_REQUIRES_OK(context, data_shape.InsertDimWithStatus(0, batch));
+    Tensor* decoded;
+    OP_REQUIRES_OK(context, context->allocate_output(0, data_shape, &decoded));
+    Tensor* exact;
+    OP_REQUIRES_OK(context, context->allocate_output(1, TensorShape{batch}, &exact));
+
+    std::unique_ptr<TableSearch> table_search;
+    if (PreferTables(tables.rows, batch * tables.elements, precision_)) {
+      std::vector<int32_t> symbols(tables.rows);
+      for (int64_t r = 0; r < tables.rows; ++r) symbols[r] = tables.length[r] - 1;
+      table_search.reset(new TableSearch(tables.cdf, tables.rows, tables.stride,
+                                         symbols.data(), precision_));
+    }
+    const auto strings = encoded.flat<tensorflow::tstring>();
+    int32_t* values = decoded->flat<int32_t>().data();
+    bool* exact_flags = exact->flat<bool>().data();
+    const int precision = precision_;
+    auto decode_items = [&](int64_t begin, int64_t end) {
+      for (int64_t b = begin; b < end; ++b) {
+        RangeDecoder decoder(strings(b).data(), strings(b).size(), precision);
+        int32_t* item = values + b * tables.elements;
+        exact_flags[b] = table_search ? DecodeItem(*table_search, tables, &decoder, item)
+                                      : DecodeItem(BinarySearch(), tables, &decoder, item);
+      }
+    };
+    const auto& workers = *context->device()->tensorflow_cpu_worker_threads();
+    tensorflow::Shard(workers.num_threads, workers.workers, batch,
+                      /*cost_per_unit=*/40 * tables.elements + 100, decode_items);
+  }
+
+ private:
+  static inline int32_t Find(const BinarySearch& search, const int32_t* c, int64_t row,
+                             int32_t m, uint32_t q) {
+    return search.Find(c, m, q);
+  }
+  static inline int32_t Find(const TableSearch& search, const int32_t* c, int64_t row,
+                             int32_t m, uint32_t q) {
+    return search.Find(c, row, q);
+  }
+
+  // Decodes one batch item; returns whether its string was exact.
+  template <typename Search>
+  static bool DecodeItem(const Search& search, const IndexedTables& tables,
+                         RangeDecoder* decoder, int32_t* item) {
+    bool ok = true;
+    for (int64_t i = 0; i < tables.elements; ++i) {
+      const int32_t r = tables.index[i];
+      const int32_t* c = tables.cdf + r * tables.stride;
+      const int32_t m = tables.length[r] - 1;  // symbols, the escape included
+      const uint32_t q = decoder->Target(c[m]);
+      const int32_t s = Find(search, c, r, m, q);
+      decoder->Consume(c[s], c[s + 1]);
+      item[i] = s < m - 1 ? tables.offset[r] + s
+                          : DecodeEscapedValue(m - 1, tables.offset[r], decoder, &ok);
+    }
+    return ok && decoder->Exact();
+  }
+
+  int precision_;
+};
+
+REGISTER_KERNEL_BUILDER(Name("IndexedRangeDecode").Device(tensorflow::DEVICE_CPU),
+                        IndexedRangeDecodeOp);
+
+}  // namespace
+}  // namespace compression

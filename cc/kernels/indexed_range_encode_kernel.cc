@@ -1,0 +1,79 @@
+// IndexedRangeEncode: int32 data [B, ...], a CDF row index per element and a table of
+// CDF rows with offsets -> one string per batch item; any int32 value is coded, those
+// outside a row's range through its escape symbol (see indexed_tables.h).
+
+#include <cstdint>
+#include <string>
+
+#include "cc/kernels/cdf_validation.h"
+#include "cc/kernels/indexed_tables.h"
+#include "cc/kernels/range_coder.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/tensor.h"
+#include "tensorflow/core/util/work_sharder.h"
+
+namespace compression {
+namespace {
+
+using tensorflow::OpKernel;
+using tensorflow::OpKernelConstruction;
+using tensorflow::OpKernelContext;
+using tensorflow::Tensor;
+using tensorflow::TensorShape;
+namespace errors = tensorflow::errors;
+
+class IndexedRangeEncodeOp : public OpKernel {
+ public:
+  explicit IndexedRangeEncodeOp(OpKernelConstruction* context) : OpKernel(context) {
+    OP_REQUIRES_OK(context, context->GetAttr("precision", &precision_));
+    OP_REQUIRES_OK(context, ValidatePrecision(precision_));
+  }
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& data = context->input(0);
+    const Tensor& index = context->input(1);
+    OP_REQUIRES(context, data.dims() >= 1,
+                errors::InvalidArgument("data must have a batch axis, got a scalar."));
+    TensorShape item_shape = data.shape();
+    item_shape.RemoveDim(0);
+    OP_REQUIRES(context, index.shape() == item_shape,
+                errors::InvalidArgument("index must have the shape of one batch item, ",
+                                        item_shape.DebugString(), ", got ",
+                                        index.shape().DebugString(), "."));
+    IndexedTables tables;
+    OP_REQUIRES_OK(context, MakeIndexedTables(index, context->input(2), context->input(3),
+                                              context->input(4), precision_, &tables));
+    const int64_t batch = data.dim_size(0);
+    Tensor* encoded;
+    OP_REQUIRES_OK(context, context->allocate_output(0, TensorShape{batch}, &encoded));
+    auto strings = encoded->flat<tensorflow::tstring>();
+    const int32_t* values = data.flat<int32_t>().data();
+    const int precision = precision_;
+    auto encode_items = [&](int64_t begin, int64_t end) {
+      std::string out;
+      for (int64_t b = begin; b < end; ++b) {
+        RangeEncoder encoder(precision);
+        const int32_t* item = values + b * tables.elements;
+        for (int64_t i = 0; i < tables.elements; ++i) {
+          const int32_t r = tables.index[i];
+          EncodeIndexedValue(tables.cdf + r * tables.stride, tables.length[r] - 1,
+                             tables.offset[r], item[i], &encoder);
+        }
+        encoder.Finish(&out);
+        strings(b) = out;
+      }
+    };
+    const auto& workers = *context->device()->tensorflow_cpu_worker_threads();
+    tensorflow::Shard(workers.num_threads, workers.workers, batch,
+                      /*cost_per_unit=*/20 * tables.elements + 100, encode_items);
+  }
+
+ private:
+  int precision_;
+};
+
+REGISTER_KERNEL_BUILDER(Name("IndexedRangeEncode").Device(tensorflow::DEVICE_CPU),
+                        IndexedRangeEncodeOp);
+
+}  // namespace
+}  // namespace compression

@@ -1,0 +1,126 @@
+// PmfToQuantizedCdf: float probability rows [..., m] -> integer CDFs [..., m + 1] that
+// start at 0 and end at exactly 2^precision.
+//
+// The one floating-point step is the rounding of each bin, count_i = llround(p_i / sum(p)
+// * 2^precision), with the sum taken in double precision in index order; IEEE-754 makes
+// it the same on every machine. Everything after it is integer arithmetic:
+//   * a bin with positive mass gets at least one count;
+//   * a shortfall (total < 2^precision) is added to the largest bin (lowest index on ties);
+//   * an excess is removed one count at a time from the currently largest bin (lowest
+//     index on ties) that holds more than one count.
+
+#include <cmath>
+#include <cstdint>
+#include <queue>
+#include <utility>
+#include <vector>
+
+#include "cc/kernels/cdf_validation.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/tensor.h"
+
+namespace compression {
+namespace {
+
+using tensorflow::OpKernel;
+using tensorflow::OpKernelConstruction;
+using tensorflow::OpKernelContext;
+using tensorflow::Status;
+using tensorflow::Tensor;
+using tensorflow::TensorShape;
+namespace errors = tensorflow::errors;
+
+class PmfToQuantizedCdfOp : public OpKernel {
+ public:
+  explicit PmfToQuantizedCdfOp(OpKernelConstruction* context) : OpKernel(context) {
+    OP_REQUIRES_OK(context, context->GetAttr("precision", &precision_));
+    OP_REQUIRES_OK(context, ValidatePrecision(precision_));
+  }
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& pmf = context->input(0);
+    OP_REQUIRES(context, pmf.dims() >= 1,
+                errors::InvalidArgument("pmf must have rank >= 1, got a scalar."));
+    const int64_t m = pmf.dim_size(pmf.dims() - 1);
+    OP_REQUIRES(context, m >= 1,
+                errors::InvalidArgument("pmf must have at least one bin, got shape ",
+                                        pmf.shape().DebugString(), "."));
+    TensorShape cdf_shape = pmf.shape();
+    cdf_shape.set_dim(cdf_shape.dims() - 1, m + 1);
+    Tensor* cdf;
+    OP_REQUIRES_OK(context, context->allocate_output(0, cdf_shape, &cdf));
+    const int64_t rows = pmf.NumElements() / m;
+    const float* in = pmf.flat<float>().data();
+    int32_t* out = cdf->flat<int32_t>().data();
+    std::vector<int64_t> counts(m);
+    for (int64_t row = 0; row < rows; ++row) {
+      OP_REQUIRES_OK(context, Quantize(in + row * m, m, row, pmf.shape(), &counts));
+      int32_t* c = out + row * (m + 1);
+      c[0] = 0;
+      for (int64_t i = 0; i < m; ++i) c[i + 1] = c[i] + static_cast<int32_t>(counts[i]);
+    }
+  }
+
+ private:
+  Status Quantize(const float* p, int64_t m, int64_t row, const TensorShape& shape,
+                  std::vector<int64_t>* counts_out) const {
+    std::vector<int64_t>& counts = *counts_out;
+    double sum = 0;
+    int64_t positive = 0;
+    for (int64_t i = 0; i < m; ++i) {
+      if (!(p[i] >= 0) || std::isinf(p[i])) {
+        return errors::InvalidArgument("pmf ", RowName("pmf", row, shape), " has entry ",
+                                       i, " = ", p[i],
+                                       "; probabilities must be finite and >= 0.");
+      }
+      sum += p[i];
+      positive += p[i] > 0;
+    }
+    const int64_t total = int64_t{1} << precision_;
+    if (!(sum > 0)) {
+      return errors::InvalidArgument("pmf ", RowName("pmf", row, shape),
+                                     " has no positive entry.");
+    }
+    if (positive > total) {
+      return errors::InvalidArgument(
+          "pmf ", RowName("pmf", row, shape), " has ", positive,
+          " bins with positive mass, more than 2^precision = ", total,
+          " counts can give one each (precision = ", precision_, ").");
+    }
+    int64_t assigned = 0;
+    int64_t largest = 0;
+    for (int64_t i = 0; i < m; ++i) {
+      int64_t count = 0;
+      if (p[i] > 0) {
+        count = std::llround(static_cast<double>(p[i]) / sum * static_cast<double>(total));
+        if (count < 1) count = 1;
+      }
+      counts[i] = count;
+      assigned += count;
+      if (count > counts[largest]) largest = i;
+    }
+    if (assigned < total) {
+      counts[largest] += total - assigned;
+    } else if (assigned > total) {
+      // Max-heap on (count, -index): the largest bin first, the lowest index on ties.
+      std::priority_queue<std::pair<int64_t, int64_t>> heap;
+      for (int64_t i = 0; i < m; ++i) {
+        if (counts[i] > 1) heap.emplace(counts[i], -i);
+      }
+      for (int64_t excess = assigned - total; excess > 0; --excess) {
+        const int64_t i = -heap.top().second;
+        heap.pop();
+        if (--counts[i] > 1) heap.emplace(counts[i], -i);
+      }
+    }
+    return tensorflow::OkStatus();
+  }
+
+  int precision_;
+};
+
+REGISTER_KERNEL_BUILDER(Name("PmfToQuantizedCdf").Device(tensorflow::DEVICE_CPU),
+                        PmfToQuantizedCdfOp);
+
+}  // namespace
+}  // namespace compression

@@ -1,0 +1,122 @@
+// RangeDecode: a scalar string, the shape it was encoded with and the same broadcast
+// CDFs -> int16 data, plus whether the string was exactly the encoding of that data.
+
+#include <cstdint>
+
+#include "cc/kernels/broadcast.h"
+#include "cc/kernels/cdf_search.h"
+#include "cc/kernels/cdf_validation.h"
+#include "cc/kernels/range_coder.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/tensor.h"
+#include "tensorflow/core/framework/tensor_shape.h"
+
+namespace compression {
+namespace {
+
+using tensorflow::OpKernel;
+using tensorflow::OpKernelConstruction;
+using tensorflow::OpKernelContext;
+using tensorflow::Tensor;
+using tensorflow::TensorShape;
+using tensorflow::TensorShapeUtils;
+namespace errors = tensorflow::errors;
+
+class RangeDecodeOp : public OpKernel {
+ public:
+  explicit RangeDecodeOp(OpKernelConstruction* context) : OpKernel(context) {
+    OP_REQUIRES_OK(context, context->GetAttr("precision", &precision_));
+    OP_REQUIRES_OK(context, ValidatePrecision(precision_));
+  }
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& encoded = context->input(0);
+    const Tensor& shape = context->input(1);
+    const Tensor& cdf = context->input(2);
+    OP_REQUIRES(context, TensorShapeUtils::IsScalar(encoded.shape()),
+                errors::InvalidArgument("encoded must be a scalar string, got shape ",
+                                        encoded.shape().DebugString(), "."));
+    OP_REQUIRES(context, TensorShapeUtils::IsVector(shape.shape()),
+                errors::InvalidArgument("shape must be a vector, got shape ",
+                                        shape.shape().DebugString(), "."));
+    TensorShape data_shape;
+    const auto dims = shape.flat<int32_t>();
+    for (int64_t i = 0; i < dims.size(); ++i) {
+      OP_REQUIRES(context, dims(i) >= 0,
+                  errors::InvalidArgument("shape[", i, "] = ", dims(i),
+                                          " is negative; a shape needs sizes >= 0."));
+      OP_REQUIRES_OK(context, data_shape.AddDimWithStatus(dims(i)));
+    }
+    BroadcastPlan plan;
+    OP_REQUIRES_OK(context, MakeBroadcastPlan(data_shape, cdf.shape(), &plan));
+    const int64_t width = cdf.dim_size(cdf.dims() - 1);
+    OP_REQUIRES(context, width - 1 <= 32768,
+                errors::InvalidArgument("cdf has ", width - 1,
+                                        " symbols; int16 data allows at most 32768."));
+    const int32_t* cdf_rows = cdf.flat<int32_t>().data();
+    const int64_t n = data_shape.num_elements();
+    for (int64_t row = 0; row < plan.cdf_rows; ++row) {
+      const int32_t* c = cdf_rows + row * width;
+      OP_REQUIRES_OK(context,
+                     ValidateCdf(c, width - 1, precision_, "cdf", row, cdf.shape()));
+      OP_REQUIRES(context, n == 0 || c[width - 1] > 0,
+                  errors::InvalidArgument("CDF ", RowName("cdf", row, cdf.shape()),
+                                          " has no symbol of positive width, so nothing "
+                                          "can be decoded with it."));
+    }
+
+    Tensor* decoded;
+    OP_REQUIRES_OK(context, context->allocate_output(0, data_shape, &decoded));
+    Tensor* exact;
+    OP_REQUIRES_OK(context, context->allocate_output(1, TensorShape{}, &exact));
+    const tensorflow::tstring& string = encoded.scalar<tensorflow::tstring>()();
+    RangeDecoder decoder(string.data(), string.size(), precision_);
+    int16_t* out = decoded->flat<int16_t>().data();
+    if (PreferTables(plan.cdf_rows, n, precision_)) {
+      const std::vector<int32_t> symbols(plan.cdf_rows, static_cast<int32_t>(width - 1));
+      const TableSearch search(cdf_rows, plan.cdf_rows, width, symbols.data(), precision_);
+      if (plan.step) {
+        Decode<true>(search, cdf_rows, width, plan, &decoder, out);
+      } else {
+        Decode<false>(search, cdf_rows, width, plan, &decoder, out);
+      }
+    } else {
+      Decode<true>(BinarySearch(), cdf_rows, width, plan, &decoder, out);
+    }
+    exact->scalar<bool>()() = decoder.Exact();
+  }
+
+ private:
+  static inline int32_t Find(const BinarySearch& search, const int32_t* c, int64_t row,
+                             int32_t m, uint32_t q) {
+    return search.Find(c, m, q);
+  }
+  static inline int32_t Find(const TableSearch& search, const int32_t* c, int64_t row,
+                             int32_t m, uint32_t q) {
+    return search.Find(c, row, q);
+  }
+
+  template <bool kStep, typename Search>
+  void Decode(const Search& search, const int32_t* cdf, int64_t width,
+              const BroadcastPlan& plan, RangeDecoder* decoder, int16_t* out) const {
+    const int32_t m = static_cast<int32_t>(width - 1);
+    int64_t i = 0;
+    for (const int64_t first_row : plan.run_row) {
+      for (int64_t j = 0; j < plan.run_length; ++j, ++i) {
+        const int64_t row = kStep ? first_row + j * plan.step : first_row;
+        const int32_t* c = cdf + row * width;
+        const uint32_t q = decoder->Target(c[m]);
+        const int32_t s = Find(search, c, row, m, q);
+        decoder->Consume(c[s], c[s + 1]);
+        out[i] = static_cast<int16_t>(s);
+      }
+    }
+  }
+
+  int precision_;
+};
+
+REGISTER_KERNEL_BUILDER(Name("RangeDecode").Device(tensorflow::DEVICE_CPU), RangeDecodeOp);
+
+}  // namespace
+}  // namespace compression

@@ -1,0 +1,1 @@
+"""Learned data compression for TensorFlow graphs: range coding ops and entropy models."""

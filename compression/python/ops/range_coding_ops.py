@@ -1,0 +1,121 @@
+"""Range coding ops: thin wrappers over the C++ kernels in `cc/kernels`.
+
+All sizes are in symbols; all CDFs are int32 cumulative counts out of
+`2**precision`. The bitstream format is documented in README.md.
+"""
+
+import tensorflow as tf
+
+from compression.python.ops._library import ops as _ops
+
+__all__ = [
+    "range_encode",
+    "range_decode",
+    "pmf_to_quantized_cdf",
+    "indexed_range_encode",
+    "indexed_range_decode",
+]
+
+
+def range_encode(data, cdf, precision, name=None):
+  """Range-codes `data` into one string.
+
+  Args:
+    data: int16 tensor of any shape, values in `[0, m)`.
+    cdf: int32 tensor `[..., m + 1]` with `cdf.ndim == data.ndim + 1`. Every axis but
+      the last equals the matching axis of `data` or is 1 (broadcast). Each row starts
+      at 0, never decreases and ends at most at `2**precision`; a value `v` that is
+      coded needs `cdf[..., v + 1] > cdf[..., v]`.
+    precision: Python int in 1..16, the bits of the CDF counts.
+    name: Optional op name.
+
+  Returns:
+    A scalar `tf.string`. It carries neither shape nor length: keep the shape.
+
+  Raises:
+    tf.errors.InvalidArgumentError (at run time) naming the broken rule, the index and
+    the value.
+  """
+  return _ops.range_encode(data, cdf, precision=precision, name=name)
+
+
+def range_decode(encoded, shape, cdf, precision, return_exact=False, name=None):
+  """Decodes a string written by `range_encode` with the same `cdf` and `precision`.
+
+  Args:
+    encoded: Scalar `tf.string`.
+    shape: int32 vector, the shape of the encoded data.
+    cdf: int32 tensor as for `range_encode`, broadcastable to `shape`.
+    precision: Python int in 1..16.
+    return_exact: Also return whether `encoded` is exactly the encoding of the
+      decoded values (false for corrupt, truncated or padded strings).
+    name: Optional op name.
+
+  Returns:
+    int16 tensor of `shape`; with `return_exact`, also a bool scalar. Any string,
+    corrupt or not, decodes without error to some values.
+  """
+  decoded, exact = _ops.range_decode(encoded, shape, cdf, precision=precision, name=name)
+  return (decoded, exact) if return_exact else decoded
+
+
+def pmf_to_quantized_cdf(pmf, precision, name=None):
+  """Turns probability rows into integer CDFs for the range coder.
+
+  Args:
+    pmf: float32 `[..., m]`: finite, non-negative, each row with a positive entry.
+      Rows are normalised, so they need not sum to one.
+    precision: Python int in 1..16.
+    name: Optional op name.
+
+  Returns:
+    int32 `[..., m + 1]`: each row starts at 0 and ends at exactly `2**precision`;
+    every bin with positive mass gets at least one count. The result depends only on
+    the float32 inputs (see the kernel for the exact rounding rule), so two machines
+    compute the same tables.
+  """
+  return _ops.pmf_to_quantized_cdf(pmf, precision=precision, name=name)
+
+
+def indexed_range_encode(data, index, cdf, cdf_length, offset, precision, name=None):
+  """Range-codes each batch item of `data` into its own string, losslessly.
+
+  Element `i` of every item is coded with CDF row `r = index[i]`: row `r` is valid in
+  its first `cdf_length[r]` entries and has `K = cdf_length[r] - 2` regular symbols
+  standing for the values `offset[r] .. offset[r] + K - 1`, then an escape symbol. A
+  value outside that range is coded as the escape followed by the value (so nothing is
+  clipped); it costs the escape's bits plus 4 to 64 raw bits.
+
+  Args:
+    data: int32 `[B, ...]`.
+    index: int32 with shape `data.shape[1:]`, values in `[0, C)`.
+    cdf: int32 `[C, L]`.
+    cdf_length: int32 `[C]`, each in `[2, L]`.
+    offset: int32 `[C]`.
+    precision: Python int in 1..16.
+    name: Optional op name.
+
+  Returns:
+    `tf.string` `[B]`.
+  """
+  return _ops.indexed_range_encode(
+      data, index, cdf, cdf_length, offset, precision=precision, name=name)
+
+
+def indexed_range_decode(encoded, index, cdf, cdf_length, offset, precision,
+                         return_exact=False, name=None):
+  """Decodes strings written by `indexed_range_encode` with the same tables.
+
+  Args:
+    encoded: `tf.string` `[B]`.
+    index, cdf, cdf_length, offset, precision: As given to `indexed_range_encode`.
+    return_exact: Also return, per string, whether it is exactly the encoding of its
+      decoded values.
+    name: Optional op name.
+
+  Returns:
+    int32 `[B] + index.shape`; with `return_exact`, also bool `[B]`.
+  """
+  decoded, exact = _ops.indexed_range_decode(
+      encoded, index, cdf, cdf_length, offset, precision=precision, name=name)
+  return (decoded, exact) if return_exact else decoded

@@ -1,0 +1,70 @@
+"""Repository rule that finds the installed TensorFlow through the `python3` on PATH.
+
+It asks `tf.sysconfig` for the header directory, the library directory, the compile
+flags and the version, then exposes:
+
+  @local_tensorflow//:tf_headers     headers plus TensorFlow's compile defines
+  @local_tensorflow//:tf_framework   libtensorflow_framework.so.2 to link against
+  @local_tensorflow//:tf_version.txt the "major.minor.patch" version compiled against
+
+Nothing is fetched and no path is fixed: a different virtual environment first on PATH
+gives a different repository (re-run with `bazel sync --configure` or a clean build).
+"""
+
+_QUERY = """
+import json, tensorflow as tf
+print(json.dumps({
+    "include": tf.sysconfig.get_include(),
+    "lib": tf.sysconfig.get_lib(),
+    "cflags": tf.sysconfig.get_compile_flags(),
+    "lflags": tf.sysconfig.get_link_flags(),
+    "version": tf.__version__,
+}))
+"""
+
+def _tf_configure_impl(ctx):
+    python = ctx.which("python3")
+    if python == None:
+        fail("No python3 on PATH: activate the virtual environment that has TensorFlow.")
+    result = ctx.execute(
+        [python, "-c", _QUERY],
+        environment = {"TF_CPP_MIN_LOG_LEVEL": "3"},
+        quiet = True,
+    )
+    if result.return_code != 0:
+        fail("`%s` cannot import tensorflow (pip install tensorflow-cpu):\n%s" %
+             (python, result.stderr))
+    info = json.decode(result.stdout.strip().splitlines()[-1])
+    ctx.symlink(info["include"], "include")
+    library = None
+    for flag in info["lflags"]:
+        if flag.startswith("-l:"):
+            library = flag[3:]
+    if library == None:
+        fail("tf.sysconfig.get_link_flags() names no framework library: %s" % info["lflags"])
+    ctx.symlink(info["lib"] + "/" + library, library)
+    defines = [f[2:] for f in info["cflags"] if f.startswith("-D")]
+    ctx.file("tf_version.txt", info["version"] + "\n")
+    ctx.file("BUILD", """
+package(default_visibility = ["//visibility:public"])
+
+cc_library(
+    name = "tf_headers",
+    hdrs = glob(["include/**/*.h", "include/**/*.inc", "include/**"], exclude = ["include/**/*.py"]),
+    includes = ["include"],
+    defines = {defines},
+)
+
+cc_library(
+    name = "tf_framework",
+    srcs = ["{library}"],
+)
+
+exports_files(["tf_version.txt"])
+""".format(defines = repr(defines), library = library))
+
+tf_configure = repository_rule(
+    implementation = _tf_configure_impl,
+    environ = ["PATH", "VIRTUAL_ENV"],
+    local = True,
+)
