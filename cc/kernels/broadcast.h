@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "tensorflow/core/framework/tensor_shape.h"
-#include "tensorflow/core/platform/errors.h"
+#include "cc/kernels/status.h"
 #include "tensorflow/core/platform/status.h"
 
 namespace compression {
@@ -23,26 +23,26 @@ struct BroadcastPlan {
   std::vector<int64_t> run_row;  // first CDF row of each run
 };
 
-inline tensorflow::Status MakeBroadcastPlan(const tensorflow::TensorShape& data_shape,
+inline absl::Status MakeBroadcastPlan(const tensorflow::TensorShape& data_shape,
                                             const tensorflow::TensorShape& cdf_shape,
                                             BroadcastPlan* plan) {
   const int k = data_shape.dims();
   if (cdf_shape.dims() != k + 1) {
-    return tensorflow::errors::InvalidArgument(
+    return InvalidArgument(
         "cdf must have rank data.rank + 1 = ", k + 1, ", but data has shape ",
         data_shape.DebugString(), " and cdf has shape ", cdf_shape.DebugString(), ".");
   }
   for (int i = 0; i < k; ++i) {
     const int64_t c = cdf_shape.dim_size(i), d = data_shape.dim_size(i);
     if (c != d && c != 1) {
-      return tensorflow::errors::InvalidArgument(
+      return InvalidArgument(
           "cdf shape ", cdf_shape.DebugString(), " does not broadcast to data shape ",
           data_shape.DebugString(), ": axis ", i, " has size ", c, ", expected 1 or ", d,
           ".");
     }
   }
   if (cdf_shape.dim_size(k) < 2) {
-    return tensorflow::errors::InvalidArgument(
+    return InvalidArgument(
         "the last axis of cdf must have at least 2 entries (one symbol), got shape ",
         cdf_shape.DebugString(), ".");
   }
@@ -72,7 +72,7 @@ inline tensorflow::Status MakeBroadcastPlan(const tensorflow::TensorShape& data_
       counter[i] = 0;
     }
   }
-  return tensorflow::OkStatus();
+  return absl::OkStatus();
 }
 
 }  // namespace compression

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "tensorflow/core/framework/tensor_shape.h"
-#include "tensorflow/core/platform/errors.h"
+#include "cc/kernels/status.h"
 #include "tensorflow/core/platform/status.h"
 
 namespace compression {
@@ -39,37 +39,37 @@ inline std::string RowName(const std::string& tensor, int64_t row,
 
 // Checks CDF row `row` of `tensor` (shape [..., m + 1], the row at `cdf`):
 // cdf[0] == 0, non-decreasing, cdf[m] <= 2^precision. The message names the row.
-inline tensorflow::Status ValidateCdf(const int32_t* cdf, int64_t m, int precision,
+inline absl::Status ValidateCdf(const int32_t* cdf, int64_t m, int precision,
                                       const char* tensor, int64_t row,
                                       const tensorflow::TensorShape& shape) {
   if (cdf[0] != 0) {
-    return tensorflow::errors::InvalidArgument(
+    return InvalidArgument(
         "CDF ", RowName(tensor, row, shape), " must start at 0, but its entry 0 is ",
         cdf[0], ".");
   }
   for (int64_t i = 0; i < m; ++i) {
     if (cdf[i + 1] < cdf[i]) {
-      return tensorflow::errors::InvalidArgument(
+      return InvalidArgument(
           "CDF ", RowName(tensor, row, shape), " is not non-decreasing: entry ", i + 1,
           " = ", cdf[i + 1], " is less than entry ", i, " = ", cdf[i], ".");
     }
   }
   const int64_t total = int64_t{1} << precision;
   if (cdf[m] > total) {
-    return tensorflow::errors::InvalidArgument(
+    return InvalidArgument(
         "CDF ", RowName(tensor, row, shape), " ends at ", cdf[m],
         ", above 2^precision = ", total, " (precision = ", precision, ").");
   }
-  return tensorflow::OkStatus();
+  return absl::OkStatus();
 }
 
 // Precision must lie in 1..16.
-inline tensorflow::Status ValidatePrecision(int precision) {
+inline absl::Status ValidatePrecision(int precision) {
   if (precision < 1 || precision > 16) {
-    return tensorflow::errors::InvalidArgument("precision must be in 1..16, got ",
+    return InvalidArgument("precision must be in 1..16, got ",
                                                precision, ".");
   }
-  return tensorflow::OkStatus();
+  return absl::OkStatus();
 }
 
 }  // namespace compression

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "cc/kernels/status.h"
 #include "cc/kernels/cdf_search.h"
 #include "cc/kernels/cdf_validation.h"
 #include "cc/kernels/indexed_tables.h"
@@ -22,7 +23,6 @@ using tensorflow::OpKernelContext;
 using tensorflow::Tensor;
 using tensorflow::TensorShape;
 using tensorflow::TensorShapeUtils;
-namespace errors = tensorflow::errors;
 
 class IndexedRangeDecodeOp : public OpKernel {
  public:
@@ -35,7 +35,7 @@ class IndexedRangeDecodeOp : public OpKernel {
     const Tensor& encoded = context->input(0);
     const Tensor& index = context->input(1);
     OP_REQUIRES(context, TensorShapeUtils::IsVector(encoded.shape()),
-                errors::InvalidArgument("encoded must be a vector of strings [B], got "
+                InvalidArgument("encoded must be a vector of strings [B], got "
                                         "shape ",
                                         encoded.shape().DebugString(), "."));
     IndexedTables tables;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "cc/kernels/status.h"
 #include "cc/kernels/cdf_validation.h"
 #include "cc/kernels/indexed_tables.h"
 #include "cc/kernels/range_coder.h"
@@ -20,7 +21,6 @@ using tensorflow::OpKernelConstruction;
 using tensorflow::OpKernelContext;
 using tensorflow::Tensor;
 using tensorflow::TensorShape;
-namespace errors = tensorflow::errors;
 
 class IndexedRangeEncodeOp : public OpKernel {
  public:
@@ -33,11 +33,11 @@ class IndexedRangeEncodeOp : public OpKernel {
     const Tensor& data = context->input(0);
     const Tensor& index = context->input(1);
     OP_REQUIRES(context, data.dims() >= 1,
-                errors::InvalidArgument("data must have a batch axis, got a scalar."));
+                InvalidArgument("data must have a batch axis, got a scalar."));
     TensorShape item_shape = data.shape();
     item_shape.RemoveDim(0);
     OP_REQUIRES(context, index.shape() == item_shape,
-                errors::InvalidArgument("index must have the shape of one batch item, ",
+                InvalidArgument("index must have the shape of one batch item, ",
                                         item_shape.DebugString(), ", got ",
                                         index.shape().DebugString(), "."));
     IndexedTables tables;

@@ -19,7 +19,7 @@
 #include "cc/kernels/range_coder.h"
 #include "tensorflow/core/framework/tensor.h"
 #include "tensorflow/core/framework/tensor_shape.h"
-#include "tensorflow/core/platform/errors.h"
+#include "cc/kernels/status.h"
 #include "tensorflow/core/platform/status.h"
 
 namespace compression {
@@ -36,25 +36,24 @@ struct IndexedTables {
 };
 
 // Validates the table tensors and the index tensor and fills `tables`.
-inline tensorflow::Status MakeIndexedTables(const tensorflow::Tensor& index,
+inline absl::Status MakeIndexedTables(const tensorflow::Tensor& index,
                                             const tensorflow::Tensor& cdf,
                                             const tensorflow::Tensor& cdf_length,
                                             const tensorflow::Tensor& offset, int precision,
                                             IndexedTables* tables) {
-  namespace errors = tensorflow::errors;
   using tensorflow::TensorShapeUtils;
   if (cdf.dims() != 2) {
-    return errors::InvalidArgument("cdf must be a matrix [C, L], got shape ",
+    return InvalidArgument("cdf must be a matrix [C, L], got shape ",
                                    cdf.shape().DebugString(), ".");
   }
   const int64_t rows = cdf.dim_size(0), stride = cdf.dim_size(1);
   if (!TensorShapeUtils::IsVector(cdf_length.shape()) || cdf_length.dim_size(0) != rows) {
-    return errors::InvalidArgument("cdf_length must be a vector of ", rows,
+    return InvalidArgument("cdf_length must be a vector of ", rows,
                                    " entries (one per CDF row), got shape ",
                                    cdf_length.shape().DebugString(), ".");
   }
   if (!TensorShapeUtils::IsVector(offset.shape()) || offset.dim_size(0) != rows) {
-    return errors::InvalidArgument("offset must be a vector of ", rows,
+    return InvalidArgument("offset must be a vector of ", rows,
                                    " entries (one per CDF row), got shape ",
                                    offset.shape().DebugString(), ".");
   }
@@ -63,7 +62,7 @@ inline tensorflow::Status MakeIndexedTables(const tensorflow::Tensor& index,
   const int32_t* off = offset.flat<int32_t>().data();
   for (int64_t r = 0; r < rows; ++r) {
     if (length[r] < 2 || length[r] > stride) {
-      return errors::InvalidArgument(
+      return InvalidArgument(
           "cdf_length[", r, "] = ", length[r], " must lie in [2, ", stride,
           "] (a CDF needs at least the escape symbol and at most L = ", stride,
           " entries). An all-zero cdf_length means the tables were never computed: run "
@@ -73,12 +72,12 @@ inline tensorflow::Status MakeIndexedTables(const tensorflow::Tensor& index,
     const int64_t m = length[r] - 1;
     TF_RETURN_IF_ERROR(ValidateCdf(row, m, precision, "cdf", r, cdf.shape()));
     if (row[m] <= row[m - 1]) {
-      return errors::InvalidArgument("CDF ", RowName("cdf", r, cdf.shape()),
+      return InvalidArgument("CDF ", RowName("cdf", r, cdf.shape()),
                                      " gives its escape symbol (the last, ", m - 1,
                                      ") zero width; it must be positive.");
     }
     if (static_cast<int64_t>(off[r]) + m - 1 > std::numeric_limits<int32_t>::max()) {
-      return errors::InvalidArgument("offset[", r, "] = ", off[r], " plus ", m - 1,
+      return InvalidArgument("offset[", r, "] = ", off[r], " plus ", m - 1,
                                      " values overflows int32.");
     }
   }
@@ -86,12 +85,12 @@ inline tensorflow::Status MakeIndexedTables(const tensorflow::Tensor& index,
   const int64_t elements = index.NumElements();
   for (int64_t i = 0; i < elements; ++i) {
     if (idx[i] < 0 || idx[i] >= rows) {
-      return errors::InvalidArgument("index", FormatIndex(i, index.shape()), " = ", idx[i],
+      return InvalidArgument("index", FormatIndex(i, index.shape()), " = ", idx[i],
                                      " is not a CDF row in [0, ", rows, ").");
     }
   }
   *tables = IndexedTables{c, stride, rows, length, off, idx, elements};
-  return tensorflow::OkStatus();
+  return absl::OkStatus();
 }
 
 // Codes one value with CDF row `row` (its symbols K + 1, escape last).

@@ -1,6 +1,9 @@
 // PmfToQuantizedCdf: float probability rows [..., m] -> integer CDFs [..., m + 1] that
 // start at 0 and end at exactly 2^precision.
 //
+// Subnormal inputs (which TensorFlow's threads may flush to zero) are read by their bits:
+// such a bin counts as having positive mass, but adds nothing to the sum.
+//
 // The one floating-point step is the rounding of each bin, count_i = llround(p_i / sum(p)
 // * 2^precision), with the sum taken in double precision in index order; IEEE-754 makes
 // it the same on every machine. Everything after it is integer arithmetic:
@@ -11,10 +14,12 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <queue>
 #include <utility>
 #include <vector>
 
+#include "cc/kernels/status.h"
 #include "cc/kernels/cdf_validation.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
@@ -25,10 +30,18 @@ namespace {
 using tensorflow::OpKernel;
 using tensorflow::OpKernelConstruction;
 using tensorflow::OpKernelContext;
-using tensorflow::Status;
+using absl::Status;
 using tensorflow::Tensor;
 using tensorflow::TensorShape;
-namespace errors = tensorflow::errors;
+
+// Tests by the bits, so that a flush-to-zero mode cannot change the answer.
+inline uint32_t Bits(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof(bits));
+  return bits;
+}
+inline bool IsPositive(float x) { return Bits(x) != 0 && (Bits(x) >> 31) == 0; }
+inline bool IsNormal(float x) { return (Bits(x) & 0x7f800000u) != 0; }
 
 class PmfToQuantizedCdfOp : public OpKernel {
  public:
@@ -40,10 +53,10 @@ class PmfToQuantizedCdfOp : public OpKernel {
   void Compute(OpKernelContext* context) override {
     const Tensor& pmf = context->input(0);
     OP_REQUIRES(context, pmf.dims() >= 1,
-                errors::InvalidArgument("pmf must have rank >= 1, got a scalar."));
+                InvalidArgument("pmf must have rank >= 1, got a scalar."));
     const int64_t m = pmf.dim_size(pmf.dims() - 1);
     OP_REQUIRES(context, m >= 1,
-                errors::InvalidArgument("pmf must have at least one bin, got shape ",
+                InvalidArgument("pmf must have at least one bin, got shape ",
                                         pmf.shape().DebugString(), "."));
     TensorShape cdf_shape = pmf.shape();
     cdf_shape.set_dim(cdf_shape.dims() - 1, m + 1);
@@ -68,21 +81,21 @@ class PmfToQuantizedCdfOp : public OpKernel {
     double sum = 0;
     int64_t positive = 0;
     for (int64_t i = 0; i < m; ++i) {
-      if (!(p[i] >= 0) || std::isinf(p[i])) {
-        return errors::InvalidArgument("pmf ", RowName("pmf", row, shape), " has entry ",
+      if (!(p[i] >= 0) || std::isinf(p[i]) || std::signbit(p[i])) {
+        return InvalidArgument("pmf ", RowName("pmf", row, shape), " has entry ",
                                        i, " = ", p[i],
                                        "; probabilities must be finite and >= 0.");
       }
-      sum += p[i];
-      positive += p[i] > 0;
+      if (IsNormal(p[i])) sum += p[i];
+      positive += IsPositive(p[i]);
     }
     const int64_t total = int64_t{1} << precision_;
-    if (!(sum > 0)) {
-      return errors::InvalidArgument("pmf ", RowName("pmf", row, shape),
+    if (positive == 0) {
+      return InvalidArgument("pmf ", RowName("pmf", row, shape),
                                      " has no positive entry.");
     }
     if (positive > total) {
-      return errors::InvalidArgument(
+      return InvalidArgument(
           "pmf ", RowName("pmf", row, shape), " has ", positive,
           " bins with positive mass, more than 2^precision = ", total,
           " counts can give one each (precision = ", precision_, ").");
@@ -91,8 +104,10 @@ class PmfToQuantizedCdfOp : public OpKernel {
     int64_t largest = 0;
     for (int64_t i = 0; i < m; ++i) {
       int64_t count = 0;
-      if (p[i] > 0) {
-        count = std::llround(static_cast<double>(p[i]) / sum * static_cast<double>(total));
+      if (IsPositive(p[i])) {
+        count = IsNormal(p[i]) ? std::llround(static_cast<double>(p[i]) / sum *
+                                              static_cast<double>(total))
+                               : 1;
         if (count < 1) count = 1;
       }
       counts[i] = count;
@@ -113,7 +128,7 @@ class PmfToQuantizedCdfOp : public OpKernel {
         if (--counts[i] > 1) heap.emplace(counts[i], -i);
       }
     }
-    return tensorflow::OkStatus();
+    return absl::OkStatus();
   }
 
   int precision_;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "cc/kernels/status.h"
 #include "cc/kernels/broadcast.h"
 #include "cc/kernels/cdf_search.h"
 #include "cc/kernels/cdf_validation.h"
@@ -20,7 +21,6 @@ using tensorflow::OpKernelContext;
 using tensorflow::Tensor;
 using tensorflow::TensorShape;
 using tensorflow::TensorShapeUtils;
-namespace errors = tensorflow::errors;
 
 class RangeDecodeOp : public OpKernel {
  public:
@@ -34,16 +34,16 @@ class RangeDecodeOp : public OpKernel {
     const Tensor& shape = context->input(1);
     const Tensor& cdf = context->input(2);
     OP_REQUIRES(context, TensorShapeUtils::IsScalar(encoded.shape()),
-                errors::InvalidArgument("encoded must be a scalar string, got shape ",
+                InvalidArgument("encoded must be a scalar string, got shape ",
                                         encoded.shape().DebugString(), "."));
     OP_REQUIRES(context, TensorShapeUtils::IsVector(shape.shape()),
-                errors::InvalidArgument("shape must be a vector, got shape ",
+                InvalidArgument("shape must be a vector, got shape ",
                                         shape.shape().DebugString(), "."));
     TensorShape data_shape;
     const auto dims = shape.flat<int32_t>();
     for (int64_t i = 0; i < dims.size(); ++i) {
       OP_REQUIRES(context, dims(i) >= 0,
-                  errors::InvalidArgument("shape[", i, "] = ", dims(i),
+                  InvalidArgument("shape[", i, "] = ", dims(i),
                                           " is negative; a shape needs sizes >= 0."));
       OP_REQUIRES_OK(context, data_shape.AddDimWithStatus(dims(i)));
     }
@@ -51,7 +51,7 @@ class RangeDecodeOp : public OpKernel {
     OP_REQUIRES_OK(context, MakeBroadcastPlan(data_shape, cdf.shape(), &plan));
     const int64_t width = cdf.dim_size(cdf.dims() - 1);
     OP_REQUIRES(context, width - 1 <= 32768,
-                errors::InvalidArgument("cdf has ", width - 1,
+                InvalidArgument("cdf has ", width - 1,
                                         " symbols; int16 data allows at most 32768."));
     const int32_t* cdf_rows = cdf.flat<int32_t>().data();
     const int64_t n = data_shape.num_elements();
@@ -60,7 +60,7 @@ class RangeDecodeOp : public OpKernel {
       OP_REQUIRES_OK(context,
                      ValidateCdf(c, width - 1, precision_, "cdf", row, cdf.shape()));
       OP_REQUIRES(context, n == 0 || c[width - 1] > 0,
-                  errors::InvalidArgument("CDF ", RowName("cdf", row, cdf.shape()),
+                  InvalidArgument("CDF ", RowName("cdf", row, cdf.shape()),
                                           " has no symbol of positive width, so nothing "
                                           "can be decoded with it."));
     }

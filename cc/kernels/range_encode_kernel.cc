@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "cc/kernels/status.h"
 #include "cc/kernels/broadcast.h"
 #include "cc/kernels/cdf_validation.h"
 #include "cc/kernels/range_coder.h"
@@ -15,10 +16,9 @@ namespace {
 using tensorflow::OpKernel;
 using tensorflow::OpKernelConstruction;
 using tensorflow::OpKernelContext;
-using tensorflow::Status;
+using absl::Status;
 using tensorflow::Tensor;
 using tensorflow::TensorShape;
-namespace errors = tensorflow::errors;
 
 class RangeEncodeOp : public OpKernel {
  public:
@@ -62,13 +62,13 @@ class RangeEncodeOp : public OpKernel {
         const int32_t* c = kStep ? row + j * width : row;
         const int32_t v = values[i];
         if (static_cast<uint32_t>(v) >= static_cast<uint32_t>(m)) {
-          return errors::InvalidArgument("data", FormatIndex(i, data.shape()), " = ", v,
+          return InvalidArgument("data", FormatIndex(i, data.shape()), " = ", v,
                                          " is outside [0, ", m,
                                          "), the symbols its CDF has.");
         }
         const uint32_t lo = c[v], hi = c[v + 1];
         if (lo >= hi) {
-          return errors::InvalidArgument(
+          return InvalidArgument(
               "data", FormatIndex(i, data.shape()), " = ", v,
               " has zero probability in its CDF (cdf[", v, "] = ", lo, ", cdf[", v + 1,
               "] = ", hi, "); every coded value needs cdf[v + 1] > cdf[v].");
@@ -77,7 +77,7 @@ class RangeEncodeOp : public OpKernel {
       }
     }
     encoder.Finish(out);
-    return tensorflow::OkStatus();
+    return absl::OkStatus();
   }
 
   int precision_;

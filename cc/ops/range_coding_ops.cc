@@ -8,7 +8,7 @@
 namespace compression {
 namespace {
 
-using tensorflow::Status;
+using absl::Status;
 using tensorflow::shape_inference::DimensionHandle;
 using tensorflow::shape_inference::InferenceContext;
 using tensorflow::shape_inference::ShapeHandle;
@@ -20,7 +20,7 @@ REGISTER_OP("RangeEncode")
     .Attr("precision: int >= 1")
     .SetShapeFn([](InferenceContext* c) {
       c->set_output(0, c->Scalar());
-      return tensorflow::OkStatus();
+      return absl::OkStatus();
     })
     .Doc(R"doc(
 Range-codes int16 `data` into one string with the CDFs `cdf` (broadcast over `data`).
@@ -48,7 +48,7 @@ REGISTER_OP("RangeDecode")
       TF_RETURN_IF_ERROR(c->MakeShapeFromShapeTensor(1, &out));
       c->set_output(0, out);
       c->set_output(1, c->Scalar());
-      return tensorflow::OkStatus();
+      return absl::OkStatus();
     })
     .Doc(R"doc(
 Decodes a string written by RangeEncode with the same `cdf` and `precision`.
@@ -74,7 +74,7 @@ REGISTER_OP("PmfToQuantizedCdf")
       ShapeHandle out;
       TF_RETURN_IF_ERROR(c->ReplaceDim(in, -1, grown, &out));
       c->set_output(0, out);
-      return tensorflow::OkStatus();
+      return absl::OkStatus();
     })
     .Doc(R"doc(
 Quantizes probability rows to integer CDFs that start at 0 and end at 2^precision.
@@ -89,7 +89,7 @@ Status IndexedShapeCommon(InferenceContext* c, int index_input) {
   TF_RETURN_IF_ERROR(c->WithRank(c->input(index_input + 1), 2, &unused));
   TF_RETURN_IF_ERROR(c->WithRank(c->input(index_input + 2), 1, &unused));
   TF_RETURN_IF_ERROR(c->WithRank(c->input(index_input + 3), 1, &unused));
-  return tensorflow::OkStatus();
+  return absl::OkStatus();
 }
 
 REGISTER_OP("IndexedRangeEncode")
@@ -105,7 +105,7 @@ REGISTER_OP("IndexedRangeEncode")
       ShapeHandle data;
       TF_RETURN_IF_ERROR(c->WithRankAtLeast(c->input(0), 1, &data));
       c->set_output(0, c->Vector(c->Dim(data, 0)));
-      return tensorflow::OkStatus();
+      return absl::OkStatus();
     })
     .Doc(R"doc(
 Range-codes each batch item of `data` into its own string, element i with CDF row
@@ -138,7 +138,7 @@ REGISTER_OP("IndexedRangeDecode")
       TF_RETURN_IF_ERROR(c->Concatenate(encoded, c->input(1), &out));
       c->set_output(0, out);
       c->set_output(1, encoded);
-      return tensorflow::OkStatus();
+      return absl::OkStatus();
     })
     .Doc(R"doc(
 Decodes strings written by IndexedRangeEncode with the same index and tables.
