@@ -48,7 +48,12 @@ class RangeEncoder {
   void Finish(std::string* out);
 
   // Number of bytes written so far (without the final flush).
-  size_t size() const { return bytes_.size(); }
+  size_t size() const { return size_; }
+
+  // Makes room for `bytes` bytes of output up front (optional).
+  void Reserve(size_t bytes) {
+    if (bytes > bytes_.size()) bytes_.resize(bytes);
+  }
 
  private:
   inline void Narrow(uint64_t start, uint64_t width) {
@@ -57,14 +62,14 @@ class RangeEncoder {
     low_ = new_low;
     range_ = width;
     if (range_ < (uint64_t{1} << 32)) {
+      if (size_ + 4 > bytes_.size()) bytes_.resize(2 * bytes_.size() + 64);
       const uint32_t word = static_cast<uint32_t>(low_ >> 32);
-      const size_t n = bytes_.size();
-      bytes_.resize(n + 4);
-      uint8_t* p = reinterpret_cast<uint8_t*>(&bytes_[n]);
+      uint8_t* p = reinterpret_cast<uint8_t*>(&bytes_[size_]);
       p[0] = static_cast<uint8_t>(word >> 24);
       p[1] = static_cast<uint8_t>(word >> 16);
       p[2] = static_cast<uint8_t>(word >> 8);
       p[3] = static_cast<uint8_t>(word);
+      size_ += 4;
       low_ <<= 32;
       range_ <<= 32;
     }
@@ -72,7 +77,7 @@ class RangeEncoder {
 
   // Adds one to the big-endian number formed by the bytes written so far.
   void PropagateCarry() {
-    for (size_t i = bytes_.size(); i-- > 0;) {
+    for (size_t i = size_; i-- > 0;) {
       uint8_t& b = reinterpret_cast<uint8_t&>(bytes_[i]);
       if (++b != 0) return;
     }
@@ -82,7 +87,8 @@ class RangeEncoder {
   int precision_;
   uint64_t low_ = 0;
   uint64_t range_ = ~uint64_t{0};
-  std::string bytes_;
+  std::string bytes_;  // bytes_[0, size_) are written; the rest is spare capacity
+  size_t size_ = 0;
 };
 
 // The final flush of a coder state: the value `window` that fills the last 64-bit
@@ -113,10 +119,13 @@ inline Flush ChooseFlush(uint64_t low, uint64_t range) {
 inline void RangeEncoder::Finish(std::string* out) {
   const Flush flush = ChooseFlush(low_, range_);
   if (flush.carry) PropagateCarry();
+  bytes_.resize(size_);
   for (int i = 0; i < flush.bytes; ++i) {
     bytes_.push_back(static_cast<char>(flush.window >> (56 - 8 * i)));
   }
   out->swap(bytes_);
+  bytes_.clear();
+  size_ = 0;
 }
 
 // Reads symbols back from a string written by RangeEncoder.
