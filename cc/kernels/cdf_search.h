@@ -11,10 +11,13 @@
 
 namespace compression {
 
+// Both searches answer Find(cdf, row, m, q): the symbol of slot q in the CDF `cdf` of m
+// symbols, which is row `row` of the table the search was built for.
+
 // Binary search: O(log m) per symbol, no set-up. Best when each CDF codes few symbols.
 class BinarySearch {
  public:
-  inline int32_t Find(const int32_t* cdf, int32_t m, uint32_t q) const {
+  inline int32_t Find(const int32_t* cdf, int64_t /*row*/, int32_t m, uint32_t q) const {
     int32_t lo = 0, hi = m;  // invariant: cdf[lo] <= q, and the answer is < hi
     while (hi - lo > 1) {
       const int32_t mid = (lo + hi) >> 1;
@@ -55,9 +58,8 @@ class TableSearch {
     }
   }
 
-  // `row_index` selects the table built for that CDF.
-  inline int32_t Find(const int32_t* cdf, int64_t row_index, uint32_t q) const {
-    int32_t s = table_[(static_cast<size_t>(row_index) << bits_) + (q >> shift_)];
+  inline int32_t Find(const int32_t* cdf, int64_t row, int32_t /*m*/, uint32_t q) const {
+    int32_t s = table_[(static_cast<size_t>(row) << bits_) + (q >> shift_)];
     while (static_cast<uint32_t>(cdf[s + 1]) <= q) ++s;
     return s;
   }

@@ -74,15 +74,6 @@ class IndexedRangeDecodeOp : public OpKernel {
   }
 
  private:
-  static inline int32_t Find(const BinarySearch& search, const int32_t* c, int64_t row,
-                             int32_t m, uint32_t q) {
-    return search.Find(c, m, q);
-  }
-  static inline int32_t Find(const TableSearch& search, const int32_t* c, int64_t row,
-                             int32_t m, uint32_t q) {
-    return search.Find(c, row, q);
-  }
-
   // Decodes one batch item; returns whether its string was exact.
   template <typename Search>
   static bool DecodeItem(const Search& search, const IndexedTables& tables,
@@ -93,7 +84,7 @@ class IndexedRangeDecodeOp : public OpKernel {
       const int32_t* c = tables.cdf + r * tables.stride;
       const int32_t m = tables.length[r] - 1;  // symbols, the escape included
       const uint32_t q = decoder->Target(c[m]);
-      const int32_t s = Find(search, c, r, m, q);
+      const int32_t s = search.Find(c, r, m, q);
       decoder->Consume(c[s], c[s + 1]);
       item[i] = s < m - 1 ? tables.offset[r] + s
                           : DecodeEscapedValue(m - 1, tables.offset[r], decoder, &ok);

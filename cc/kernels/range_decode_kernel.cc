@@ -87,15 +87,6 @@ class RangeDecodeOp : public OpKernel {
   }
 
  private:
-  static inline int32_t Find(const BinarySearch& search, const int32_t* c, int64_t row,
-                             int32_t m, uint32_t q) {
-    return search.Find(c, m, q);
-  }
-  static inline int32_t Find(const TableSearch& search, const int32_t* c, int64_t row,
-                             int32_t m, uint32_t q) {
-    return search.Find(c, row, q);
-  }
-
   template <bool kStep, typename Search>
   void Decode(const Search& search, const int32_t* cdf, int64_t width,
               const BroadcastPlan& plan, RangeDecoder* decoder, int16_t* out) const {
@@ -106,7 +97,7 @@ class RangeDecodeOp : public OpKernel {
         const int64_t row = kStep ? first_row + j * plan.step : first_row;
         const int32_t* c = cdf + row * width;
         const uint32_t q = decoder->Target(c[m]);
-        const int32_t s = Find(search, c, row, m, q);
+        const int32_t s = search.Find(c, row, m, q);
         decoder->Consume(c[s], c[s + 1]);
         out[i] = static_cast<int16_t>(s);
       }
