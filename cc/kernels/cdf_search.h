@@ -32,28 +32,40 @@ class BinarySearch {
 };
 
 // A per-CDF table over the top `bits` bits of the slot gives a starting symbol that is
-// never past the answer; a short forward scan finishes. The set-up costs 2^bits entries
-// per CDF, so it pays off when each CDF codes many symbols.
+// never past the answer; a short forward scan finishes. The tables of all rows share
+// a budget of kBudget 16-bit entries (64 KiB, so they stay in the L1/L2 caches): one row
+// gets up to 2^12 buckets, 192 rows get 2^7 each. The set-up touches every entry, so it
+// pays off when the rows code many symbols (see PreferTables).
 class TableSearch {
  public:
   static constexpr int kMaxBits = 12;
+  static constexpr int kMinBits = 6;
+  static constexpr int64_t kBudget = int64_t{1} << 15;
 
-  // Builds tables for `rows` CDFs, row i at cdf + i * stride with lengths[i] + 1 entries.
+  // Bucket bits for `rows` tables at `precision` (may be below kMinBits).
+  static int Bits(int64_t rows, int precision) {
+    int bits = precision < kMaxBits ? precision : kMaxBits;
+    while (bits > 0 && (rows << bits) > kBudget) --bits;
+    return bits;
+  }
+
+  // Builds tables for `rows` CDFs, row i at cdf + i * stride with symbols[i] symbols
+  // (each at most 65536).
   TableSearch(const int32_t* cdf, int64_t rows, int64_t stride, const int32_t* symbols,
               int precision)
-      : bits_(precision < kMaxBits ? precision : kMaxBits),
+      : bits_(Bits(rows, precision)),
         shift_(precision - bits_),
         table_(static_cast<size_t>(rows) << bits_) {
     const uint32_t buckets = uint32_t{1} << bits_;
     for (int64_t i = 0; i < rows; ++i) {
       const int32_t* row = cdf + i * stride;
       const int32_t m = symbols[i];
-      int32_t* out = &table_[static_cast<size_t>(i) << bits_];
+      uint16_t* out = &table_[static_cast<size_t>(i) << bits_];
       int32_t s = 0;
       for (uint32_t b = 0; b < buckets; ++b) {
         const uint32_t x = b << shift_;
         while (s + 1 < m && static_cast<uint32_t>(row[s + 1]) <= x) ++s;
-        out[b] = s;
+        out[b] = static_cast<uint16_t>(s);
       }
     }
   }
@@ -67,13 +79,16 @@ class TableSearch {
  private:
   int bits_;
   int shift_;
-  std::vector<int32_t> table_;
+  std::vector<uint16_t> table_;
 };
 
-// Whether tables pay for themselves: their set-up against the binary searches they save.
-inline bool PreferTables(int64_t rows, int64_t symbols, int precision) {
-  const int bits = precision < TableSearch::kMaxBits ? precision : TableSearch::kMaxBits;
-  return symbols >= (rows << bits) / 4;
+// Whether tables pay for themselves: enough buckets per row to land near the answer,
+// symbols that fit 16 bits, and a set-up small against the binary searches it saves.
+inline bool PreferTables(int64_t rows, int64_t symbols, int32_t max_symbols,
+                         int precision) {
+  const int bits = TableSearch::Bits(rows, precision);
+  return bits >= TableSearch::kMinBits && max_symbols <= 65536 &&
+         symbols >= (rows << bits) / 4;
 }
 
 }  // namespace compression

@@ -2,6 +2,7 @@
 // [B, ...] (the shape of `index` after the batch axis) and, per string, whether it was
 // exactly the encoding of the decoded values.
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 
@@ -50,9 +51,13 @@ class IndexedRangeDecodeOp : public OpKernel {
     OP_REQUIRES_OK(context, context->allocate_output(1, TensorShape{batch}, &exact));
 
     std::unique_ptr<TableSearch> table_search;
-    if (PreferTables(tables.rows, batch * tables.elements, precision_)) {
-      std::vector<int32_t> symbols(tables.rows);
-      for (int64_t r = 0; r < tables.rows; ++r) symbols[r] = tables.length[r] - 1;
+    std::vector<int32_t> symbols(tables.rows);
+    int32_t max_symbols = 0;
+    for (int64_t r = 0; r < tables.rows; ++r) {
+      symbols[r] = tables.length[r] - 1;
+      max_symbols = std::max(max_symbols, symbols[r]);
+    }
+    if (PreferTables(tables.rows, batch * tables.elements, max_symbols, precision_)) {
       table_search.reset(new TableSearch(tables.cdf, tables.rows, tables.stride,
                                          symbols.data(), precision_));
     }

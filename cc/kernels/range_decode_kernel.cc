@@ -72,7 +72,7 @@ class RangeDecodeOp : public OpKernel {
     const tensorflow::tstring& string = encoded.scalar<tensorflow::tstring>()();
     RangeDecoder decoder(string.data(), string.size(), precision_);
     int16_t* out = decoded->flat<int16_t>().data();
-    if (PreferTables(plan.cdf_rows, n, precision_)) {
+    if (PreferTables(plan.cdf_rows, n, static_cast<int32_t>(width - 1), precision_)) {
       const std::vector<int32_t> symbols(plan.cdf_rows, static_cast<int32_t>(width - 1));
       const TableSearch search(cdf_rows, plan.cdf_rows, width, symbols.data(), precision_);
       if (plan.step) {

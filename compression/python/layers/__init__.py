@@ -1,0 +1,4 @@
+"""Layers of the compression library."""
+
+from compression.python.layers.base import Layer
+from compression.python.layers.entropy_models import EntropyBottleneck

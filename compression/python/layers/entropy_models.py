@@ -1,0 +1,554 @@
+"""Entropy bottleneck: a learned, per-channel factorized prior with range coding.
+
+Implements the "entropy bottleneck" of Ballé et al., "Variational image compression
+with a scale hyperprior" (ICLR 2018, arXiv:1802.01436): during training, additive
+uniform noise stands in for quantization and the layer returns the likelihood of its
+outputs under a learned univariate density (one per channel); for actual compression
+the outputs are rounded and range coded with integer CDF tables derived from the
+density.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from compression.python.layers import base
+from compression.python.ops import math_ops
+from compression.python.ops import range_coding_ops
+
+__all__ = ["EntropyBottleneck"]
+
+# Smallest probability given to the escape symbol when the density has (numerically)
+# no mass outside the coded range. Any positive value works: the quantized CDF gives
+# every positive bin at least one count.
+_MIN_ESCAPE_MASS = 1e-9
+
+_MAX_PRECISION = 16
+
+
+class EntropyBottleneck(base.Layer):
+  """Quantizes its input and models the result with a learned factorized density.
+
+  Layout: inputs are float tensors of static rank >= 2, batch first, with a static
+  channel count `C` on the last axis ("channels_last") or axis 1 ("channels_first").
+  Every channel has its own density, shared by all other positions.
+
+  Density: per channel, the "deep factorized" model of Ballé et al. 2018 (appendix
+  6.1): a cumulative function `c(x) = sigmoid(logits_cumulative(x))`, where
+  `logits_cumulative` is a chain of per-channel affine maps
+  `x <- softplus(H_k) @ x + b_k` of widths `1 -> filters... -> 1`, each but the last
+  followed by `x <- x + tanh(a_k) * tanh(x)`. Positive matrices and `|tanh(a_k)| < 1`
+  make `c` monotonic. The likelihood of a value `y` is the mass `c(y + .5) - c(y - .5)`.
+
+  Quantization: `call(inputs, training=True)` adds uniform noise from [-.5, .5);
+  `training=False` rounds to the nearest integer (`tf.round`, ties to even). Rounding
+  is on the integer grid, NOT relative to the median of the density as in the paper's
+  reference code: decoded values are then plain integers and range coding needs only
+  integer offsets. The cost is a small rate/distortion loss for channels whose median
+  sits far from an integer; the analysis transform can learn to shift them.
+
+  Coding: after training, run the update op `layer.updates[0]`. It writes, into
+  non-trainable int32 variables, for each channel `c` an integer range
+  `[lower_c, upper_c]` covering all but `tail_mass` of the density (from the learned
+  `quantiles`), narrowed at both ends past values of probability below
+  `2**-range_coder_precision` (they would cost more inside the table than through the
+  escape), and a quantized CDF of `K_c = upper_c - lower_c + 1` symbols plus an
+  escape symbol. `compress` codes each rounded value `v` as symbol `v - lower_c` when it
+  lies in the range, otherwise as the escape symbol followed by `v` itself, so coding is
+  lossless for any int32 value. `compress` and `decompress` use only these tables, so a
+  decoder only needs them from the checkpoint.
+
+  Auxiliary loss: `layer.losses[0]` fits the `quantiles` variable (shape `[C, 1, 3]`)
+  so that `c(quantiles) = (tail_mass / 2, 1/2, 1 - tail_mass / 2)`. It has gradients
+  only with respect to the quantiles (`layer.quantile_variables`); minimize it along
+  with the main loss, typically with its own optimizer.
+
+  Example (graph mode):
+    eb = EntropyBottleneck()
+    y_tilde, likelihoods = eb(y, training=True)      # float32, shape of y
+    bits = tf.reduce_sum(-tf.math.log(likelihoods)) / np.log(2.)
+    aux_loss = eb.losses[0]
+    ... train, then sess.run(eb.updates[0]), save a checkpoint.
+    strings = eb.compress(y)                          # tf.string [B]
+    y_hat = eb.decompress(strings, tf.shape(y)[1:])   # float32, shape of y
+  """
+
+  def __init__(self, init_scale=10., filters=(3, 3, 3), tail_mass=1e-9,
+               likelihood_bound=1e-9, range_coder_precision=16,
+               data_format="channels_last", name=None):
+    """Initializer.
+
+    Args:
+      init_scale: float > 0, initial width of the density (in quantization bins);
+        also the initial distance of the tail quantiles from 0.
+      filters: tuple of positive ints, widths of the hidden layers of the density
+        model; `()` gives a logistic density.
+      tail_mass: float in (0, 1), total probability of the two tails left outside
+        the coded range (values there are escape coded).
+      likelihood_bound: float >= 0, lower bound applied to likelihoods (0: none).
+      range_coder_precision: int in [1, 16], number of bits of the CDF tables.
+      data_format: "channels_last" or "channels_first".
+      name: layer name (default "entropy_bottleneck", uniquified by the graph).
+    """
+    super().__init__(name=name)
+    if not _is_number(init_scale) or not 0 < init_scale < float("inf"):
+      raise ValueError(f"`init_scale` must be a positive number, got {init_scale!r}.")
+    try:
+      filters = tuple(filters)
+    except TypeError:
+      raise ValueError(
+          f"`filters` must be a sequence of positive ints, got {filters!r}.") from None
+    if not all(_is_int(f) and f > 0 for f in filters):
+      raise ValueError(
+          f"`filters` must be a sequence of positive ints, got {filters!r}.")
+    if not _is_number(tail_mass) or not 0 < tail_mass < 1:
+      raise ValueError(f"`tail_mass` must be in (0, 1), got {tail_mass!r}.")
+    if not _is_number(likelihood_bound) or not 0 <= likelihood_bound < 1:
+      raise ValueError(
+          f"`likelihood_bound` must be in [0, 1), got {likelihood_bound!r}.")
+    if (not _is_int(range_coder_precision)
+        or not 1 <= range_coder_precision <= _MAX_PRECISION):
+      raise ValueError(
+          f"`range_coder_precision` must be an int in [1, {_MAX_PRECISION}], got "
+          f"{range_coder_precision!r}.")
+    if data_format not in ("channels_last", "channels_first"):
+      raise ValueError(
+          "`data_format` must be 'channels_last' or 'channels_first', got "
+          f"{data_format!r}.")
+    self._init_scale = float(init_scale)
+    self._filters = tuple(int(f) for f in filters)
+    self._tail_mass = float(tail_mass)
+    self._likelihood_bound = float(likelihood_bound)
+    self._range_coder_precision = int(range_coder_precision)
+    self._data_format = data_format
+    self._rank = None
+    self._channels = None
+
+  # -- Read-only configuration. ---------------------------------------------------
+
+  @property
+  def init_scale(self):
+    return self._init_scale
+
+  @property
+  def filters(self):
+    return self._filters
+
+  @property
+  def tail_mass(self):
+    return self._tail_mass
+
+  @property
+  def likelihood_bound(self):
+    return self._likelihood_bound
+
+  @property
+  def range_coder_precision(self):
+    return self._range_coder_precision
+
+  @property
+  def data_format(self):
+    return self._data_format
+
+  @property
+  def channels(self):
+    """Number of channels `C` (None before the layer is built)."""
+    return self._channels
+
+  @property
+  def quantile_variables(self):
+    """The variables the auxiliary loss trains: `[quantiles]` (float32 `[C, 1, 3]`)."""
+    self._assert_built("quantile_variables")
+    return [self._quantiles]
+
+  @property
+  def density_variables(self):
+    """The density parameters (matrices, biases, factors), trained by the main loss."""
+    self._assert_built("density_variables")
+    return self._matrices + self._biases + self._factors
+
+  # -- Building. ------------------------------------------------------------------
+
+  def _channel_axis(self, rank):
+    return 1 if self._data_format == "channels_first" else rank - 1
+
+  def build(self, input_shape):
+    rank = input_shape.rank
+    if rank is None or rank < 2:
+      raise ValueError(
+          f"{self.name}: inputs must have a static rank >= 2 (batch first), got shape "
+          f"{input_shape}.")
+    channels = input_shape[self._channel_axis(rank)]
+    if channels is None:
+      raise ValueError(
+          f"{self.name}: the channel axis ({self._data_format}) of the inputs must "
+          f"have a static size, got shape {input_shape}.")
+    self._rank = rank
+    self._channels = channels = int(channels)
+
+    widths = (1,) + self._filters + (1,)
+    scale = self._init_scale ** (1 / (len(self._filters) + 1))
+    self._matrices, self._biases, self._factors = [], [], []
+    for i, (f_in, f_out) in enumerate(zip(widths[:-1], widths[1:])):
+      # softplus(H) = 1 / scale / f_out: the chain of matrices scales by init_scale.
+      init = np.log(np.expm1(1 / scale / f_out))
+      self._matrices.append(self.add_variable(
+          f"matrix_{i}",
+          tf.fill([channels, f_out, f_in], tf.constant(init, tf.float32))))
+      self._biases.append(self.add_variable(
+          f"bias_{i}", tf.random.uniform([channels, f_out, 1], -.5, .5)))
+      if i < len(self._filters):
+        self._factors.append(self.add_variable(
+            f"factor_{i}", tf.zeros([channels, f_out, 1])))
+
+    quantiles = [-self._init_scale, 0., self._init_scale]
+    self._quantiles = self.add_variable(
+        "quantiles", tf.tile(tf.constant([[quantiles]], tf.float32), [channels, 1, 1]))
+
+    # Integer coding tables, written by the update op (see `_make_update_op`). All
+    # zero until then: a cdf_length of 0 marks the tables as empty.
+    self._cdf = self.add_variable(
+        "cdf", tf.zeros([channels, 0], tf.int32), trainable=False,
+        shape=tf.TensorShape([channels, None]))
+    self._cdf_length = self.add_variable(
+        "cdf_length", tf.zeros([channels], tf.int32), trainable=False)
+    self._cdf_offset = self.add_variable(
+        "cdf_offset", tf.zeros([channels], tf.int32), trainable=False)
+
+    self.add_loss(self._make_aux_loss())
+    self.add_update(self._make_update_op())
+
+  def _assert_built(self, what):
+    if not self.built:
+      raise ValueError(
+          f"{self.name}: {what} is only available once the layer is built.")
+
+  # -- Density. -------------------------------------------------------------------
+
+  def logits_cumulative(self, inputs, stop_gradient=False):
+    """Logit of the cumulative distribution function of each channel.
+
+    Args:
+      inputs: float32 `[C, 1, N]`: N values per channel.
+      stop_gradient: if True, no gradient flows to the density parameters (only
+        to `inputs`).
+
+    Returns:
+      float32 `[C, 1, N]`: `logit(P(Y_c <= inputs[c, 0, n]))` (nats of odds).
+    """
+    self._assert_built("logits_cumulative")
+    return self._logits_cumulative(inputs, stop_gradient)
+
+  def _logits_cumulative(self, inputs, stop_gradient=False):
+    def param(value):
+      return tf.stop_gradient(value) if stop_gradient else value
+
+    logits = inputs
+    for i, (matrix, bias) in enumerate(zip(self._matrices, self._biases)):
+      logits = tf.linalg.matmul(param(tf.nn.softplus(matrix)), logits)
+      logits += param(tf.convert_to_tensor(bias))
+      if i < len(self._factors):
+        logits += param(tf.tanh(self._factors[i])) * tf.tanh(logits)
+    return logits
+
+  def _likelihood(self, values):
+    """Probability mass of `[values - .5, values + .5]`: float32 `[C, 1, N]`."""
+    lower = self._logits_cumulative(values - .5)
+    upper = self._logits_cumulative(values + .5)
+    # Subtract in the tail where both sigmoids are far from 1, for accuracy: flip the
+    # sign of the logits when their midpoint is above the median.
+    sign = tf.stop_gradient(tf.where(lower + upper > 0, -1., 1.))
+    likelihood = tf.abs(tf.sigmoid(sign * upper) - tf.sigmoid(sign * lower))
+    if self._likelihood_bound > 0:
+      likelihood = math_ops.lower_bound(likelihood, self._likelihood_bound)
+    return likelihood
+
+  def _make_aux_loss(self):
+    """Sum of |logits_cumulative(quantiles) - target| over channels and quantiles."""
+    with tf.name_scope("aux_loss"):
+      tail = np.log(2 / self._tail_mass - 1)
+      target = tf.constant([-tail, 0., tail], tf.float32)
+      logits = self._logits_cumulative(self._quantiles, stop_gradient=True)
+      return tf.reduce_sum(tf.abs(logits - target))
+
+  # -- Layout helpers. ------------------------------------------------------------
+
+  def _prepare_inputs(self, inputs):
+    """Converts to float32 and checks rank and channel count against the build."""
+    inputs = tf.convert_to_tensor(inputs, dtype_hint=tf.float32)
+    if inputs.dtype != tf.float32:
+      inputs = tf.cast(inputs, tf.float32)
+    self._check_shape(inputs.shape, "inputs")
+    return inputs
+
+  def _check_shape(self, shape, what):
+    """Raises ValueError unless `shape` ([B] + element shape) matches the build."""
+    if shape.rank != self._rank:
+      raise ValueError(
+          f"{self.name}: expected {what} of rank {self._rank} (the rank the layer was "
+          f"built with), got shape {shape}.")
+    channels = shape[self._channel_axis(self._rank)]
+    if channels is not None and channels != self._channels:
+      raise ValueError(
+          f"{self.name}: expected {self._channels} channels on axis "
+          f"{self._channel_axis(self._rank)} ({self._data_format}) of {what}, got "
+          f"{channels} (shape {shape}).")
+
+  def _to_channel_major(self, tensor):
+    """`[B, ...]` tensor -> (`[C, 1, N]` tensor, function undoing the change)."""
+    rank = tensor.shape.rank
+    axis = self._channel_axis(rank)
+    perm = [axis] + [i for i in range(rank) if i != axis]
+    transposed = tf.transpose(tensor, perm)
+    transposed_shape = tf.shape(transposed)
+    inverse_perm = np.argsort(perm).tolist()
+
+    def undo(values):
+      return tf.transpose(tf.reshape(values, transposed_shape), inverse_perm)
+
+    return tf.reshape(transposed, [self._channels, 1, -1]), undo
+
+  def _channel_index(self, element_shape, ndim):
+    """int32 tensor of `element_shape` (rank `ndim`) holding each element's channel."""
+    axis = self._channel_axis(ndim + 1) - 1
+    ids = tf.reshape(tf.range(self._channels, dtype=tf.int32),
+                     [self._channels if i == axis else 1 for i in range(ndim)])
+    return tf.broadcast_to(ids, element_shape)
+
+  # -- Training / evaluation. -----------------------------------------------------
+
+  def call(self, inputs, training):
+    """Quantizes (or adds noise to) `inputs` and returns the likelihoods.
+
+    Args:
+      inputs: float tensor `[B, ..., C]` (or `[B, C, ...]`), cast to float32.
+      training: Python bool or scalar bool tensor. True: add uniform noise from
+        [-.5, .5). False: round to the nearest integer.
+
+    Returns:
+      outputs: float32, shape of `inputs`: the noisy or rounded values.
+      likelihoods: float32, shape of `inputs`: probability of each output under the
+        density (mass of the unit interval around it), at least `likelihood_bound`.
+        The rate in bits is `sum(-log2(likelihoods))`.
+    """
+    inputs = self._prepare_inputs(inputs)
+
+    def noisy():
+      return inputs + tf.random.uniform(tf.shape(inputs), -.5, .5)
+
+    def rounded():
+      return tf.round(inputs)
+
+    if isinstance(training, (bool, np.bool_)):
+      outputs = noisy() if training else rounded()
+    else:
+      outputs = tf.cond(tf.cast(training, tf.bool), noisy, rounded)
+    outputs.set_shape(inputs.shape)
+
+    values, undo = self._to_channel_major(outputs)
+    likelihoods = undo(self._likelihood(values))
+    likelihoods.set_shape(inputs.shape)
+    return outputs, likelihoods
+
+  # -- Range coding. --------------------------------------------------------------
+
+  def _make_update_op(self):
+    """Op computing the integer coding tables from the density and quantiles."""
+    with tf.name_scope("update_tables"):
+      quantiles = tf.debugging.assert_all_finite(
+          tf.convert_to_tensor(self._quantiles),
+          f"{self.name}: quantiles are not finite; cannot build coding tables.")
+      lower = tf.cast(tf.floor(quantiles[:, 0, 0]), tf.int32)            # [C]
+      upper = tf.cast(tf.math.ceil(quantiles[:, 0, 2]), tf.int32)        # [C]
+      upper = tf.maximum(upper, lower)
+      length = upper - lower + 1                                         # [C], K_c
+      # Each of the K_c + 1 symbols needs at least one of the 2**precision counts.
+      check = tf.debugging.assert_less_equal(
+          length + 1, 2 ** self._range_coder_precision,
+          message=(
+              f"{self.name}: the coded range [floor(quantiles[:, 0, 0]), "
+              "ceil(quantiles[:, 0, 2])] has too many values for "
+              f"range_coder_precision={self._range_coder_precision}; were the "
+              "quantiles trained with the aux loss?"))
+      with tf.control_dependencies([check]):
+        max_length = tf.reduce_max(length)
+
+      # Likelihoods of lower_c + [0, K_max), zero beyond K_c: [C, K_max]. They are
+      # the layer's likelihoods, so at least likelihood_bound: every value in the
+      # range gets a positive probability, hence a codable (non-empty) bin.
+      steps = tf.range(max_length)
+      grid = tf.cast(lower[:, None] + steps, tf.float32)
+      pmf = self._likelihood(grid[:, None, :])[:, 0, :]
+      pmf = tf.where(steps < length[:, None], pmf, 0.)
+      lower, length, pmf = self._trim_tails(lower, length, pmf)
+
+      # Row c: K_c probabilities, the escape probability, zeros: [C, K_max + 1].
+      escape = tf.maximum(1. - tf.reduce_sum(pmf, axis=1), _MIN_ESCAPE_MASS)
+      pmf = tf.pad(pmf, [[0, 0], [0, 1]])
+      pmf += tf.one_hot(length, max_length + 1) * escape[:, None]
+
+      cdf = range_coding_ops.pmf_to_quantized_cdf(
+          pmf, self._range_coder_precision)                             # [C, K_max + 2]
+      return tf.group(
+          self._cdf.assign(cdf, read_value=False),
+          self._cdf_length.assign(length + 2, read_value=False),
+          self._cdf_offset.assign(lower, read_value=False),
+          name="update")
+
+  def _trim_tails(self, lower, length, pmf):
+    """Leaves tail values whose probability is below one count to the escape symbol.
+
+    Every symbol of a table gets at least one of the 2**precision counts, so a value
+    of probability p < 2**-precision in the table takes more than its share from the
+    others (with the default tail_mass of 1e-9 a wide channel has hundreds of them,
+    costing about 0.05% of the rate). Cutting such values from both ends of each
+    channel's range costs less: they stay codable, through the escape.
+
+    Args:
+      lower: int32 `[C]`, first value of each channel's range.
+      length: int32 `[C]`, number of values in each range (>= 1).
+      pmf: float32 `[C, K_max]`, their probabilities, zero past `length`.
+
+    Returns:
+      `(lower, length, pmf)` for the trimmed ranges; `pmf` keeps its width.
+    """
+    width = tf.shape(pmf)[1]
+    steps = tf.range(width)
+    keep = pmf >= 2. ** -self._range_coder_precision
+    # A channel with no value above the threshold keeps its whole range.
+    keep = tf.where(tf.reduce_any(keep, axis=1, keepdims=True), keep,
+                    steps < length[:, None])
+    first = tf.argmax(tf.cast(keep, tf.int32), axis=1, output_type=tf.int32)
+    last = width - 1 - tf.argmax(
+        tf.cast(keep[:, ::-1], tf.int32), axis=1, output_type=tf.int32)
+    new_length = last - first + 1
+    shifted = tf.gather(pmf, tf.minimum(first[:, None] + steps, width - 1),
+                        batch_dims=1)
+    shifted = tf.where(steps < new_length[:, None], shifted, 0.)
+    return lower + first, new_length, shifted
+
+  def _coding_tables(self):
+    """Reads (cdf, cdf_length, cdf_offset), failing at run time if they are empty."""
+    check = tf.debugging.assert_positive(
+        self._cdf_length,
+        message=(
+            f"{self.name}: the range coding tables are empty. Run the layer's update "
+            "op (layer.updates[0]) after training and before saving the checkpoint "
+            "used for compress/decompress."))
+    with tf.control_dependencies([check]):
+      return (self._cdf.read_value(), self._cdf_length.read_value(),
+              self._cdf_offset.read_value())
+
+  def compress(self, inputs):
+    """Rounds `inputs` and range codes them, one string per batch element.
+
+    Args:
+      inputs: float tensor `[B, ..., C]` (or `[B, C, ...]`). Values are rounded
+        like `call(inputs, training=False)`; they must fit in int32.
+
+    Returns:
+      tf.string `[B]`.
+    """
+    inputs = tf.convert_to_tensor(inputs, dtype_hint=tf.float32)
+    with self.name_scope():
+      self.maybe_build(inputs.shape)
+      with tf.name_scope("compress"):
+        inputs = self._prepare_inputs(inputs)
+        values = tf.cast(tf.round(inputs), tf.int32)
+        index = self._channel_index(tf.shape(inputs)[1:], self._rank - 1)
+        cdf, cdf_length, cdf_offset = self._coding_tables()
+        strings = range_coding_ops.indexed_range_encode(
+            values, index, cdf, cdf_length, cdf_offset, self._range_coder_precision)
+        strings.set_shape(inputs.shape[:1])
+        return strings
+
+  def decompress(self, strings, shape, channels=None, return_exact=False):
+    """Decodes strings made by `compress`.
+
+    Args:
+      strings: tf.string `[B]`.
+      shape: shape of one element, without the batch axis: list/tuple of ints or an
+        int32 vector tensor of static length (e.g. `tf.shape(y)[1:]`).
+      channels: number of channels; only needed (and checked if given) when the layer
+        is not built yet, e.g. in a graph that only decompresses.
+      return_exact: if True, also return a bool `[B]` tensor telling, for each
+        string, whether it is exactly the encoding of the decoded values. False
+        means a corrupted/truncated string or a `shape` with too few elements. The
+        strings do not store their length, so a `shape` with too MANY elements is
+        not reliably detected (the last few decoded values may be "free").
+
+    Returns:
+      float32 `[B] + shape`: equal to `call(y, training=False)[0]` for the `y` that was
+      compressed; and with `return_exact`, the bool `[B]` tensor.
+    """
+    strings = tf.convert_to_tensor(strings, tf.string)
+    if strings.shape.rank != 1:
+      raise ValueError(
+          f"{self.name}: `strings` must be a vector [B], got shape {strings.shape}.")
+    static_shape, shape = _element_shape(shape)
+    ndim = len(static_shape)
+    if channels is not None and not (_is_int(channels) and channels > 0):
+      raise ValueError(f"`channels` must be a positive int, got {channels!r}.")
+    if channels is not None and self.built and channels != self._channels:
+      raise ValueError(
+          f"{self.name}: `channels`={channels} but the layer was built with "
+          f"{self._channels} channels.")
+    if not self.built:
+      if channels is None:
+        raise ValueError(
+            f"{self.name}: the layer is not built; pass `channels` to decompress "
+            "(or call/compress first).")
+      input_shape = [None] * (ndim + 1)
+      input_shape[self._channel_axis(ndim + 1)] = channels
+    else:
+      input_shape = None
+
+    with self.name_scope():
+      if input_shape is not None:
+        self.maybe_build(input_shape)
+      self._check_shape(tf.TensorShape([None] + static_shape), "[batch] + shape")
+      with tf.name_scope("decompress"):
+        axis = self._channel_axis(ndim + 1) - 1
+        check = tf.debugging.assert_equal(
+            shape[axis], self._channels,
+            message=f"{self.name}: `shape` has the wrong number of channels")
+        with tf.control_dependencies([check]):
+          index = self._channel_index(shape, ndim)
+        cdf, cdf_length, cdf_offset = self._coding_tables()
+        decoded = range_coding_ops.indexed_range_decode(
+            strings, index, cdf, cdf_length, cdf_offset, self._range_coder_precision,
+            return_exact=return_exact)
+        values, exact = decoded if return_exact else (decoded, None)
+        outputs = tf.cast(values, tf.float32)
+        outputs.set_shape(strings.shape[:1].concatenate(index.shape))
+        return (outputs, exact) if return_exact else outputs
+
+
+def _element_shape(shape):
+  """Returns (static shape list with None for unknown sizes, int32 vector tensor)."""
+  if isinstance(shape, tf.TensorShape):
+    shape = shape.as_list()
+  if isinstance(shape, (list, tuple, np.ndarray)):
+    shape = list(shape)
+    if not all(_is_int(s) and s >= 0 for s in shape):
+      raise ValueError(f"`shape` must hold non-negative ints, got {shape!r}.")
+    return [int(s) for s in shape], tf.constant(shape, tf.int32, shape=[len(shape)])
+  shape = tf.convert_to_tensor(shape)
+  if shape.dtype not in (tf.int32, tf.int64) or shape.shape.rank != 1 or (
+      shape.shape[0] is None):
+    raise ValueError(
+        "`shape` must be a list of ints or an integer vector tensor of static "
+        f"length, got {shape!r}.")
+  shape = tf.cast(shape, tf.int32)
+  static = tf.get_static_value(shape)
+  if static is None:
+    return [None] * shape.shape[0], shape
+  return [int(s) for s in static], shape
+
+
+def _is_int(value):
+  return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_number(value):
+  return (isinstance(value, (int, float, np.integer, np.floating))
+          and not isinstance(value, bool))
