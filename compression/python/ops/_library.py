@@ -4,46 +4,53 @@ import os
 
 import tensorflow as tf
 
-_NAME = "_compression_ops.so"
-_VERSION_SUFFIX = ".tf_version"
+LIBRARY = "_compression_ops.so"
+VERSION_FILE = "_compression_ops.tf_version"  # written by Bazel next to the library
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _REPO_DIR = os.path.dirname(_PACKAGE_DIR)
-_REBUILD = ("Rebuild it against the installed TensorFlow: `bazel build //compression:all` "
-            "in the source tree (or `pip install .`).")
-
-
-def _candidates():
-  """Where the library may be: the installed package, then a Bazel build tree."""
-  yield os.path.join(_PACKAGE_DIR, _NAME)
-  yield os.path.join(_REPO_DIR, "bazel-bin", "compression", _NAME)
+# The installed package first, then a Bazel build in the source tree.
+SEARCH_PATH = (_PACKAGE_DIR, os.path.join(_REPO_DIR, "bazel-bin", "compression"))
+REBUILD = ("Rebuild it against the installed TensorFlow: run `bazel build //compression:all` "
+           "in the source tree (or `./scripts/setup.sh`, or `pip install "
+           "--no-build-isolation .`).")
 
 
 def _minor(version):
   return ".".join(version.strip().split(".")[:2])
 
 
-def load():
-  """Returns the loaded op module; raises ImportError saying what to rebuild."""
-  for path in _candidates():
+def load(search_path=SEARCH_PATH):
+  """Returns the loaded op module.
+
+  Args:
+    search_path: directories to look in, in order.
+
+  Raises:
+    ImportError: the library is missing, was compiled against another TensorFlow
+      minor version, or does not load; the message says how to rebuild it.
+  """
+  for directory in search_path:
+    path = os.path.join(directory, LIBRARY)
     if os.path.exists(path):
       break
   else:
+    raise ImportError(f"The op library {LIBRARY} was not found in "
+                      f"{', '.join(search_path)}. " + REBUILD)
+  version_path = os.path.join(directory, VERSION_FILE)
+  if not os.path.exists(version_path):
+    raise ImportError(f"{version_path} is missing, so the TensorFlow version {path} was "
+                      "compiled against is unknown. " + REBUILD)
+  with open(version_path) as f:
+    built_for = f.read().strip()
+  if _minor(built_for) != _minor(tf.__version__):
     raise ImportError(
-        f"The op library {_NAME} was not found (looked in {', '.join(_candidates())}). "
-        + _REBUILD)
-  version_file = path[:-len(".so")] + _VERSION_SUFFIX
-  if os.path.exists(version_file):
-    with open(version_file) as f:
-      built_for = f.read().strip()
-    if _minor(built_for) != _minor(tf.__version__):
-      raise ImportError(
-          f"{path} was compiled against TensorFlow {built_for}, but TensorFlow "
-          f"{tf.__version__} is installed; the op ABI differs between minor versions. "
-          + _REBUILD)
+        f"{path} was compiled against TensorFlow {built_for}, but TensorFlow "
+        f"{tf.__version__} is installed; custom ops must be compiled against the "
+        "TensorFlow minor version that loads them. " + REBUILD)
   try:
     return tf.load_op_library(path)
   except (tf.errors.NotFoundError, OSError) as e:
-    raise ImportError(f"Could not load {path}: {e}\n" + _REBUILD) from e
+    raise ImportError(f"Could not load {path}: {e}\n" + REBUILD) from e
 
 
 ops = load()
