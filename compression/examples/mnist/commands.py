@@ -1,0 +1,406 @@
+"""Command line: `python -m compression.examples.mnist <command> [flags]`.
+
+Each command has its own set of absl flags (`<command> --help` lists them).
+TensorFlow is imported only when a command runs, so `--help` is quick.
+Expected failures (missing data or checkpoint, bad container files, bad
+flags) print one `error:` message and exit with status 1, no traceback.
+"""
+
+import logging
+import os
+import sys
+import tempfile
+import textwrap
+
+from absl import app
+from absl import flags
+
+PROG = "python -m compression.examples.mnist"
+DEFAULT_MODEL_DIR = os.path.join(tempfile.gettempdir(), "mnist_model")
+
+
+class CommandError(Exception):
+  """A user error the CLI reports as one line."""
+
+
+# Flag specs: (kind, name, default, help). Kinds map to absl DEFINE_*.
+_MODEL_DIR = ("string", "model_dir", DEFAULT_MODEL_DIR,
+              "Model directory: checkpoints, config.json and metrics.json "
+              "written by `train`.")
+_DATA_DIR = ("string", "data_dir", "",
+             "Directory holding the four MNIST files (train-images-idx3-ubyte.gz"
+             ", train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+             "t10k-labels-idx1-ubyte.gz). Empty: the MNIST_DIR environment "
+             "variable.")
+_SEED = ("integer", "seed", 0,
+         "Random seed (TF graph seed, NumPy, data shuffling).")
+_TEST_SIZE = ("integer", "test_size", 0,
+              "Use only the first N test digits (0: all 10000).")
+_TRAIN_FLAGS = [
+    _DATA_DIR,
+    ("integer", "latent_dims", 50, "Number of latent dimensions (channels of "
+     "the EntropyBottleneck)."),
+    ("integer", "epochs", 15, "Training epochs over the training set."),
+    ("integer", "steps", 0, "Training steps; when > 0, overrides --epochs."),
+    ("integer", "batch_size", 128, "Training batch size."),
+    ("float", "learning_rate", 1e-3, "Adam learning rate (main and aux)."),
+    _SEED,
+    ("integer", "log_every", 100, "Print a progress line every N steps."),
+    ("integer", "train_size", 0,
+     "Use only the first N training digits (0: all 60000)."),
+    _TEST_SIZE,
+]
+_LAMBDA = ("float", "lambda", 2000.0,
+           "Rate-distortion trade-off: loss = bits/digit + lambda * MAE.")
+
+
+class Command:
+
+  def __init__(self, name, summary, description, flag_specs, run,
+               required=()):
+    self.name = name
+    self.summary = summary
+    self.description = description
+    self.flag_specs = flag_specs
+    self.run = run
+    self.required = required
+
+  def make_flags(self):
+    fv = flags.FlagValues()
+    for kind, name, default, help_text in self.flag_specs:
+      define = {"string": flags.DEFINE_string,
+                "integer": flags.DEFINE_integer,
+                "float": flags.DEFINE_float,
+                "bool": flags.DEFINE_bool,
+                "list": flags.DEFINE_list}[kind]
+      define(name, default, help_text, flag_values=fv)
+    return fv
+
+  def help(self):
+    lines = [f"usage: {PROG} {self.name} [--flag=value ...]", ""]
+    lines += [textwrap.fill(p, 79) for p in self.description.split("\n\n")
+              for p in (p, "")]
+    lines.append("flags:")
+    for kind, name, default, help_text in self.flag_specs:
+      if kind == "bool":
+        head = f"  --[no]{name} (default: {default})"
+      elif kind == "list":
+        head = f"  --{name}=A,B,... (default: {','.join(default or [])!r})"
+      else:
+        head = f"  --{name}=VALUE (default: {default!r})"
+      if name in self.required:
+        head = f"  --{name}=VALUE (required)"
+      lines.append(head)
+      lines += textwrap.wrap(help_text, 79, initial_indent="      ",
+                             subsequent_indent="      ")
+    return "\n".join(lines)
+
+
+def _quiet_tensorflow():
+  # TensorFlow's Python logger (deprecation notices); no TF import needed.
+  logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
+def _log(*args):
+  print(*args, flush=True)
+
+
+def _train_config(fv, model_dir):
+  from compression.examples.mnist import train  # pylint: disable=g-import-not-at-top
+  return train.TrainConfig(
+      model_dir=model_dir, data_dir=fv["data_dir"].value,
+      latent_dims=fv["latent_dims"].value,
+      lmbda=fv["lambda"].value if "lambda" in fv else 2000.0,
+      epochs=fv["epochs"].value, steps=fv["steps"].value,
+      batch_size=fv["batch_size"].value,
+      learning_rate=fv["learning_rate"].value, seed=fv["seed"].value,
+      log_every=fv["log_every"].value, train_size=fv["train_size"].value,
+      test_size=fv["test_size"].value)
+
+
+def _check_positive(fv, *names):
+  for name in names:
+    if fv[name].value <= 0:
+      raise CommandError(f"--{name} must be positive, got {fv[name].value}")
+
+
+def _check_data(fv):
+  """Fails early (before TensorFlow loads) when the MNIST files are absent."""
+  from compression.examples.mnist import data  # pylint: disable=g-import-not-at-top
+  data.resolve_data_dir(fv["data_dir"].value)
+
+
+def _run_train(fv):
+  _check_positive(fv, "latent_dims", "batch_size", "log_every", "lambda",
+                  "learning_rate")
+  if fv["steps"].value <= 0 and fv["epochs"].value <= 0:
+    raise CommandError("give --epochs > 0 or --steps > 0")
+  _check_data(fv)
+  from compression.examples.mnist import train  # pylint: disable=g-import-not-at-top
+  result = train.train(_train_config(fv, fv["model_dir"].value), log=_log)
+  test = result["final"]["test"]
+  _log(f"done: {result['steps']} steps at {result['steps_per_sec']:.1f} "
+       f"steps/s; test ~{test['bits_per_digit']:.2f} bits/digit (estimate), "
+       f"MAE {test['mae']:.4f}, PSNR {test['psnr']:.2f} dB; "
+       f"{os.path.join(fv['model_dir'].value, train.METRICS_FILE)}")
+
+
+def _run_compress(fv):
+  from compression.examples.mnist import files  # pylint: disable=g-import-not-at-top
+  from compression.examples.mnist import codec  # pylint: disable=g-import-not-at-top
+  codec.check_model_dir(fv["model_dir"].value)
+  if fv["png"].value:
+    digits, labels, names = files.read_pngs(fv["png"].value)
+  else:
+    digits, labels, names = files.select_test_digits(
+        fv["data_dir"].value, fv["start"].value, fv["count"].value)
+  result = files.compress_digits(fv["model_dir"].value, digits,
+                                 fv["output"].value,
+                                 fv["latents_out"].value or None)
+  _log("  digit  source            label  bytes  est.bits")
+  for i, (name, s) in enumerate(zip(names, result["strings"])):
+    label = str(labels[i]) if labels[i] >= 0 else "-"
+    _log(f"  {i:5d}  {name:16s}  {label:>5}  {len(s):5d}  "
+         f"{result['bits'][i]:8.1f}")
+  coded = sum(len(s) for s in result["strings"])
+  _log(f"wrote {fv['output'].value}: {len(names)} digits, "
+       f"{result['file_size']} bytes ({coded} coded + "
+       f"{result['file_size'] - coded} container); "
+       f"{8 * coded / len(names):.1f} coded bits/digit")
+
+
+def _run_decompress(fv):
+  from compression.examples.mnist import files  # pylint: disable=g-import-not-at-top
+  result = files.decompress_file(
+      fv["model_dir"].value, fv["input"].value, fv["output_dir"].value,
+      fv["grid"].value or None, fv["latents_out"].value or None)
+  n = len(result["paths"])
+  _log(f"decoded {n} digits from {fv['input'].value} into "
+       f"{fv['output_dir'].value}/ ({files.png_name(0)} .. "
+       f"{files.png_name(n - 1) if n else '-'})")
+  if fv["grid"].value:
+    _log(f"grid: {fv['grid'].value}")
+
+
+def _run_evaluate(fv):
+  from compression.examples.mnist import evaluate  # pylint: disable=g-import-not-at-top
+  model_dir = fv["model_dir"].value
+  summary, _ = evaluate.evaluate(model_dir, fv["data_dir"].value,
+                                 fv["test_size"].value)
+  for line in evaluate.format_report(summary):
+    _log(line)
+  output = fv["output"].value or os.path.join(model_dir,
+                                              evaluate.EVALUATION_FILE)
+  evaluate.write_summary(summary, output)
+  _log(f"wrote {output}")
+
+
+def _run_sweep(fv):
+  from compression.examples.mnist import sweep  # pylint: disable=g-import-not-at-top
+  lambdas = sweep.parse_lambdas(fv["lambdas"].value)
+  _check_data(fv)
+  output_dir = fv["output_dir"].value
+  rows = sweep.sweep(_train_config(fv, output_dir), lambdas, output_dir,
+                     log=_log)
+  _log(f"wrote {output_dir}/sweep.csv, sweep.md, rate_distortion.png and "
+       f"examples_lambda_*.png ({len(rows)} runs)")
+
+
+def _run_sample(fv):
+  _check_positive(fv, "count", "num_bytes")
+  from compression.examples.mnist import images  # pylint: disable=g-import-not-at-top
+  from compression.examples.mnist import sample  # pylint: disable=g-import-not-at-top
+  digits, _, _ = sample.sample(fv["model_dir"].value, fv["count"].value,
+                               fv["num_bytes"].value, fv["seed"].value,
+                               fv["latent_clip"].value or None)
+  images.write_png(fv["output"].value,
+                   images.upscale(images.grid(digits), 2))
+  _log(f"decoded {len(digits)} random {fv['num_bytes'].value}-byte strings; "
+       f"wrote {fv['output'].value}")
+
+
+def _run_demo(fv):
+  _check_positive(fv, "steps", "count")
+  _check_data(fv)
+  from compression.examples.mnist import demo  # pylint: disable=g-import-not-at-top
+  demo.run(fv["data_dir"].value, fv["work_dir"].value, fv["steps"].value,
+           fv["lambda"].value, fv["seed"].value, fv["count"].value, log=_log)
+
+
+COMMANDS = {c.name: c for c in [
+    Command(
+        "demo", "train briefly, compress 16 digits, decompress them in "
+        "another process, print bits/MAE/PSNR",
+        "The quickest way to see the library work end to end (a couple of "
+        "minutes on 2 CPU cores): trains a model for --steps steps, "
+        "compresses the first --count test digits into one file, "
+        "decompresses that file in a separate process running `decompress`, "
+        "prints a table of bits, MAE and PSNR per digit and saves images "
+        "under --work_dir.\n\nNeeds MNIST: pass --data_dir or set MNIST_DIR.",
+        [_DATA_DIR,
+         ("string", "work_dir", os.path.join(tempfile.gettempdir(),
+                                             "mnist_demo"),
+          "Where the model, the compressed file and the images go."),
+         ("integer", "steps", 500, "Training steps."),
+         _LAMBDA, _SEED,
+         ("integer", "count", 16, "How many test digits to compress.")],
+        _run_demo),
+    Command(
+        "train", "train a model and write checkpoints and metrics.json",
+        "Trains the analysis/synthesis transforms and the EntropyBottleneck "
+        "on MNIST with loss = bits/digit + lambda * MAE (Adam, lr 1e-3, batch "
+        "128; a second Adam fits the layer's quantiles). Prints progress "
+        "lines, evaluates on the test set after each epoch (estimated "
+        "bits/digit, MAE, PSNR), saves checkpoints, config.json and "
+        "metrics.json into --model_dir. Same --seed, same flags: same result "
+        "on CPU.",
+        [_MODEL_DIR] + _TRAIN_FLAGS[:1] + [_LAMBDA] + _TRAIN_FLAGS[1:],
+        _run_train),
+    Command(
+        "compress", "compress test digits or PNG files into one .mnz file",
+        "Builds a compress-only graph (analysis transform + "
+        "EntropyBottleneck.compress), restores the checkpoint in --model_dir "
+        "and codes the test digits [--start, --start + --count), or the "
+        "28x28 grayscale PNG files given with --png, into the single "
+        "container file --output. Prints, per digit, the coded bytes and the "
+        "model's bit estimate. The container layout is documented in "
+        "compression/examples/mnist/container.py.",
+        [_MODEL_DIR, _DATA_DIR,
+         ("string", "output", None, "The container file to write."),
+         ("integer", "start", 0, "First test-set index to compress."),
+         ("integer", "count", 16, "Number of test digits to compress."),
+         ("list", "png", [], "Comma-separated 28x28 grayscale PNG files to "
+          "compress instead of test digits."),
+         ("string", "latents_out", "", "Optional .npy file for the quantized "
+          "latents (for checking the round trip).")],
+        _run_compress, required=("output",)),
+    Command(
+        "decompress", "decode a .mnz file into PNG images",
+        "Reads the container --input (rejecting wrong magic, unsupported "
+        "version, truncated or corrupt files), builds a decompress-only "
+        "graph (EntropyBottleneck.decompress + synthesis transform), "
+        "restores the checkpoint in --model_dir and writes digit_NNNN.png "
+        "files into --output_dir, plus an optional grid image.",
+        [_MODEL_DIR,
+         ("string", "input", None, "The container file to read."),
+         ("string", "output_dir", None, "Directory for the PNG files."),
+         ("string", "grid", "", "Optional path of one PNG with all digits."),
+         ("string", "latents_out", "", "Optional .npy file for the decoded "
+          "latents.")],
+        _run_decompress, required=("input", "output_dir")),
+    Command(
+        "evaluate", "real coded bits, MAE, PSNR on the test set, per class",
+        "Compresses and decompresses the whole test set with the checkpoint "
+        "in --model_dir, checks that every decoded latent equals round(y) "
+        "exactly, and reports actual coded bits/digit (container overhead "
+        "reported separately), the model's estimated bits/digit, MAE and "
+        "PSNR (dB, peak 1.0), overall and per class. Writes a JSON summary.",
+        [_MODEL_DIR, _DATA_DIR, _TEST_SIZE,
+         ("string", "output", "", "JSON summary path (default: "
+          "<model_dir>/evaluation.json).")],
+        _run_evaluate),
+    Command(
+        "sweep", "train and evaluate several lambdas; tables and plots",
+        "For each lambda in --lambdas, trains a model into "
+        "<output_dir>/lambda_<L> and evaluates it; writes sweep.csv, sweep.md,"
+        " rate_distortion.png (bits/digit vs MAE and vs PSNR) and, per "
+        "lambda, examples_lambda_<L>.png (16 digits with their bitstrings in "
+        "hex, bits and reconstructions). Takes about --epochs x (number of "
+        "lambdas) training epochs.",
+        [("string", "lambdas", "2000,1000,500,300",
+          "Comma-separated lambda values."),
+         ("string", "output_dir", os.path.join(tempfile.gettempdir(),
+                                               "mnist_sweep"),
+          "Directory for the models, tables and figures.")] + _TRAIN_FLAGS,
+        _run_sweep),
+    Command(
+        "sample", "decode random byte strings into digits (a generative "
+        "model)",
+        "Feeds random byte strings to the decoder (exactness check off): "
+        "the range decoder turns random bits into latents drawn from the "
+        "learned prior, and the synthesis transform turns them into digits. "
+        "Saves a grid PNG.",
+        [_MODEL_DIR,
+         ("integer", "count", 64, "Number of digits to generate."),
+         ("integer", "num_bytes", 32, "Length of each random string."),
+         ("float", "latent_clip", 16.0, "Clamp decoded latents to "
+          "[-latent_clip, latent_clip]: random bytes sometimes decode to the "
+          "escape symbol, whose value is then arbitrary (0: no clamp)."),
+         _SEED,
+         ("string", "output", "samples.png", "Grid PNG to write.")],
+        _run_sample),
+]}
+
+
+def usage():
+  width = max(len(n) for n in COMMANDS)
+  lines = [f"usage: {PROG} <command> [--flag=value ...]", "",
+           "MNIST worked example: learned compression of handwritten digits.",
+           "", "commands:"]
+  lines += [f"  {n:<{width}}  {c.summary}" for n, c in COMMANDS.items()]
+  lines += ["", f"`{PROG} <command> --help` explains a command and its flags."]
+  return "\n".join(lines)
+
+
+def _known_errors():
+  """Exception types reported as a one-line error (imported lazily)."""
+  from compression.examples.mnist import container  # pylint: disable=g-import-not-at-top
+  from compression.examples.mnist import data  # pylint: disable=g-import-not-at-top
+  from compression.examples.mnist import errors  # pylint: disable=g-import-not-at-top
+  from compression.examples.mnist import images  # pylint: disable=g-import-not-at-top
+  return (CommandError, errors.CheckpointError, errors.NotExactError,
+          errors.RoundTripError, errors.InputError, container.ContainerError,
+          data.MnistDataError, images.ImageError)
+
+
+def _fail(message):
+  print(f"error: {message}", file=sys.stderr, flush=True)
+  sys.exit(1)
+
+
+def main(argv=None):
+  """Entry point; `argv` defaults to sys.argv."""
+  argv = list(sys.argv if argv is None else argv)
+  argv[0] = PROG
+  if len(argv) < 2 or argv[1] in ("-h", "--help", "help", "--helpfull"):
+    print(usage())
+    sys.exit(0 if len(argv) >= 2 else 1)
+  name = argv[1]
+  if name not in COMMANDS:
+    _fail(f"unknown command {name!r}\n\n{usage()}")
+  command = COMMANDS[name]
+  if any(a in ("-h", "--help", "-help", "--helpshort", "--helpfull")
+         for a in argv[2:]):
+    print(command.help())
+    sys.exit(0)
+  fv = command.make_flags()
+
+  def parse(args):
+    try:
+      rest = fv([f"{PROG} {name}"] + args[2:])
+    except flags.Error as e:
+      _fail(f"{e}\nsee `{PROG} {name} --help`")
+    if len(rest) > 1:
+      _fail(f"unexpected arguments {rest[1:]} (flags are --name=value)\n"
+            f"see `{PROG} {name} --help`")
+    for flag_name in command.required:
+      if not fv[flag_name].value:
+        _fail(f"--{flag_name} is required\nsee `{PROG} {name} --help`")
+    flags.FLAGS.mark_as_parsed()  # absl's own flags keep their defaults.
+    return rest
+
+  def run(unused_rest):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _quiet_tensorflow()
+    known = _known_errors()
+    try:
+      command.run(fv)
+    except known as e:
+      _fail(str(e))
+    except Exception as e:  # pylint: disable=broad-except
+      tf = sys.modules.get("tensorflow")
+      if tf is not None and isinstance(e, tf.errors.OpError):
+        _fail(f"TensorFlow: {e.message.splitlines()[0]}")
+      raise
+
+  app.run(run, argv=argv, flags_parser=parse)

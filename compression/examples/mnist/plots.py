@@ -1,0 +1,59 @@
+"""Matplotlib figures for the sweep (Agg backend: files only, no display)."""
+
+import textwrap
+
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top,wrong-import-position
+import numpy as np
+
+
+def rate_distortion(rows, path):
+  """Bits/digit vs MAE and vs PSNR, one point per lambda."""
+  rows = sorted(rows, key=lambda r: r["coded_bits_per_digit"])
+  bits = [r["coded_bits_per_digit"] for r in rows]
+  fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+  for ax, key, label in ((axes[0], "mae", "MAE (pixels in [0, 1])"),
+                         (axes[1], "psnr", "PSNR (dB)")):
+    values = [r[key] for r in rows]
+    ax.plot(bits, values, "o-")
+    for b, v, r in zip(bits, values, rows):
+      ax.annotate(f"λ={r['lambda']:g}", (b, v), textcoords="offset points",
+                  xytext=(4, 4), fontsize=8)
+    ax.set_xlabel("coded bits per digit")
+    ax.set_ylabel(label)
+    ax.grid(True, alpha=0.3)
+  axes[0].set_title("Rate vs MAE")
+  axes[1].set_title("Rate vs PSNR")
+  fig.savefig(path, dpi=120)
+  plt.close(fig)
+
+
+def examples(originals, reconstructions, strings, bits, labels, title, path):
+  """Up to 16 digits: original, reconstruction, bits and the string in hex."""
+  n = min(16, len(originals))
+  rows = (n + 1) // 2
+  fig = plt.figure(figsize=(13, 1.3 * rows + 0.6))
+  grid = fig.add_gridspec(rows, 6, width_ratios=[1, 1, 3.2, 1, 1, 3.2],
+                          wspace=0.08, hspace=0.35)
+  for i in range(n):
+    r, c = i % rows, 3 * (i // rows)
+    for j, (img, name) in enumerate(((originals[i], "original"),
+                                     (reconstructions[i], "decoded"))):
+      ax = fig.add_subplot(grid[r, c + j])
+      ax.imshow(np.asarray(img), cmap="gray_r", vmin=0,
+                vmax=255 if np.asarray(img).dtype == np.uint8 else 1)
+      ax.set_xticks([])
+      ax.set_yticks([])
+      if r == 0:
+        ax.set_title(name, fontsize=8)
+    ax = fig.add_subplot(grid[r, c + 2])
+    ax.axis("off")
+    hex_text = "\n".join(textwrap.wrap(strings[i].hex(), 32)) or "(empty)"
+    label = f"label {labels[i]}, " if labels[i] >= 0 else ""
+    ax.text(0.02, 0.95, f"#{i}: {label}{8 * len(strings[i])} bits "
+            f"(est. {bits[i]:.1f})\n{hex_text}", va="top", ha="left",
+            family="monospace", fontsize=7, transform=ax.transAxes)
+  fig.suptitle(title)
+  fig.savefig(path, dpi=110, bbox_inches="tight")
+  plt.close(fig)

@@ -1,0 +1,249 @@
+"""Training: rate + lambda * distortion, in a tf.compat.v1 graph.
+
+rate        bits per digit, sum of -log2(likelihood) over the latent, from the
+            EntropyBottleneck with additive uniform noise (training=True).
+distortion  mean absolute pixel difference, pixels in [0, 1].
+
+Two Adam optimizers (lr 1e-3) step together: one minimizes the loss over the
+transforms and the density model, the other minimizes the layer's auxiliary
+loss over the layer's quantile variables (the only ones it has gradients
+for). The layer's update op (integer CDF tables) runs before each checkpoint
+save, so every checkpoint written can compress and decompress.
+
+The model directory receives:
+  config.json    model hyperparameters (read back by compress/decompress)
+  model.ckpt-*   checkpoints (tf.compat.v1.train.Saver)
+  metrics.json   flags, final train/test metrics and per-evaluation history
+"""
+
+import dataclasses
+import json
+import math
+import os
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from compression.examples.mnist import data
+from compression.examples.mnist import errors
+from compression.examples.mnist import metrics
+from compression.examples.mnist import model
+
+v1 = tf.compat.v1
+
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.json"
+CHECKPOINT_PREFIX = "model.ckpt"
+
+
+@dataclasses.dataclass
+class TrainConfig:
+  """Training settings (the `train` command's flags)."""
+  model_dir: str
+  data_dir: str = ""
+  latent_dims: int = 50
+  lmbda: float = 2000.0
+  epochs: int = 15
+  steps: int = 0  # > 0 overrides epochs.
+  batch_size: int = 128
+  learning_rate: float = 1e-3
+  seed: int = 0
+  log_every: int = 100
+  train_size: int = 0  # 0 = all 60000.
+  test_size: int = 0  # 0 = all 10000.
+  eval_batch_size: int = 1000
+  max_to_keep: int = 3
+
+
+def write_config(model_dir, config):
+  os.makedirs(model_dir, exist_ok=True)
+  with open(os.path.join(model_dir, CONFIG_FILE), "w") as f:
+    json.dump({"latent_dims": config.latent_dims, "lambda": config.lmbda},
+              f, indent=2)
+
+
+def read_config(model_dir):
+  """Reads config.json; None when absent."""
+  path = os.path.join(model_dir, CONFIG_FILE)
+  if not os.path.isfile(path):
+    return None
+  with open(path) as f:
+    return json.load(f)
+
+
+def _format_duration(seconds):
+  seconds = int(round(seconds))
+  if seconds >= 3600:
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+  if seconds >= 60:
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+  return f"{seconds}s"
+
+
+class _Graph:
+  """The training graph and its evaluation branch (no noise, rounding)."""
+
+  def __init__(self, config):
+    self.graph = tf.Graph()
+    with self.graph.as_default():
+      v1.set_random_seed(config.seed)
+      self.x = v1.placeholder(tf.float32, [None, 28, 28], name="x")
+      x = self.x[..., None]
+      eb = model.entropy_bottleneck()
+
+      # Training branch.
+      y = model.analysis_transform(x, config.latent_dims)
+      y_tilde, likelihoods = eb(y, training=True)
+      x_tilde = model.synthesis_transform(y_tilde)
+      self.rate = tf.reduce_mean(model.bits_per_digit(likelihoods))
+      self.distortion = tf.reduce_mean(tf.abs(x - x_tilde))
+      self.loss = self.rate + config.lmbda * self.distortion
+
+      # Evaluation branch, same variables.
+      y_hat, eval_likelihoods = eb(y, training=False)
+      self.eval_bits = model.bits_per_digit(eval_likelihoods)
+      self.eval_x_hat = tf.clip_by_value(
+          model.synthesis_transform(y_hat)[..., 0], 0.0, 1.0)
+
+      self.global_step = v1.train.get_or_create_global_step()
+      aux_loss = eb.losses[0]
+      self.aux_loss = aux_loss
+      # The aux optimizer gets the layer variables the aux loss reaches
+      # (its quantiles); the main one gets every other trainable variable.
+      eb_vars = list(eb.trainable_variables)
+      aux_grads = tf.gradients(aux_loss, eb_vars)
+      aux_vars = [v for v, g in zip(eb_vars, aux_grads) if g is not None]
+      aux_ids = {id(v) for v in aux_vars}
+      main_vars = [v for v in v1.trainable_variables() if id(v) not in aux_ids]
+      main_step = v1.train.AdamOptimizer(config.learning_rate).minimize(
+          self.loss, var_list=main_vars, global_step=self.global_step)
+      aux_step = v1.train.AdamOptimizer(config.learning_rate).minimize(
+          aux_loss, var_list=aux_vars)
+      self.train_op = tf.group(main_step, aux_step)
+      self.update_op = eb.updates[0]
+      self.init_op = v1.global_variables_initializer()
+      self.saver = v1.train.Saver(max_to_keep=config.max_to_keep)
+      self.graph.finalize()
+
+
+def evaluate_estimate(sess, g, images, batch_size=1000):
+  """Test-set numbers from the graph: estimated bits, MAE, PSNR.
+
+  Bits are the model's estimate (-log2 of the likelihoods of the rounded
+  latent), not real strings; `evaluate` measures real ones.
+  """
+  bits, mae, mse = [], [], []
+  for start in range(0, len(images), batch_size):
+    batch = images[start:start + batch_size]
+    b, x_hat = sess.run([g.eval_bits, g.eval_x_hat],
+                        {g.x: data.to_float(batch)})
+    e_abs, e_sq = metrics.per_digit_errors(batch, x_hat)
+    bits.append(b)
+    mae.append(e_abs)
+    mse.append(e_sq)
+  result = metrics.summarize(np.concatenate(mae), np.concatenate(mse))
+  result["bits_per_digit"] = float(np.mean(np.concatenate(bits)))
+  return result
+
+
+def train(config, log=print):
+  """Trains a model into config.model_dir; returns the metrics dict."""
+  train_images, _ = data.load("train", config.data_dir)
+  test_images, _ = data.load("test", config.data_dir)
+  if config.train_size:
+    train_images = train_images[:config.train_size]
+  if config.test_size:
+    test_images = test_images[:config.test_size]
+  num_train = len(train_images)
+  if not num_train:
+    raise errors.InputError("no training images")
+  batch_size = min(config.batch_size, num_train)
+  steps_per_epoch = num_train // batch_size
+  total_steps = config.steps or config.epochs * steps_per_epoch
+  total_epochs = math.ceil(total_steps / steps_per_epoch)
+
+  write_config(config.model_dir, config)
+  np.random.seed(config.seed)
+  rng = np.random.RandomState(config.seed)
+  g = _Graph(config)
+  history = []
+  log(f"training on {num_train} digits, testing on {len(test_images)}; "
+      f"{total_steps} steps of batch {batch_size} "
+      f"({steps_per_epoch} steps/epoch), lambda={config.lmbda:g}, "
+      f"latent_dims={config.latent_dims}, model_dir={config.model_dir}")
+
+  def checkpoint(sess, step):
+    sess.run(g.update_op)
+    return g.saver.save(sess, os.path.join(config.model_dir, CHECKPOINT_PREFIX),
+                        global_step=step)
+
+  with v1.Session(graph=g.graph) as sess:
+    sess.run(g.init_op)
+    window = {"rate": 0.0, "distortion": 0.0, "loss": 0.0, "n": 0}
+    losses = []
+    start_time = time.time()
+    train_time = 0.0
+    step = 0
+    epoch = 0
+    while step < total_steps:
+      epoch += 1
+      order = rng.permutation(num_train)
+      for i in range(steps_per_epoch):
+        if step >= total_steps:
+          break
+        batch = train_images[order[i * batch_size:(i + 1) * batch_size]]
+        t0 = time.time()
+        _, rate, dist, loss = sess.run(
+            [g.train_op, g.rate, g.distortion, g.loss],
+            {g.x: data.to_float(batch)})
+        train_time += time.time() - t0
+        step += 1
+        losses.append(float(loss))
+        window["rate"] += rate
+        window["distortion"] += dist
+        window["loss"] += loss
+        window["n"] += 1
+        if step % config.log_every == 0 or step == total_steps:
+          n = window["n"]
+          speed = step / train_time
+          eta = (total_steps - step) / speed
+          log(f"epoch {epoch}/{total_epochs} step {step}/{total_steps} | "
+              f"rate {window['rate'] / n:.2f} bits | "
+              f"distortion {window['distortion'] / n:.4f} | "
+              f"loss {window['loss'] / n:.2f} | {speed:.1f} steps/s | "
+              f"ETA {_format_duration(eta)}")
+          last_window = {k: float(window[k] / n) for k in
+                         ("rate", "distortion", "loss")}
+          window = {"rate": 0.0, "distortion": 0.0, "loss": 0.0, "n": 0}
+      if step % steps_per_epoch == 0 or step == total_steps:
+        result = evaluate_estimate(sess, g, test_images,
+                                   config.eval_batch_size)
+        result.update(epoch=epoch, step=step)
+        history.append(result)
+        log(f"  test after epoch {epoch} (step {step}): "
+            f"~{result['bits_per_digit']:.2f} bits/digit (estimate), "
+            f"MAE {result['mae']:.4f}, PSNR {result['psnr']:.2f} dB")
+        path = checkpoint(sess, step)
+    log(f"saved {path}")
+    elapsed = time.time() - start_time
+
+  flags = dataclasses.asdict(config)
+  flags["lambda"] = flags.pop("lmbda")  # Named like the command-line flag.
+  result = {
+      "flags": flags,
+      "final": {
+          "test": history[-1],
+          "train_last_window": last_window,
+          "train_first_loss": losses[0],
+      },
+      "history": history,
+      "steps": total_steps,
+      "steps_per_sec": total_steps / train_time,
+      "wall_seconds": elapsed,
+      "checkpoint": path,
+  }
+  with open(os.path.join(config.model_dir, METRICS_FILE), "w") as f:
+    json.dump(result, f, indent=2)
+  result["losses"] = losses  # Per step; returned, not written.
+  return result
