@@ -43,7 +43,9 @@ _TRAIN_FLAGS = [
     ("integer", "epochs", 15, "Training epochs over the training set."),
     ("integer", "steps", 0, "Training steps; when > 0, overrides --epochs."),
     ("integer", "batch_size", 128, "Training batch size."),
-    ("float", "learning_rate", 1e-3, "Adam learning rate (main and aux)."),
+    ("float", "learning_rate", 1e-3, "Adam learning rate of the main loss."),
+    ("float", "aux_learning_rate", 1e-3,
+     "Adam learning rate of the EntropyBottleneck's auxiliary (quantile) loss."),
     _SEED,
     ("integer", "log_every", 100, "Print a progress line every N steps."),
     ("integer", "train_size", 0,
@@ -113,7 +115,8 @@ def _train_config(fv, model_dir):
       lmbda=fv["lambda"].value if "lambda" in fv else 2000.0,
       epochs=fv["epochs"].value, steps=fv["steps"].value,
       batch_size=fv["batch_size"].value,
-      learning_rate=fv["learning_rate"].value, seed=fv["seed"].value,
+      learning_rate=fv["learning_rate"].value,
+      aux_learning_rate=fv["aux_learning_rate"].value, seed=fv["seed"].value,
       log_every=fv["log_every"].value, train_size=fv["train_size"].value,
       test_size=fv["test_size"].value)
 
@@ -132,7 +135,7 @@ def _check_data(fv):
 
 def _run_train(fv):
   _check_positive(fv, "latent_dims", "batch_size", "log_every", "lambda",
-                  "learning_rate")
+                  "learning_rate", "aux_learning_rate")
   if fv["steps"].value <= 0 and fv["epochs"].value <= 0:
     raise CommandError("give --epochs > 0 or --steps > 0")
   _check_data(fv)

@@ -4,10 +4,10 @@ rate        bits per digit, sum of -log2(likelihood) over the latent, from the
             EntropyBottleneck with additive uniform noise (training=True).
 distortion  mean absolute pixel difference, pixels in [0, 1].
 
-Two Adam optimizers (lr 1e-3) step together: one minimizes the loss over the
-transforms and the density model, the other minimizes the layer's auxiliary
-loss over the layer's quantile variables (the only ones it has gradients
-for). The layer's update op (integer CDF tables) runs before each checkpoint
+Two Adam optimizers step together: one (`learning_rate`) minimizes the loss
+over the transforms and the density model, the other (`aux_learning_rate`)
+minimizes the layer's auxiliary loss over the layer's quantile variables (the
+only ones it has gradients for). The layer's update op (integer CDF tables) runs before each checkpoint
 save, so every checkpoint written can compress and decompress.
 
 The model directory receives:
@@ -48,6 +48,7 @@ class TrainConfig:
   steps: int = 0  # > 0 overrides epochs.
   batch_size: int = 128
   learning_rate: float = 1e-3
+  aux_learning_rate: float = 1e-3
   seed: int = 0
   log_every: int = 100
   train_size: int = 0  # 0 = all 60000.
@@ -109,16 +110,14 @@ class _Graph:
       self.global_step = v1.train.get_or_create_global_step()
       aux_loss = eb.losses[0]
       self.aux_loss = aux_loss
-      # The aux optimizer gets the layer variables the aux loss reaches
-      # (its quantiles); the main one gets every other trainable variable.
-      eb_vars = list(eb.trainable_variables)
-      aux_grads = tf.gradients(aux_loss, eb_vars)
-      aux_vars = [v for v, g in zip(eb_vars, aux_grads) if g is not None]
+      # The aux optimizer trains the layer's quantiles, the only variables the
+      # aux loss reaches; the main one gets every other trainable variable.
+      aux_vars = list(eb.quantile_variables)
       aux_ids = {id(v) for v in aux_vars}
       main_vars = [v for v in v1.trainable_variables() if id(v) not in aux_ids]
       main_step = v1.train.AdamOptimizer(config.learning_rate).minimize(
           self.loss, var_list=main_vars, global_step=self.global_step)
-      aux_step = v1.train.AdamOptimizer(config.learning_rate).minimize(
+      aux_step = v1.train.AdamOptimizer(config.aux_learning_rate).minimize(
           aux_loss, var_list=aux_vars)
       self.train_op = tf.group(main_step, aux_step)
       self.update_op = eb.updates[0]
