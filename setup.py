@@ -41,6 +41,6 @@ setup(
     extras_require={"examples": ["pillow", "matplotlib"]},
     cmdclass={"build_py": BuildPyWithBazel},
     entry_points={
-        "console_scripts": ["mnist-compression=compression.examples.mnist.__main__:run"],
+        "console_scripts": ["mnist-compression=compression.examples.mnist.commands:main"],
     },
 )

@@ -1,13 +1,34 @@
 """Learned data compression for TensorFlow graphs: range coding ops and entropy models.
 
   from compression import EntropyBottleneck, range_encode, range_decode
+
+The names below load lazily, so that importing a submodule that needs neither
+TensorFlow nor the op library (the MNIST data reader, a command's --help) stays fast.
 """
 
-from compression.python.layers.entropy_models import EntropyBottleneck
-from compression.python.ops.math_ops import lower_bound
-from compression.python.ops.math_ops import upper_bound
-from compression.python.ops.range_coding_ops import indexed_range_decode
-from compression.python.ops.range_coding_ops import indexed_range_encode
-from compression.python.ops.range_coding_ops import pmf_to_quantized_cdf
-from compression.python.ops.range_coding_ops import range_decode
-from compression.python.ops.range_coding_ops import range_encode
+import importlib
+
+_EXPORTS = {
+    "EntropyBottleneck": "compression.python.layers.entropy_models",
+    "lower_bound": "compression.python.ops.math_ops",
+    "upper_bound": "compression.python.ops.math_ops",
+    "range_encode": "compression.python.ops.range_coding_ops",
+    "range_decode": "compression.python.ops.range_coding_ops",
+    "pmf_to_quantized_cdf": "compression.python.ops.range_coding_ops",
+    "indexed_range_encode": "compression.python.ops.range_coding_ops",
+    "indexed_range_decode": "compression.python.ops.range_coding_ops",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+  if name not in _EXPORTS:
+    raise AttributeError(f"module 'compression' has no attribute {name!r}")
+  value = getattr(importlib.import_module(_EXPORTS[name]), name)
+  globals()[name] = value
+  return value
+
+
+def __dir__():
+  return sorted(list(globals()) + __all__)
