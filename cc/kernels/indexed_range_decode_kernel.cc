@@ -10,6 +10,7 @@
 #include "cc/kernels/cdf_search.h"
 #include "cc/kernels/cdf_validation.h"
 #include "cc/kernels/indexed_tables.h"
+#include "cc/kernels/precision_op_kernel.h"
 #include "cc/kernels/range_coder.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
@@ -18,19 +19,14 @@
 namespace compression {
 namespace {
 
-using tensorflow::OpKernel;
-using tensorflow::OpKernelConstruction;
 using tensorflow::OpKernelContext;
 using tensorflow::Tensor;
 using tensorflow::TensorShape;
 using tensorflow::TensorShapeUtils;
 
-class IndexedRangeDecodeOp : public OpKernel {
+class IndexedRangeDecodeOp : public PrecisionOpKernel {
  public:
-  explicit IndexedRangeDecodeOp(OpKernelConstruction* context) : OpKernel(context) {
-    OP_REQUIRES_OK(context, context->GetAttr("precision", &precision_));
-    OP_REQUIRES_OK(context, ValidatePrecision(precision_));
-  }
+  using PrecisionOpKernel::PrecisionOpKernel;
 
   void Compute(OpKernelContext* context) override {
     const Tensor& encoded = context->input(0);
@@ -97,7 +93,6 @@ class IndexedRangeDecodeOp : public OpKernel {
     return ok && decoder->Exact();
   }
 
-  int precision_;
 };
 
 REGISTER_KERNEL_BUILDER(Name("IndexedRangeDecode").Device(tensorflow::DEVICE_CPU),

@@ -8,6 +8,7 @@
 #include "cc/kernels/status.h"
 #include "cc/kernels/cdf_validation.h"
 #include "cc/kernels/indexed_tables.h"
+#include "cc/kernels/precision_op_kernel.h"
 #include "cc/kernels/range_coder.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
@@ -16,18 +17,13 @@
 namespace compression {
 namespace {
 
-using tensorflow::OpKernel;
-using tensorflow::OpKernelConstruction;
 using tensorflow::OpKernelContext;
 using tensorflow::Tensor;
 using tensorflow::TensorShape;
 
-class IndexedRangeEncodeOp : public OpKernel {
+class IndexedRangeEncodeOp : public PrecisionOpKernel {
  public:
-  explicit IndexedRangeEncodeOp(OpKernelConstruction* context) : OpKernel(context) {
-    OP_REQUIRES_OK(context, context->GetAttr("precision", &precision_));
-    OP_REQUIRES_OK(context, ValidatePrecision(precision_));
-  }
+  using PrecisionOpKernel::PrecisionOpKernel;
 
   void Compute(OpKernelContext* context) override {
     const Tensor& data = context->input(0);
@@ -68,8 +64,6 @@ class IndexedRangeEncodeOp : public OpKernel {
                       /*cost_per_unit=*/20 * tables.elements + 100, encode_items);
   }
 
- private:
-  int precision_;
 };
 
 REGISTER_KERNEL_BUILDER(Name("IndexedRangeEncode").Device(tensorflow::DEVICE_CPU),

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "cc/kernels/precision_op_kernel.h"
 #include "cc/kernels/status.h"
 #include "cc/kernels/cdf_validation.h"
 #include "tensorflow/core/framework/op_kernel.h"
@@ -27,8 +28,6 @@
 namespace compression {
 namespace {
 
-using tensorflow::OpKernel;
-using tensorflow::OpKernelConstruction;
 using tensorflow::OpKernelContext;
 using absl::Status;
 using tensorflow::Tensor;
@@ -43,12 +42,9 @@ inline uint32_t Bits(float x) {
 inline bool IsPositive(float x) { return Bits(x) != 0 && (Bits(x) >> 31) == 0; }
 inline bool IsNormal(float x) { return (Bits(x) & 0x7f800000u) != 0; }
 
-class PmfToQuantizedCdfOp : public OpKernel {
+class PmfToQuantizedCdfOp : public PrecisionOpKernel {
  public:
-  explicit PmfToQuantizedCdfOp(OpKernelConstruction* context) : OpKernel(context) {
-    OP_REQUIRES_OK(context, context->GetAttr("precision", &precision_));
-    OP_REQUIRES_OK(context, ValidatePrecision(precision_));
-  }
+  using PrecisionOpKernel::PrecisionOpKernel;
 
   void Compute(OpKernelContext* context) override {
     const Tensor& pmf = context->input(0);
@@ -131,7 +127,6 @@ class PmfToQuantizedCdfOp : public OpKernel {
     return absl::OkStatus();
   }
 
-  int precision_;
 };
 
 REGISTER_KERNEL_BUILDER(Name("PmfToQuantizedCdf").Device(tensorflow::DEVICE_CPU),

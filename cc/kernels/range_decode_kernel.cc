@@ -7,6 +7,7 @@
 #include "cc/kernels/broadcast.h"
 #include "cc/kernels/cdf_search.h"
 #include "cc/kernels/cdf_validation.h"
+#include "cc/kernels/precision_op_kernel.h"
 #include "cc/kernels/range_coder.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
@@ -15,19 +16,14 @@
 namespace compression {
 namespace {
 
-using tensorflow::OpKernel;
-using tensorflow::OpKernelConstruction;
 using tensorflow::OpKernelContext;
 using tensorflow::Tensor;
 using tensorflow::TensorShape;
 using tensorflow::TensorShapeUtils;
 
-class RangeDecodeOp : public OpKernel {
+class RangeDecodeOp : public PrecisionOpKernel {
  public:
-  explicit RangeDecodeOp(OpKernelConstruction* context) : OpKernel(context) {
-    OP_REQUIRES_OK(context, context->GetAttr("precision", &precision_));
-    OP_REQUIRES_OK(context, ValidatePrecision(precision_));
-  }
+  using PrecisionOpKernel::PrecisionOpKernel;
 
   void Compute(OpKernelContext* context) override {
     const Tensor& encoded = context->input(0);
@@ -104,7 +100,6 @@ class RangeDecodeOp : public OpKernel {
     }
   }
 
-  int precision_;
 };
 
 REGISTER_KERNEL_BUILDER(Name("RangeDecode").Device(tensorflow::DEVICE_CPU), RangeDecodeOp);

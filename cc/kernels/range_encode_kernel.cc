@@ -6,6 +6,7 @@
 #include "cc/kernels/status.h"
 #include "cc/kernels/broadcast.h"
 #include "cc/kernels/cdf_validation.h"
+#include "cc/kernels/precision_op_kernel.h"
 #include "cc/kernels/range_coder.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
@@ -13,19 +14,14 @@
 namespace compression {
 namespace {
 
-using tensorflow::OpKernel;
-using tensorflow::OpKernelConstruction;
 using tensorflow::OpKernelContext;
 using absl::Status;
 using tensorflow::Tensor;
 using tensorflow::TensorShape;
 
-class RangeEncodeOp : public OpKernel {
+class RangeEncodeOp : public PrecisionOpKernel {
  public:
-  explicit RangeEncodeOp(OpKernelConstruction* context) : OpKernel(context) {
-    OP_REQUIRES_OK(context, context->GetAttr("precision", &precision_));
-    OP_REQUIRES_OK(context, ValidatePrecision(precision_));
-  }
+  using PrecisionOpKernel::PrecisionOpKernel;
 
   void Compute(OpKernelContext* context) override {
     const Tensor& data = context->input(0);
@@ -80,7 +76,6 @@ class RangeEncodeOp : public OpKernel {
     return absl::OkStatus();
   }
 
-  int precision_;
 };
 
 REGISTER_KERNEL_BUILDER(Name("RangeEncode").Device(tensorflow::DEVICE_CPU), RangeEncodeOp);
