@@ -97,20 +97,21 @@ class EntropyBottleneckTest(tf.test.TestCase):
           "entropy_bottleneck/bias_1:0", "entropy_bottleneck/factor_1:0",
           "entropy_bottleneck/matrix_2:0", "entropy_bottleneck/bias_2:0",
           "entropy_bottleneck/quantiles:0", "entropy_bottleneck/cdf:0",
-          "entropy_bottleneck/cdf_length:0", "entropy_bottleneck/cdf_offset:0"])
+          "entropy_bottleneck/cdf_length:0", "entropy_bottleneck/cdf_offset:0",
+          "entropy_bottleneck/quantization_offset:0"])
       self.assertEqual([v.shape.as_list() for v in layer.variables[:3]],
                        [[5, 3, 1], [5, 3, 1], [5, 3, 1]])
       self.assertEqual(layer.variables[6].shape.as_list(), [5, 1, 3])
       self.assertEqual(layer.quantile_variables[0].shape.as_list(), [5, 1, 3])
-      self.assertEqual(layer.variables[-3].shape.as_list(), [5, None])
+      self.assertEqual(layer.variables[-4].shape.as_list(), [5, None])
       self.assertLen(layer.trainable_variables, 9)
-      self.assertEqual([v.dtype for v in layer.non_trainable_variables], [tf.int32] * 3)
+      self.assertEqual([v.dtype for v in layer.non_trainable_variables], [tf.int32] * 4)
       self.assertCountEqual(tf.compat.v1.global_variables(), layer.variables)
       self.assertLen(layer.losses, 1)
       self.assertLen(layer.updates, 1)
       # A second call creates nothing new.
       layer(tf.zeros([3, 4, 5]), training=False)
-      self.assertLen(layer.variables, 12)
+      self.assertLen(layer.variables, 13)
       self.assertLen(layer.losses, 1)
       self.assertLen(layer.updates, 1)
       # A second layer gets a unique name scope.
@@ -153,17 +154,21 @@ class EntropyBottleneckTest(tf.test.TestCase):
     self.assertAllInRange(likelihoods, 1e-9, 1.)
 
   def test_rounding_in_eval(self):
-    # Rounds to the integer grid (ties to even), not relative to the median.
+    # Rounds around each channel's median, itself rounded to a multiple of 2**-8
+    # (ties to even); with a median of 0 that is plain rounding.
     inputs = np.array([[-2.5, -1.5, -.51, -.5, .49, .5, 1.5, 2.5, 3.7, 100.2]],
                       np.float32)
     with tf.Graph().as_default():
       layer = EntropyBottleneck()
       outputs, likelihoods = layer(inputs, training=False)
       with _session() as sess:
+        at_zero = sess.run(outputs)
         sess.run(layer.quantile_variables[0].assign(tf.fill([10, 1, 3], .3)))
         outputs, likelihoods = sess.run([outputs, likelihoods])
-    self.assertAllEqual(outputs, np.round(inputs))
-    self.assertAllEqual(outputs, [[-2., -2., -1., -0., 0., 0., 2., 2., 4., 100.]])
+    self.assertAllEqual(at_zero, [[-2., -2., -1., -0., 0., 0., 2., 2., 4., 100.]])
+    offset = np.float32(77 / 256)  # round(.3 * 256) / 256
+    self.assertAllEqual(outputs, np.round(inputs - offset) + offset)
+    self.assertAllEqual(outputs[0, :3], [-2.69921875, -1.69921875, -0.69921875])
     self.assertAllInRange(likelihoods, 1e-9, 1.)
 
   def test_training_as_tensor(self):
@@ -316,8 +321,10 @@ class EntropyBottleneckTest(tf.test.TestCase):
       with _session() as sess:
         sess.run(quantiles.assign([[[-3.5, 0, 2.2]], [[4., 5., 4.]]]))
         sess.run(layer.updates[0])
-        cdf, length, offset = sess.run(layer.non_trainable_variables)
-        self.assertAllEqual(offset, [-4, 4])
+        cdf, length, offset, median = sess.run(layer.non_trainable_variables)
+        # Symbols are round(y - median): channel 1 codes [4 - 5, 4 - 5] = [-1, -1].
+        self.assertAllEqual(median, [0, 5 * 256])
+        self.assertAllEqual(offset, [-4, -1])
         self.assertAllEqual(length, [3 + 4 + 1 + 2, 1 + 2])
         self.assertEqual(cdf.shape, (2, 10))
         self.assertAllEqual(cdf[:, 0], [0, 0])
@@ -328,7 +335,7 @@ class EntropyBottleneckTest(tf.test.TestCase):
         # A second update may change the table width.
         sess.run(quantiles.assign(tf.tile([[[-20., 0., 20.]]], [2, 1, 1])))
         sess.run(layer.updates[0])
-        cdf, length, offset = sess.run(layer.non_trainable_variables)
+        cdf, length, offset, _ = sess.run(layer.non_trainable_variables)
         self.assertEqual(cdf.shape, (2, 43))
         self.assertAllEqual(length, [43, 43])
         self.assertAllEqual(offset, [-20, -20])
@@ -336,6 +343,23 @@ class EntropyBottleneckTest(tf.test.TestCase):
         sess.run(quantiles.assign(tf.tile([[[-1e5, 0., 1e5]]], [2, 1, 1])))
         with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "too many values"):
           sess.run(layer.updates[0])
+
+  def test_coding_uses_the_saved_offsets_not_the_live_medians(self):
+    inputs = _laplace([4, 6, 2], 3.)
+    with tf.Graph().as_default():
+      layer = EntropyBottleneck()
+      outputs, _ = layer(inputs, training=False)
+      strings = layer.compress(inputs)
+      decoded = layer.decompress(strings, [6, 2])
+      quantiles = layer.quantile_variables[0]
+      with _session() as sess:
+        sess.run(quantiles.assign(tf.tile([[[-9., .4, 9.]]], [2, 1, 1])))
+        sess.run(layer.updates[0])
+        expected, coded = sess.run([outputs, strings])
+        # Training goes on after the update: the medians move, the tables stay.
+        sess.run(quantiles.assign(tf.tile([[[-9., -.3, 9.]]], [2, 1, 1])))
+        self.assertAllEqual(sess.run(decoded, {strings: coded}), expected)
+        self.assertAllEqual(sess.run(layer.compress(inputs)), coded)
 
   def test_round_trip(self):
     shapes = [[7, 3], [2, 5, 3], [2, 3, 4, 3], [2, 2, 3, 2, 3]]
@@ -434,12 +458,13 @@ class EntropyBottleneckTest(tf.test.TestCase):
       layer = EntropyBottleneck()
       sess = self._fit(layer, 2, loc, scale)
       with sess:
-        _, likelihoods = layer(inputs, training=False)
+        outputs, likelihoods = layer(inputs, training=False)
         strings = layer.compress(inputs)
         decoded = layer.decompress(strings, inputs.shape[1:])
         sess.run(layer.updates[0])
-        likelihoods, strings, decoded = sess.run([likelihoods, strings, decoded])
-    self.assertAllEqual(decoded, inputs)
+        outputs, likelihoods, strings, decoded = sess.run(
+            [outputs, likelihoods, strings, decoded])
+    self.assertAllEqual(decoded, outputs)
     coded_bits = 8 * sum(len(s) for s in strings)
     model_bits = np.sum(-np.log2(likelihoods))
     self.assertAllClose(coded_bits, model_bits, rtol=.005)

@@ -81,15 +81,14 @@ class Encoder(_Session):
     x = tf.cast(self.x, tf.float32)[..., None] / 255.0
     eb = model.entropy_bottleneck()
     y = model.analysis_transform(x, self.latent_dims)
-    _, likelihoods = eb(y, training=False)
+    # What the decoder must recover: the quantized latent of the evaluation branch.
+    self.y_hat, likelihoods = eb(y, training=False)
     self.bits = model.bits_per_digit(likelihoods)
     self.strings = eb.compress(y)
-    # What the decoder must recover, computed apart from the layer.
-    self.y_hat = tf.round(y)
 
   def compress(self, images, batch_size=1000):
     """Returns dict: strings (list of bytes), bits (estimated, float [N]),
-    latents (round(y), which the decoder must recover: float32 [N, D])."""
+    latents (the quantized latents the decoder must recover: float32 [N, D])."""
     strings, bits, latents = [], [], []
     for start in range(0, len(images), batch_size):
       s, b, y = self.sess.run(

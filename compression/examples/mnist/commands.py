@@ -294,7 +294,7 @@ COMMANDS = {c.name: c for c in [
     Command(
         "evaluate", "real coded bits, MAE, PSNR on the test set, per class",
         "Compresses and decompresses the whole test set with the checkpoint "
-        "in --model_dir, checks that every decoded latent equals round(y) "
+        "in --model_dir, checks that every decoded latent equals the quantized latent "
         "exactly, and reports actual coded bits/digit (container overhead "
         "reported separately), the model's estimated bits/digit, MAE and "
         "PSNR (dB, peak 1.0), overall and per class. Writes a JSON summary.",

