@@ -44,6 +44,9 @@ _TRAIN_FLAGS = [
     ("integer", "steps", 0, "Training steps; when > 0, overrides --epochs."),
     ("integer", "batch_size", 128, "Training batch size."),
     ("float", "learning_rate", 1e-3, "Adam learning rate of the main loss."),
+    ("float", "decay_last", 0.0,
+     "Fraction of the training steps, at the end, run at --learning_rate / 10 "
+     "(0: a constant learning rate)."),
     ("float", "aux_learning_rate", 1e-3,
      "Adam learning rate of the EntropyBottleneck's auxiliary (quantile) loss."),
     _SEED,
@@ -116,7 +119,8 @@ def _train_config(fv, model_dir):
       epochs=fv["epochs"].value, steps=fv["steps"].value,
       batch_size=fv["batch_size"].value,
       learning_rate=fv["learning_rate"].value,
-      aux_learning_rate=fv["aux_learning_rate"].value, seed=fv["seed"].value,
+      aux_learning_rate=fv["aux_learning_rate"].value,
+      decay_last=fv["decay_last"].value, seed=fv["seed"].value,
       log_every=fv["log_every"].value, train_size=fv["train_size"].value,
       test_size=fv["test_size"].value)
 

@@ -49,6 +49,7 @@ class TrainConfig:
   batch_size: int = 128
   learning_rate: float = 1e-3
   aux_learning_rate: float = 1e-3
+  decay_last: float = 0.0  # fraction of the steps at learning_rate / 10, at the end
   seed: int = 0
   log_every: int = 100
   train_size: int = 0  # 0 = all 60000.
@@ -108,6 +109,8 @@ class _Graph:
           model.synthesis_transform(y_hat)[..., 0], 0.0, 1.0)
 
       self.global_step = v1.train.get_or_create_global_step()
+      self.learning_rate = v1.placeholder_with_default(
+          tf.constant(config.learning_rate, tf.float32), [], name="learning_rate")
       aux_loss = eb.losses[0]
       self.aux_loss = aux_loss
       # The aux optimizer trains the layer's quantiles, the only variables the
@@ -115,7 +118,7 @@ class _Graph:
       aux_vars = list(eb.quantile_variables)
       aux_ids = {id(v) for v in aux_vars}
       main_vars = [v for v in v1.trainable_variables() if id(v) not in aux_ids]
-      main_step = v1.train.AdamOptimizer(config.learning_rate).minimize(
+      main_step = v1.train.AdamOptimizer(self.learning_rate).minimize(
           self.loss, var_list=main_vars, global_step=self.global_step)
       aux_step = v1.train.AdamOptimizer(config.aux_learning_rate).minimize(
           aux_loss, var_list=aux_vars)
@@ -161,6 +164,7 @@ def train(config, log=print):
   steps_per_epoch = num_train // batch_size
   total_steps = config.steps or config.epochs * steps_per_epoch
   total_epochs = math.ceil(total_steps / steps_per_epoch)
+  decay_from = total_steps - int(round(config.decay_last * total_steps))
 
   write_config(config.model_dir, config)
   np.random.seed(config.seed)
@@ -193,9 +197,10 @@ def train(config, log=print):
           break
         batch = train_images[order[i * batch_size:(i + 1) * batch_size]]
         t0 = time.time()
+        learning_rate = config.learning_rate * (0.1 if step >= decay_from else 1.0)
         _, rate, dist, loss = sess.run(
             [g.train_op, g.rate, g.distortion, g.loss],
-            {g.x: data.to_float(batch)})
+            {g.x: data.to_float(batch), g.learning_rate: learning_rate})
         train_time += time.time() - t0
         step += 1
         losses.append(float(loss))
