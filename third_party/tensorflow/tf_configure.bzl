@@ -7,7 +7,8 @@ flags and the version, then exposes:
   @local_tensorflow//:tf_framework   libtensorflow_framework.so.2 to link against
   @local_tensorflow//:tf_version.txt the "major.minor.patch" version compiled against
 
-Nothing is fetched and no path is fixed: a different virtual environment first on PATH
+The TensorFlow found must have the major.minor version pinned in requirements.txt;
+the build fails otherwise. Nothing is fetched and no path is fixed: a different virtual environment first on PATH
 gives a different repository (re-run with `bazel sync --configure` or a clean build).
 """
 
@@ -22,6 +23,23 @@ print(json.dumps({
 }))
 """
 
+def _pinned_minor_version(ctx):
+    """The "major.minor" of the tensorflow pin in //:requirements.txt, or None."""
+    for line in ctx.read(ctx.attr.requirements).splitlines():
+        line = line.split("#")[0].strip()
+        if line.startswith("tensorflow") and "==" in line:
+            return ".".join(line.split("==")[1].split(".")[:2])
+    return None
+
+def _check_pinned_version(ctx, version, python):
+    pinned = _pinned_minor_version(ctx)
+    found = ".".join(version.split(".")[:2])
+    if pinned != None and pinned != found:
+        fail(("`%s` has TensorFlow %s, but requirements.txt pins %s.*: the op library " +
+              "must be built against the TensorFlow that will load it. Install the " +
+              "pinned version (pip install -r requirements.txt) or change the pin.") %
+             (python, version, pinned))
+
 def _tf_configure_impl(ctx):
     python = ctx.which("python3")
     if python == None:
@@ -35,6 +53,7 @@ def _tf_configure_impl(ctx):
         fail("`%s` cannot import tensorflow (pip install tensorflow-cpu):\n%s" %
              (python, result.stderr))
     info = json.decode(result.stdout.strip().splitlines()[-1])
+    _check_pinned_version(ctx, info["version"], python)
     ctx.symlink(info["include"], "include")
     library = None
     for flag in info["lflags"]:
@@ -65,6 +84,7 @@ exports_files(["tf_version.txt"])
 
 tf_configure = repository_rule(
     implementation = _tf_configure_impl,
+    attrs = {"requirements": attr.label(default = "//:requirements.txt")},
     environ = ["PATH", "VIRTUAL_ENV"],
     local = True,
 )
