@@ -451,6 +451,21 @@ class EntropyBottleneckTest(tf.test.TestCase):
     for escaped, clipped in zip(strings, in_range):
       self.assertGreater(len(escaped), len(clipped) + 10)
 
+  def test_compress_refuses_nan_inf_and_values_beyond_int32(self):
+    with tf.Graph().as_default():
+      layer = EntropyBottleneck()
+      inputs = tf.compat.v1.placeholder(tf.float32, [2, 3])
+      strings = layer.compress(inputs)
+      with _session() as sess:
+        sess.run(layer.updates[0])
+        self.assertEqual(sess.run(strings, {inputs: [[1, 2, 3], [2e9, -2e9, 0]]}).shape,
+                         (2,))
+        for bad in (np.nan, np.inf, -np.inf, 3e9, -2**31):
+          with self.subTest(value=bad):
+            with self.assertRaisesRegex(tf.errors.InvalidArgumentError,
+                                        "finite inputs .* fit in int32"):
+              sess.run(strings, {inputs: [[1, 2, 3], [4, bad, 6]]})
+
   def test_coded_length_matches_information_content(self):
     loc, scale = np.array([0., 2.3]), np.array([1., 4.])
     inputs = np.round(_laplace([8, 20000, 2], scale, loc, seed=5))

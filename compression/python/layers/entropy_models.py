@@ -30,6 +30,8 @@ _OFFSET_FRACTION_BITS = 8
 _OFFSET_SCALE = 2. ** _OFFSET_FRACTION_BITS
 # Medians are clipped to +-2**22 before they become int32 offsets.
 _MAX_OFFSET = 2. ** 22
+# Largest magnitude `compress` accepts (a float32 below 2**31, so the int32 cast is exact).
+_MAX_CODED_MAGNITUDE = 2. ** 31 - 128
 
 
 class EntropyBottleneck(base.Layer):
@@ -474,7 +476,8 @@ class EntropyBottleneck(base.Layer):
 
     Args:
       inputs: float tensor `[B, ..., C]` (or `[B, C, ...]`). Values are rounded
-        like `call(inputs, training=False)`; they must fit in int32.
+        like `call(inputs, training=False)`; NaN, infinities and rounded values
+        of magnitude 2**31 - 128 or more fail at run time (InvalidArgumentError).
 
     Returns:
       tf.string `[B]`.
@@ -485,7 +488,15 @@ class EntropyBottleneck(base.Layer):
       with tf.name_scope("compress"):
         inputs = self._prepare_inputs(inputs)
         offset = self._per_channel(self._saved_offset(), self._rank)
-        values = tf.cast(tf.round(inputs - offset), tf.int32)
+        rounded = tf.round(inputs - offset)
+        # Casting NaN, infinities or values beyond int32 is undefined: refuse them
+        # (one reduction; NaN fails the comparison too).
+        check = tf.debugging.assert_less(
+            tf.reduce_max(tf.abs(rounded)), _MAX_CODED_MAGNITUDE,
+            message=(f"{self.name}: compress needs finite inputs whose rounded "
+                     "values fit in int32 (|value| < 2**31 - 128)"))
+        with tf.control_dependencies([check]):
+          values = tf.cast(rounded, tf.int32)
         index = self._channel_index(tf.shape(inputs)[1:], self._rank - 1)
         cdf, cdf_length, cdf_offset = self._coding_tables()
         strings = range_coding_ops.indexed_range_encode(
