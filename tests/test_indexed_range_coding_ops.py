@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from compression.python.ops import range_coding_ops as rc
+from graph_testutil import run_graph
 
 PRECISION = 16
 
@@ -31,19 +32,13 @@ def laplace_tables(channels, rng):
 
 class IndexedTestCase(tf.test.TestCase):
 
-  def run_graph(self, build, *args):
-    with tf.Graph().as_default():
-      fetches = build(*[tf.constant(a) for a in args])
-      with tf.compat.v1.Session() as session:
-        return session.run(fetches)
-
   def encode(self, data, index, tables):
-    return self.run_graph(
+    return run_graph(
         lambda *a: rc.indexed_range_encode(*a, precision=PRECISION),
         np.asarray(data, np.int32), np.asarray(index, np.int32), *tables)
 
   def decode(self, strings, index, tables):
-    return self.run_graph(
+    return run_graph(
         lambda *a: rc.indexed_range_decode(*a, precision=PRECISION, return_exact=True),
         np.asarray(strings, object), np.asarray(index, np.int32), *tables)
 

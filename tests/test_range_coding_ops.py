@@ -6,6 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from compression.python.ops import range_coding_ops as rc
+from graph_testutil import run_graph
 
 
 def quantized_cdf(pmf, precision):
@@ -16,18 +17,12 @@ def quantized_cdf(pmf, precision):
 class GraphTestCase(tf.test.TestCase):
   """Runs each op in its own tf.Graph and tf.compat.v1.Session."""
 
-  def run_graph(self, build, *args):
-    with tf.Graph().as_default():
-      fetches = build(*[tf.constant(a) for a in args])
-      with tf.compat.v1.Session() as session:
-        return session.run(fetches)
-
   def encode(self, data, cdf, precision):
-    return self.run_graph(lambda d, c: rc.range_encode(d, c, precision),
+    return run_graph(lambda d, c: rc.range_encode(d, c, precision),
                           np.asarray(data, np.int16), np.asarray(cdf, np.int32))
 
   def decode(self, string, shape, cdf, precision):
-    return self.run_graph(
+    return run_graph(
         lambda s, sh, c: rc.range_decode(s, sh, c, precision, return_exact=True),
         np.asarray(string, object), np.asarray(shape, np.int32), np.asarray(cdf, np.int32))
 
