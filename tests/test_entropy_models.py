@@ -98,20 +98,23 @@ class EntropyBottleneckTest(tf.test.TestCase):
           "entropy_bottleneck/matrix_2:0", "entropy_bottleneck/bias_2:0",
           "entropy_bottleneck/quantiles:0", "entropy_bottleneck/cdf:0",
           "entropy_bottleneck/cdf_length:0", "entropy_bottleneck/cdf_offset:0",
-          "entropy_bottleneck/quantization_offset:0"])
+          "entropy_bottleneck/quantization_offset:0",
+          "entropy_bottleneck/table_fingerprint:0"])
       self.assertEqual([v.shape.as_list() for v in layer.variables[:3]],
                        [[5, 3, 1], [5, 3, 1], [5, 3, 1]])
       self.assertEqual(layer.variables[6].shape.as_list(), [5, 1, 3])
       self.assertEqual(layer.quantile_variables[0].shape.as_list(), [5, 1, 3])
-      self.assertEqual(layer.variables[-4].shape.as_list(), [5, None])
+      self.assertEqual(layer.variables[-5].shape.as_list(), [5, None])
+      self.assertEqual(layer.variables[-1].shape.as_list(), [])
       self.assertLen(layer.trainable_variables, 9)
-      self.assertEqual([v.dtype for v in layer.non_trainable_variables], [tf.int32] * 4)
+      self.assertEqual([v.dtype for v in layer.non_trainable_variables],
+                       [tf.int32] * 4 + [tf.int64])
       self.assertCountEqual(tf.compat.v1.global_variables(), layer.variables)
       self.assertLen(layer.losses, 1)
       self.assertLen(layer.updates, 1)
       # A second call creates nothing new.
       layer(tf.zeros([3, 4, 5]), training=False)
-      self.assertLen(layer.variables, 13)
+      self.assertLen(layer.variables, 14)
       self.assertLen(layer.losses, 1)
       self.assertLen(layer.updates, 1)
       # A second layer gets a unique name scope.
@@ -137,6 +140,7 @@ class EntropyBottleneckTest(tf.test.TestCase):
     self.assertAllEqual(values[5], np.zeros([3, 4, 1]))
     self.assertAllEqual(values[8], [[[-8., 0., 8.]]] * 3)  # Quantiles.
     self.assertAllEqual(values[10], [0, 0, 0])  # cdf_length: tables are empty.
+    self.assertEqual(values[13], 0)  # table_fingerprint: never updated.
 
   # -- Quantization. --------------------------------------------------------------
 
@@ -321,7 +325,7 @@ class EntropyBottleneckTest(tf.test.TestCase):
       with _session() as sess:
         sess.run(quantiles.assign([[[-3.5, 0, 2.2]], [[4., 5., 4.]]]))
         sess.run(layer.updates[0])
-        cdf, length, offset, median = sess.run(layer.non_trainable_variables)
+        cdf, length, offset, median = sess.run(layer.non_trainable_variables[:4])
         # Symbols are round(y - median): channel 1 codes [4 - 5, 4 - 5] = [-1, -1].
         self.assertAllEqual(median, [0, 5 * 256])
         self.assertAllEqual(offset, [-4, -1])
@@ -335,7 +339,7 @@ class EntropyBottleneckTest(tf.test.TestCase):
         # A second update may change the table width.
         sess.run(quantiles.assign(tf.tile([[[-20., 0., 20.]]], [2, 1, 1])))
         sess.run(layer.updates[0])
-        cdf, length, offset, _ = sess.run(layer.non_trainable_variables)
+        cdf, length, offset, _ = sess.run(layer.non_trainable_variables[:4])
         self.assertEqual(cdf.shape, (2, 43))
         self.assertAllEqual(length, [43, 43])
         self.assertAllEqual(offset, [-20, -20])
@@ -393,13 +397,96 @@ class EntropyBottleneckTest(tf.test.TestCase):
   def test_compress_decompress_before_update_fails(self):
     with tf.Graph().as_default():
       layer = EntropyBottleneck()
+      with self.assertRaisesRegex(ValueError, "only available once the layer is built"):
+        layer.fingerprint()
       strings = layer.compress(tf.zeros([2, 3]))
       decoded = layer.decompress(tf.constant(["", ""]), [3])
       with _session() as sess:
-        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "update op"):
-          sess.run(strings)
-        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "update op"):
-          sess.run(decoded)
+        for fetch in (strings, decoded, layer.fingerprint()):
+          with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "update op"):
+            sess.run(fetch)
+
+  # -- Fingerprint of the coding tables. -------------------------------------------
+
+  def test_fingerprint_is_stable_and_pinned(self):
+    # A tiny fixed table set: 1 channel, symbols {-1} plus the escape.
+    tables = ([[0, 40000, 65536]], [3], [-1], [77])
+
+    def fingerprint_in_new_graph():
+      with tf.Graph().as_default():
+        value = entropy_models._table_fingerprint(  # pylint: disable=protected-access
+            16, *[tf.constant(t, tf.int32) for t in tables])
+        with tf.compat.v1.Session() as sess:
+          return sess.run([value, value])
+
+    first, second = fingerprint_in_new_graph()
+    self.assertEqual(first, second)
+    self.assertEqual(fingerprint_in_new_graph(), [first, first])
+    # The documented layout: farmhash64 of the little-endian int32 words
+    # [precision, C, W, cdf_length, cdf_offset, quantization_offset, cdf...].
+    words = np.array([16, 1, 3, 3, -1, 77, 0, 40000, 65536], "<i4")
+    with tf.Graph().as_default():
+      raw = tf.fingerprint(tf.constant(np.frombuffer(words.tobytes(), np.uint8)[None]))
+      with tf.compat.v1.Session() as sess:
+        raw = sess.run(raw)[0]
+    self.assertEqual(first, int.from_bytes(raw.tobytes(), "little", signed=True))
+    # Pinned: a change of the hash (function or layout) breaks every stored file.
+    self.assertEqual(first, _PINNED_FINGERPRINT)
+
+  def test_fingerprint_changes_with_any_table_entry(self):
+    inputs = _laplace([2, 6, 2], 2.)
+    with tf.Graph().as_default():
+      layer = EntropyBottleneck(init_scale=3.)
+      layer(inputs, training=False)
+      with _session() as sess:
+        sess.run(layer.updates[0])
+        stored = sess.run(layer.fingerprint())
+        tables = sess.run(layer.non_trainable_variables[:4])
+        self.assertEqual(stored, sess.run(layer.fingerprint()))
+        fingerprints = []
+        for precision in (16, 15):
+          fingerprints.append(entropy_models._table_fingerprint(  # pylint: disable=protected-access
+              precision, *[tf.constant(t) for t in tables]))
+        for i, table in enumerate(tables):
+          for index in np.ndindex(table.shape):
+            changed = [t.copy() for t in tables]
+            changed[i][index] += 1
+            fingerprints.append(entropy_models._table_fingerprint(  # pylint: disable=protected-access
+                16, *[tf.constant(t) for t in changed]))
+        # The same entries with one more (zero) column in the cdf.
+        fingerprints.append(entropy_models._table_fingerprint(  # pylint: disable=protected-access
+            16, tf.constant(np.pad(tables[0], [[0, 0], [0, 1]])),
+            *[tf.constant(t) for t in tables[1:]]))
+        fingerprints = sess.run(fingerprints)
+    self.assertEqual(fingerprints[0], stored)
+    self.assertNotEqual(stored, 0)
+    self.assertLen(set(fingerprints), len(fingerprints))
+
+  def test_tampered_checkpoint_is_refused(self):
+    inputs = _laplace([2, 4, 2], 6.)
+    path, strings, outputs = self._train_and_save("channels_last", inputs)
+    # (variable index in non_trainable_variables, entry, change): values that stay
+    # valid tables (increasing cdf, any offset), so only the fingerprint tells.
+    for variable, entry, delta in [(0, (0, 1), 1), (2, (1,), -1), (3, (0,), 1)]:
+      with self.subTest(variable=variable), tf.Graph().as_default():
+        layer = EntropyBottleneck()
+        decoded = layer.decompress(strings, inputs.shape[1:], channels=2)
+        coded = layer.compress(inputs)
+        fingerprint = layer.fingerprint()
+        with tf.compat.v1.Session() as sess:
+          tf.compat.v1.train.Saver().restore(sess, path)
+          self.assertAllEqual(sess.run(decoded), outputs)
+          self.assertAllEqual(sess.run(coded), strings)
+          stored = sess.run(fingerprint)
+          target = layer.non_trainable_variables[variable]
+          value = sess.run(target)
+          value[entry] += delta
+          sess.run(target.assign(value))
+          message = (f"do not match their stored fingerprint \\(0x{int(stored) % 2**64:016x}\\); "
+                     "the checkpoint was altered")
+          for fetch in (decoded, coded, fingerprint):
+            with self.assertRaisesRegex(tf.errors.InvalidArgumentError, message):
+              sess.run(fetch)
 
   def test_decompress_bad_arguments(self):
     with tf.Graph().as_default():
@@ -571,6 +658,10 @@ class EntropyBottleneckTest(tf.test.TestCase):
 
 
 _GOLDEN_HEX = ["82577415f68c", "008f97"]
+
+# farmhash64 of the tiny table set of test_fingerprint_is_stable_and_pinned, computed
+# once with this code and pasted here.
+_PINNED_FINGERPRINT = -8354795227788878776
 
 # Runs in a fresh Python process: builds a decompress-only graph, restores the
 # checkpoint, decodes, re-encodes the decoded values, and prints the result as JSON.

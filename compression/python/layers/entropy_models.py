@@ -69,6 +69,13 @@ class EntropyBottleneck(base.Layer):
   lossless for any int32 value. `compress` and `decompress` use only these tables, so a
   decoder only needs them from the checkpoint.
 
+  Fingerprint: the update op also writes `table_fingerprint`, an int64 hash of the
+  tables and the precision (farmhash64 of their bytes, see `_table_fingerprint`).
+  `compress`, `decompress` and `fingerprint()` recompute it from the table variables
+  once per run and fail (InvalidArgumentError) when it differs from the stored one: a
+  checkpoint whose tables were altered is refused instead of decoding other values.
+  File formats store `fingerprint()` to refuse decoding with other tables.
+
   Auxiliary loss: `layer.losses[0]` fits the `quantiles` variable (shape `[C, 1, 3]`)
   so that `c(quantiles) = (tail_mass / 2, 1/2, 1 - tail_mass / 2)`. It has gradients
   only with respect to the quantiles (`layer.quantile_variables`); minimize it along
@@ -227,6 +234,10 @@ class EntropyBottleneck(base.Layer):
         "cdf_offset", tf.zeros([channels], tf.int32), trainable=False)
     self._quantization_offset = self.add_variable(
         "quantization_offset", tf.zeros([channels], tf.int32), trainable=False)
+    # 64-bit hash of the four tables above and the precision (`_table_fingerprint`),
+    # written with them by the update op; 0 until then.
+    self._table_fingerprint = self.add_variable(
+        "table_fingerprint", tf.constant(0, tf.int64), trainable=False)
 
     self.add_loss(self._make_aux_loss())
     self.add_update(self._make_update_op())
@@ -331,10 +342,6 @@ class EntropyBottleneck(base.Layer):
     median = tf.clip_by_value(self._quantiles[:, 0, 1], -_MAX_OFFSET, _MAX_OFFSET)
     return tf.round(median * _OFFSET_SCALE) / _OFFSET_SCALE
 
-  def _saved_offset(self):
-    """Per-channel quantization offsets written by the update op: float32 `[C]`."""
-    return tf.cast(self._quantization_offset, tf.float32) / _OFFSET_SCALE
-
   def _channel_index(self, element_shape, ndim):
     """int32 tensor of `element_shape` (rank `ndim`) holding each element's channel."""
     axis = self._channel_axis(ndim + 1) - 1
@@ -419,12 +426,15 @@ class EntropyBottleneck(base.Layer):
 
       cdf = range_coding_ops.pmf_to_quantized_cdf(
           pmf, self._range_coder_precision)                             # [C, K_max + 2]
+      tables = (cdf, length + 2, lower, tf.cast(offset * _OFFSET_SCALE, tf.int32))
       return tf.group(
-          self._cdf.assign(cdf, read_value=False),
-          self._cdf_length.assign(length + 2, read_value=False),
-          self._cdf_offset.assign(lower, read_value=False),
-          self._quantization_offset.assign(
-              tf.cast(offset * _OFFSET_SCALE, tf.int32), read_value=False),
+          self._cdf.assign(tables[0], read_value=False),
+          self._cdf_length.assign(tables[1], read_value=False),
+          self._cdf_offset.assign(tables[2], read_value=False),
+          self._quantization_offset.assign(tables[3], read_value=False),
+          self._table_fingerprint.assign(
+              _table_fingerprint(self._range_coder_precision, *tables),
+              read_value=False),
           name="update")
 
   def _trim_tails(self, lower, length, pmf):
@@ -460,16 +470,49 @@ class EntropyBottleneck(base.Layer):
     return lower + first, new_length, shifted
 
   def _coding_tables(self):
-    """Reads (cdf, cdf_length, cdf_offset), failing at run time if they are empty."""
-    check = tf.debugging.assert_positive(
-        self._cdf_length,
+    """Reads the coding tables, checking them at run time.
+
+    Fails (InvalidArgumentError) if the tables are empty (the update op never ran)
+    or do not match their stored fingerprint (an altered or damaged checkpoint).
+
+    Returns:
+      `(cdf, cdf_length, cdf_offset, quantization_offset, fingerprint)`: int32
+      `[C, W]`, `[C]`, `[C]`, `[C]` (multiples of 2**-8) and the int64 scalar
+      fingerprint, all read after the checks.
+    """
+    cdf_length = self._cdf_length.read_value()
+    filled = tf.debugging.assert_positive(
+        cdf_length,
         message=(
             f"{self.name}: the range coding tables are empty. Run the layer's update "
             "op (layer.updates[0]) after training and before saving the checkpoint "
             "used for compress/decompress."))
-    with tf.control_dependencies([check]):
-      return (self._cdf.read_value(), self._cdf_length.read_value(),
-              self._cdf_offset.read_value())
+    with tf.control_dependencies([filled]):
+      tables = (self._cdf.read_value(), cdf_length, self._cdf_offset.read_value(),
+                self._quantization_offset.read_value())
+      stored = self._table_fingerprint.read_value()
+      matches = tf.debugging.Assert(
+          tf.equal(stored, _table_fingerprint(self._range_coder_precision, *tables)),
+          [tf.strings.join([
+              f"{self.name}: the coding tables do not match their stored fingerprint "
+              "(0x", _hex(stored), "); the checkpoint was altered or is damaged."])])
+    with tf.control_dependencies([matches]):
+      return tuple(tf.identity(t) for t in tables + (stored,))
+
+  def fingerprint(self):
+    """The stored fingerprint of the coding tables, checked against the tables.
+
+    The update op writes it with the tables (see `_table_fingerprint`); it is saved
+    in the checkpoint with them. A file format can store it to refuse decoding with
+    other tables.
+
+    Returns:
+      int64 scalar tensor. Running it fails (InvalidArgumentError) if the tables are
+      empty or do not match the stored fingerprint.
+    """
+    self._assert_built("fingerprint")
+    with self.name_scope(), tf.name_scope("fingerprint"):
+      return self._coding_tables()[-1]
 
   def compress(self, inputs):
     """Rounds `inputs` and range codes them, one string per batch element.
@@ -487,7 +530,10 @@ class EntropyBottleneck(base.Layer):
       self.maybe_build(inputs.shape)
       with tf.name_scope("compress"):
         inputs = self._prepare_inputs(inputs)
-        offset = self._per_channel(self._saved_offset(), self._rank)
+        index = self._channel_index(tf.shape(inputs)[1:], self._rank - 1)
+        cdf, cdf_length, cdf_offset, offset, _ = self._coding_tables()
+        offset = self._per_channel(tf.cast(offset, tf.float32) / _OFFSET_SCALE,
+                                   self._rank)
         rounded = tf.round(inputs - offset)
         # Casting NaN, infinities or values beyond int32 is undefined: refuse them
         # (one reduction; NaN fails the comparison too).
@@ -497,8 +543,6 @@ class EntropyBottleneck(base.Layer):
                      "values fit in int32 (|value| < 2**31 - 128)"))
         with tf.control_dependencies([check]):
           values = tf.cast(rounded, tf.int32)
-        index = self._channel_index(tf.shape(inputs)[1:], self._rank - 1)
-        cdf, cdf_length, cdf_offset = self._coding_tables()
         strings = range_coding_ops.indexed_range_encode(
             values, index, cdf, cdf_length, cdf_offset, self._range_coder_precision)
         strings.set_shape(inputs.shape[:1])
@@ -556,15 +600,56 @@ class EntropyBottleneck(base.Layer):
             message=f"{self.name}: `shape` has the wrong number of channels")
         with tf.control_dependencies([check]):
           index = self._channel_index(shape, ndim)
-        cdf, cdf_length, cdf_offset = self._coding_tables()
+        cdf, cdf_length, cdf_offset, offset, _ = self._coding_tables()
         decoded = range_coding_ops.indexed_range_decode(
             strings, index, cdf, cdf_length, cdf_offset, self._range_coder_precision,
             return_exact=return_exact)
         values, exact = decoded if return_exact else (decoded, None)
-        offset = self._per_channel(self._saved_offset(), ndim + 1)
+        offset = self._per_channel(tf.cast(offset, tf.float32) / _OFFSET_SCALE,
+                                   ndim + 1)
         outputs = tf.cast(values, tf.float32) + offset
         outputs.set_shape(strings.shape[:1].concatenate(index.shape))
         return (outputs, exact) if return_exact else outputs
+
+
+def _table_fingerprint(precision, cdf, cdf_length, cdf_offset, quantization_offset):
+  """Deterministic 64-bit hash of a set of coding tables (integer graph ops only).
+
+  The hashed data is the sequence of int32 words `[precision, C, W]`, `cdf_length`,
+  `cdf_offset`, `quantization_offset`, then `cdf` row by row, each word as 4 bytes
+  little-endian (so the value does not depend on the machine). The hash is
+  farmhash64 (`tf.fingerprint`, documented as stable across platforms), read as a
+  little-endian 64-bit integer; 0, which marks tables never updated, becomes 1.
+
+  Args:
+    precision: Python int, range_coder_precision.
+    cdf: int32 `[C, W]`.
+    cdf_length, cdf_offset, quantization_offset: int32 `[C]`.
+
+  Returns:
+    int64 scalar tensor.
+  """
+  words = tf.concat([
+      tf.constant([precision], tf.int32), tf.shape(cdf, out_type=tf.int32),
+      cdf_length, cdf_offset, quantization_offset, tf.reshape(cdf, [-1])], axis=0)
+  data = tf.bitwise.bitwise_and(
+      tf.bitwise.right_shift(words[:, None], tf.constant([0, 8, 16, 24])), 255)
+  hashed = tf.fingerprint(tf.reshape(tf.cast(data, tf.uint8), [1, -1]))[0]  # [8]
+  value = tf.reduce_sum(tf.bitwise.left_shift(
+      tf.cast(hashed, tf.uint64), tf.constant([0, 8, 16, 24, 32, 40, 48, 56],
+                                              tf.uint64)))
+  value = tf.bitcast(value, tf.int64)
+  return tf.where(tf.equal(value, 0), tf.constant(1, tf.int64), value)
+
+
+def _hex(value):
+  """int64 scalar tensor -> tf.string scalar of its 16 hex digits (two's complement)."""
+  value = tf.bitcast(value, tf.uint64)
+  shifts = tf.constant(list(range(60, -4, -4)), tf.uint64)
+  nibbles = tf.bitwise.bitwise_and(tf.bitwise.right_shift(value, shifts),
+                                   tf.constant(15, tf.uint64))
+  digits = tf.gather(tf.constant(list("0123456789abcdef")), tf.cast(nibbles, tf.int32))
+  return tf.strings.reduce_join(digits)
 
 
 def _element_shape(shape):
