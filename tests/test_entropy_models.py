@@ -317,36 +317,109 @@ class EntropyBottleneckTest(tf.test.TestCase):
 
   # -- Range coding. --------------------------------------------------------------
 
+  def test_coded_range_comes_from_the_density(self):
+    # lower: largest integer with c(lower + m - .5) <= tail_mass / 2; upper: smallest
+    # with 1 - c(upper + m + .5) <= tail_mass / 2, whatever the quantile bracket.
+    with tf.Graph().as_default():
+      layer = EntropyBottleneck(tail_mass=1e-6)
+      layer(tf.zeros([1, 3]), training=True)
+      quantiles = tf.compat.v1.placeholder(tf.float32, [3, 1, 3])
+      offset = tf.constant([0., 5., -.25])
+      lower, upper = layer._coded_range(quantiles, offset)  # pylint: disable=protected-access
+      probe = tf.compat.v1.placeholder(tf.float32, [3, 1, None])
+      cumulative = tf.sigmoid(layer.logits_cumulative(probe))
+      with _session() as sess:
+        ranges = []
+        for bracket in ([-3.5, 0, 2.2], [-1e4, 0., 1e4], [4., 5., 4.], [-1e9, 0., -1e9]):
+          ranges.append(sess.run([lower, upper], {quantiles: [[bracket]] * 3}))
+        lower, upper = ranges[0]
+        edges = np.stack([lower - .5, lower + .5, upper - .5, upper + .5], axis=1)
+        edges = (edges + sess.run(offset)[:, None]).astype(np.float32)
+        below_lower, below_next, below_previous, below_upper = np.moveaxis(
+            sess.run(cumulative, {probe: edges[:, None, :]})[:, 0, :], 1, 0)
+    for other in ranges[1:]:
+      self.assertAllEqual(other, ranges[0])
+    self.assertAllLessEqual(below_lower, 5e-7)
+    self.assertAllGreater(below_next, 5e-7)
+    self.assertAllGreaterEqual(below_upper, 1 - 5e-7)
+    self.assertAllLess(below_previous, 1 - 5e-7)
+    # The initial density is about logistic with scale init_scale = 10.
+    self.assertAllInRange(upper - lower, 250, 300)
+
   def test_update_tables(self):
     with tf.Graph().as_default():
-      layer = EntropyBottleneck()
+      layer = EntropyBottleneck(init_scale=3.)
       layer(tf.zeros([1, 2]), training=True)
       quantiles = layer.quantile_variables[0]
+      grid = np.tile(np.arange(-200., 201., dtype=np.float32), [2, 1, 1])
+      pmf = layer._likelihood(grid + [[[0.]], [[5.]]])[:, 0, :]  # pylint: disable=protected-access
       with _session() as sess:
-        sess.run(quantiles.assign([[[-3.5, 0, 2.2]], [[4., 5., 4.]]]))
-        sess.run(layer.updates[0])
-        cdf, length, offset, median = sess.run(layer.non_trainable_variables[:4])
-        # Symbols are round(y - median): channel 1 codes [4 - 5, 4 - 5] = [-1, -1].
+        tables = []
+        # Tail quantiles far too narrow, degenerate, or far too wide: they only
+        # bracket the search, the tables are the same.
+        for bracket in ([[[-3.5, 0, 2.2]], [[4., 5., 4.]]],
+                        [[[-500., 0, 900.]], [[5., 5., 5.]]]):
+          sess.run(quantiles.assign(bracket))
+          sess.run(layer.updates[0])
+          tables.append(sess.run(layer.non_trainable_variables[:4]))
+        pmf = sess.run(pmf)
+        for first, second in zip(*tables):
+          self.assertAllEqual(first, second)
+        cdf, length, offset, median = tables[0]
+        # Symbols are round(y - median).
         self.assertAllEqual(median, [0, 5 * 256])
-        self.assertAllEqual(offset, [-4, -1])
-        self.assertAllEqual(length, [3 + 4 + 1 + 2, 1 + 2])
-        self.assertEqual(cdf.shape, (2, 10))
-        self.assertAllEqual(cdf[:, 0], [0, 0])
-        self.assertAllEqual(cdf[0, -1], 2 ** 16)
-        self.assertAllEqual(cdf[1, 2:], [2 ** 16] * 8)
-        self.assertAllGreater(np.diff(cdf[0]), 0)
-        self.assertAllGreater(np.diff(cdf[1, :3]), 0)
-        # A second update may change the table width.
-        sess.run(quantiles.assign(tf.tile([[[-20., 0., 20.]]], [2, 1, 1])))
+        # The table holds the values of probability >= 2**-16, bounded by values
+        # below (the trimmed tails), plus the escape.
+        for c in range(2):
+          first, last = offset[c] + 200, offset[c] + length[c] - 3 + 200
+          self.assertGreaterEqual(pmf[c, first], 2 ** -16)
+          self.assertGreaterEqual(pmf[c, last], 2 ** -16)
+          self.assertLess(pmf[c, first - 1], 2 ** -16)
+          self.assertLess(pmf[c, last + 1], 2 ** -16)
+          self.assertEqual(cdf[c, 0], 0)
+          self.assertEqual(cdf[c, length[c] - 1], 2 ** 16)
+          self.assertAllGreater(np.diff(cdf[c, :length[c]]), 0)
+        self.assertAllInRange(length, 50, 90)
+        # A second update may change the table width: a narrower density.
+        matrix = layer.density_variables[0]
+        sess.run(matrix.assign(matrix + 2.))
         sess.run(layer.updates[0])
-        cdf, length, offset, _ = sess.run(layer.non_trainable_variables[:4])
-        self.assertEqual(cdf.shape, (2, 43))
-        self.assertAllEqual(length, [43, 43])
-        self.assertAllEqual(offset, [-20, -20])
+        _, narrower, _, _ = sess.run(layer.non_trainable_variables[:4])
+        self.assertTrue(np.all(narrower < length / 2), (narrower, length))
         # More values than 2**precision counts: clear error, not a huge table.
-        sess.run(quantiles.assign(tf.tile([[[-1e5, 0., 1e5]]], [2, 1, 1])))
+        sess.run(matrix.assign(tf.fill(matrix.shape, -30.)))
         with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "too many values"):
           sess.run(layer.updates[0])
+
+  def test_tables_do_not_depend_on_the_aux_loss_having_converged(self):
+    # Tail quantiles far too short (as after a short aux training): the old tables
+    # covered only [floor(q0), ceil(q2)] and escape coded most values; the update op
+    # now finds the range on the density, so the coded size meets the estimate.
+    inputs = np.round(_laplace([4, 5000, 2], [3., 8.], seed=7))
+    with tf.Graph().as_default():
+      tf.compat.v1.set_random_seed(7)
+      layer = EntropyBottleneck()
+      _, likelihoods = layer(inputs, training=False)
+      strings = layer.compress(inputs)
+      quantiles = layer.quantile_variables[0]
+      offset = layer._median_offset()  # pylint: disable=protected-access
+      old_update = layer._assign_tables(layer._tables_for_range(  # pylint: disable=protected-access
+          tf.cast(tf.floor(quantiles[:, 0, 0] - offset), tf.int64),
+          tf.cast(tf.math.ceil(quantiles[:, 0, 2] - offset), tf.int64), offset))
+      with _session() as sess:
+        sess.run(quantiles.assign(tf.tile([[[-2., 0., 2.]]], [2, 1, 1])))
+        estimate = np.sum(-np.log2(sess.run(likelihoods)))
+        coded = {}
+        for name, update in [("old", old_update), ("new", layer.updates[0])]:
+          sess.run(update)
+          coded[name] = 8 * sum(len(s) for s in sess.run(strings))
+          _, length, lower, _ = sess.run(layer.non_trainable_variables[:4])
+          upper = lower + length - 3
+          coded[name + "_escaped"] = np.mean((inputs < lower) | (inputs > upper))
+    self.assertGreater(coded["old"], 1.2 * estimate)
+    self.assertGreater(coded["old_escaped"], .5)
+    self.assertAllClose(coded["new"], estimate, rtol=.001)
+    self.assertLess(coded["new_escaped"], 1e-3)
 
   def test_coding_uses_the_saved_offsets_not_the_live_medians(self):
     inputs = _laplace([4, 6, 2], 3.)
@@ -640,24 +713,36 @@ class EntropyBottleneckTest(tf.test.TestCase):
     # model parameters come from numpy's seeded generator, not TF's initializers.
     # The expected hex strings were computed once with this code and pasted here; if
     # the format changes on purpose, recompute them and update this test.
+    # _GOLDEN_HEX dates from when the update op took the coded range from the tail
+    # quantiles, [floor(-4.2), ceil(3.5)] here: its tables are now built from that
+    # range explicitly. The update op finds the range on the density ([-12, 12],
+    # [-10, 13], [-5, 4] for this one, which has 1.7% and 7.5% of the mass of
+    # channels 0 and 1 outside [-5, 4]): _GOLDEN_HEX_UPDATE pins its strings.
     rng = np.random.default_rng(1234)
     inputs = np.array([[[0, 1, -2], [3, -1, 40]], [[-5, 0, 2], [1, 1, -1]]],
                       np.float32)
     with tf.Graph().as_default():
       layer = EntropyBottleneck(filters=(2,), init_scale=3.)
       strings = layer.compress(inputs)
+      quantile_range = layer._assign_tables(layer._tables_for_range(  # pylint: disable=protected-access
+          tf.fill([3], tf.constant(-5, tf.int64)), tf.fill([3], tf.constant(4, tf.int64)),
+          tf.zeros([3])))
       with _session() as sess:
         for variable in layer.density_variables:
           shape = variable.shape.as_list()
           sess.run(variable.assign(rng.normal(0., .5, shape).astype(np.float32)))
         sess.run(layer.quantile_variables[0].assign(
             tf.tile([[[-4.2, 0., 3.5]]], [3, 1, 1])))
+        sess.run(quantile_range)
+        from_quantile_range = sess.run(strings)
         sess.run(layer.updates[0])
-        strings = sess.run(strings)
-    self.assertEqual([s.hex() for s in strings], _GOLDEN_HEX)
+        from_update = sess.run(strings)
+    self.assertEqual([s.hex() for s in from_quantile_range], _GOLDEN_HEX)
+    self.assertEqual([s.hex() for s in from_update], _GOLDEN_HEX_UPDATE)
 
 
 _GOLDEN_HEX = ["82577415f68c", "008f97"]
+_GOLDEN_HEX_UPDATE = ["8474c9e068f9", "02927d"]
 
 # farmhash64 of the tiny table set of test_fingerprint_is_stable_and_pinned, computed
 # once with this code and pasted here.

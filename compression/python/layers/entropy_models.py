@@ -30,6 +30,11 @@ _OFFSET_FRACTION_BITS = 8
 _OFFSET_SCALE = 2. ** _OFFSET_FRACTION_BITS
 # Medians are clipped to +-2**22 before they become int32 offsets.
 _MAX_OFFSET = 2. ** 22
+# Ends of the coded ranges are searched within +-2**30 symbols (int32-safe; far
+# beyond any range a 16-bit table can hold), with at most _SEARCH_STEPS steps of
+# bracket doubling and as many of bisection (2**_SEARCH_STEPS > 2**31).
+_MAX_RANGE_END = 2 ** 30
+_SEARCH_STEPS = 32
 # Largest magnitude `compress` accepts (a float32 below 2**31, so the int32 cast is exact).
 _MAX_CODED_MAGNITUDE = 2. ** 31 - 128
 
@@ -60,8 +65,9 @@ class EntropyBottleneck(base.Layer):
 
   Coding: after training, run the update op `layer.updates[0]`. It writes, into
   non-trainable int32 variables, for each channel `c` an integer range
-  `[lower_c, upper_c]` covering all but `tail_mass` of the density (from the learned
-  `quantiles`), narrowed at both ends past values of probability below
+  `[lower_c, upper_c]` covering all but `tail_mass` of the density (found on the
+  learned cumulative itself by bisection; the `quantiles` only bracket the search, so
+  the tables do not depend on the aux loss having converged), narrowed at both ends past values of probability below
   `2**-range_coder_precision` (they would cost more inside the table than through the
   escape), and a quantized CDF of `K_c = upper_c - lower_c + 1` symbols plus an
   escape symbol. `compress` codes each rounded value `v` as symbol `v - lower_c` when it
@@ -79,7 +85,10 @@ class EntropyBottleneck(base.Layer):
   Auxiliary loss: `layer.losses[0]` fits the `quantiles` variable (shape `[C, 1, 3]`)
   so that `c(quantiles) = (tail_mass / 2, 1/2, 1 - tail_mass / 2)`. It has gradients
   only with respect to the quantiles (`layer.quantile_variables`); minimize it along
-  with the main loss, typically with its own optimizer.
+  with the main loss, typically with its own optimizer. The fitted medians are the
+  quantization offsets (rounding and coding are centred on them) and the tail
+  quantiles the starting bracket of the update op's search (accurate ones make it
+  short); the coded range itself does not depend on them.
 
   Example (graph mode):
     eb = EntropyBottleneck()
@@ -388,54 +397,133 @@ class EntropyBottleneck(base.Layer):
   # -- Range coding. --------------------------------------------------------------
 
   def _make_update_op(self):
-    """Op computing the integer coding tables from the density and quantiles."""
+    """Op computing the integer coding tables from the density (see the class doc)."""
     with tf.name_scope("update_tables"):
       quantiles = tf.debugging.assert_all_finite(
           tf.convert_to_tensor(self._quantiles),
           f"{self.name}: quantiles are not finite; cannot build coding tables.")
       offset = self._median_offset()                                     # [C]
-      # Symbols are round(y - offset); their range covers the tail quantiles.
-      lower = tf.cast(tf.floor(quantiles[:, 0, 0] - offset), tf.int32)   # [C]
-      upper = tf.cast(tf.math.ceil(quantiles[:, 0, 2] - offset), tf.int32)
-      upper = tf.maximum(upper, lower)
-      length = upper - lower + 1                                         # [C], K_c
-      # Each of the K_c + 1 symbols needs at least one of the 2**precision counts.
-      check = tf.debugging.assert_less_equal(
-          length + 1, 2 ** self._range_coder_precision,
-          message=(
-              f"{self.name}: the coded range [floor(quantiles[:, 0, 0]), "
-              "ceil(quantiles[:, 0, 2])] has too many values for "
-              f"range_coder_precision={self._range_coder_precision}; were the "
-              "quantiles trained with the aux loss?"))
-      with tf.control_dependencies([check]):
-        max_length = tf.reduce_max(length)
+      lower, upper = self._coded_range(quantiles, offset)
+      return self._assign_tables(self._tables_for_range(lower, upper, offset))
 
-      # Likelihoods of lower_c + [0, K_max), zero beyond K_c: [C, K_max]. They are
-      # the layer's likelihoods, so at least likelihood_bound: every value in the
-      # range gets a positive probability, hence a codable (non-empty) bin.
-      steps = tf.range(max_length)
-      grid = tf.cast(lower[:, None] + steps, tf.float32) + offset[:, None]
-      pmf = self._likelihood(grid[:, None, :])[:, 0, :]
-      pmf = tf.where(steps < length[:, None], pmf, 0.)
-      lower, length, pmf = self._trim_tails(lower, length, pmf)
+  def _coded_range(self, quantiles, offset):
+    """Per channel, the integer range holding all but `tail_mass` of the density.
 
-      # Row c: K_c probabilities, the escape probability, zeros: [C, K_max + 1].
-      escape = tf.maximum(1. - tf.reduce_sum(pmf, axis=1), _MIN_ESCAPE_MASS)
-      pmf = tf.pad(pmf, [[0, 0], [0, 1]])
-      pmf += tf.one_hot(length, max_length + 1) * escape[:, None]
+    Symbols are `v = round(y - offset)`. The range is found on the learned cumulative
+    `c` itself, not taken from the quantiles: `lower` is the largest integer with
+    `c(lower + offset - .5) <= tail_mass / 2` and `upper` the smallest with
+    `1 - c(upper + offset + .5) <= tail_mass / 2` (compared as logits). The quantiles
+    only give the starting bracket: accurate ones make the search short, wrong ones
+    make it longer (the bracket grows geometrically), never wrong.
 
-      cdf = range_coding_ops.pmf_to_quantized_cdf(
-          pmf, self._range_coder_precision)                             # [C, K_max + 2]
-      tables = (cdf, length + 2, lower, tf.cast(offset * _OFFSET_SCALE, tf.int32))
-      return tf.group(
-          self._cdf.assign(tables[0], read_value=False),
-          self._cdf_length.assign(tables[1], read_value=False),
-          self._cdf_offset.assign(tables[2], read_value=False),
-          self._quantization_offset.assign(tables[3], read_value=False),
-          self._table_fingerprint.assign(
-              _table_fingerprint(self._range_coder_precision, *tables),
-              read_value=False),
-          name="update")
+    Args:
+      quantiles: float32 `[C, 1, 3]`, finite.
+      offset: float32 `[C]`, the quantization offsets.
+
+    Returns:
+      `(lower, upper)`: int64 `[C]` each, within +-2**30. A channel whose tail lies
+      beyond +-2**30 gets that limit (and fails the length check of the caller).
+    """
+    target = np.log(2 / self._tail_mass - 1)  # logit(1 - tail_mass / 2)
+    sign = tf.constant([-1., 1.])             # lower end, upper end
+    edge = tf.constant([-.5, .5])
+
+    def outside(values):
+      """bool `[C, 2]`: whether the tail beyond each value is small enough."""
+      points = tf.cast(values, tf.float32) + offset[:, None] + edge
+      logits = self._logits_cumulative(points[:, None, :], stop_gradient=True)
+      return sign * logits[:, 0, :] >= target
+
+    # Bracket per channel and end: `outer` satisfies `outside`, `inner` does not,
+    # where the density is well placed (symbols 0 are at its median).
+    outer = tf.stack([
+        tf.minimum(tf.floor(quantiles[:, 0, 0] - offset), -1.),
+        tf.maximum(tf.math.ceil(quantiles[:, 0, 2] - offset), 1.)], axis=1)
+    outer = tf.cast(tf.clip_by_value(outer, -_MAX_RANGE_END, _MAX_RANGE_END), tf.int64)
+    inner = tf.zeros_like(outer)
+
+    def expand(outer, inner):
+      # Move a failing end away from the other end: the bracket doubles.
+      new_outer = tf.where(outside(outer), outer, 2 * outer - inner)
+      new_inner = tf.where(outside(inner), 2 * inner - outer, inner)
+      return (tf.clip_by_value(new_outer, -_MAX_RANGE_END, _MAX_RANGE_END),
+              tf.clip_by_value(new_inner, -_MAX_RANGE_END, _MAX_RANGE_END))
+
+    def bracketing(outer, inner):
+      return tf.reduce_any(
+          tf.logical_or(tf.logical_not(outside(outer)), outside(inner)))
+
+    outer, inner = tf.while_loop(
+        bracketing, expand, [outer, inner], maximum_iterations=_SEARCH_STEPS)
+
+    def halve(outer, inner):
+      middle = tf.math.floordiv(outer + inner, 2)
+      is_outside = outside(middle)
+      return (tf.where(is_outside, middle, outer),
+              tf.where(is_outside, inner, middle))
+
+    def wide(outer, inner):
+      return tf.reduce_any(tf.abs(outer - inner) > 1)
+
+    outer, _ = tf.while_loop(wide, halve, [outer, inner],
+                             maximum_iterations=_SEARCH_STEPS)
+    return outer[:, 0], tf.maximum(outer[:, 1], outer[:, 0])
+
+  def _tables_for_range(self, lower, upper, offset):
+    """Coding tables of the symbol ranges `[lower, upper]` (trimmed, plus an escape).
+
+    Args:
+      lower, upper: int64 `[C]`, the range of symbols per channel (upper >= lower).
+      offset: float32 `[C]`, the quantization offsets.
+
+    Returns:
+      `(cdf, cdf_length, cdf_offset, quantization_offset)`: int32 `[C, W]`, `[C]`,
+      `[C]`, `[C]` (multiples of 2**-8), the values of the table variables. Fails
+      at run time if a range has too many values for the precision.
+    """
+    length = upper - lower + 1                                          # [C], K_c
+    # Each of the K_c + 1 symbols needs at least one of the 2**precision counts.
+    check = tf.debugging.assert_less_equal(
+        length + 1, tf.constant(2 ** self._range_coder_precision, tf.int64),
+        message=(
+            f"{self.name}: the coded range of a channel (all but tail_mass="
+            f"{self._tail_mass:g} of its density) has too many values for "
+            f"range_coder_precision={self._range_coder_precision}; the density is "
+            "too wide for the precision (or not finite)"))
+    with tf.control_dependencies([check]):
+      lower = tf.cast(lower, tf.int32)
+      length = tf.cast(length, tf.int32)
+    max_length = tf.reduce_max(length)
+
+    # Likelihoods of lower_c + [0, K_max), zero beyond K_c: [C, K_max]. They are
+    # the layer's likelihoods, so at least likelihood_bound: every value in the
+    # range gets a positive probability, hence a codable (non-empty) bin.
+    steps = tf.range(max_length)
+    grid = tf.cast(lower[:, None] + steps, tf.float32) + offset[:, None]
+    pmf = self._likelihood(grid[:, None, :])[:, 0, :]
+    pmf = tf.where(steps < length[:, None], pmf, 0.)
+    lower, length, pmf = self._trim_tails(lower, length, pmf)
+
+    # Row c: K_c probabilities, the escape probability, zeros: [C, K_max + 1].
+    escape = tf.maximum(1. - tf.reduce_sum(pmf, axis=1), _MIN_ESCAPE_MASS)
+    pmf = tf.pad(pmf, [[0, 0], [0, 1]])
+    pmf += tf.one_hot(length, max_length + 1) * escape[:, None]
+
+    cdf = range_coding_ops.pmf_to_quantized_cdf(
+        pmf, self._range_coder_precision)                               # [C, K_max + 2]
+    return cdf, length + 2, lower, tf.cast(offset * _OFFSET_SCALE, tf.int32)
+
+  def _assign_tables(self, tables):
+    """Op assigning `tables` (see `_tables_for_range`) and their fingerprint."""
+    return tf.group(
+        self._cdf.assign(tables[0], read_value=False),
+        self._cdf_length.assign(tables[1], read_value=False),
+        self._cdf_offset.assign(tables[2], read_value=False),
+        self._quantization_offset.assign(tables[3], read_value=False),
+        self._table_fingerprint.assign(
+            _table_fingerprint(self._range_coder_precision, *tables),
+            read_value=False),
+        name="update")
 
   def _trim_tails(self, lower, length, pmf):
     """Leaves tail values whose probability is below one count to the escape symbol.
