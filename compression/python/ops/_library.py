@@ -10,9 +10,9 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(_
 _REPO_DIR = os.path.dirname(_PACKAGE_DIR)
 # The installed package first, then a Bazel build in the source tree.
 SEARCH_PATH = (_PACKAGE_DIR, os.path.join(_REPO_DIR, "bazel-bin", "compression"))
-REBUILD = ("Rebuild it against the installed TensorFlow: run `bazel build //compression:all` "
-           "in the source tree (or `./scripts/setup.sh`, or `pip install "
-           "--no-build-isolation .`).")
+REBUILD = ("Rebuild it against the installed TensorFlow: in the source tree run "
+           "`bazel build //compression:all` (or `./scripts/setup.sh`), or build and install "
+           "a wheel (`scripts/build_wheel.sh`, or `pip install --no-build-isolation .`).")
 
 
 def _minor(version):
@@ -46,7 +46,8 @@ def load(search_path=SEARCH_PATH):
     raise ImportError(
         f"{path} was compiled against TensorFlow {built_for}, but TensorFlow "
         f"{tf.__version__} is installed; custom ops must be compiled against the "
-        "TensorFlow minor version that loads them. " + REBUILD)
+        "TensorFlow minor version that loads them. Install that version "
+        f"(`pip install \"tensorflow-cpu=={_minor(built_for)}.*\"`), or: " + REBUILD)
   try:
     return tf.load_op_library(path)
   except (tf.errors.NotFoundError, OSError) as e:
