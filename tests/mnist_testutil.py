@@ -88,3 +88,46 @@ def run_cli(*args, env=None):
       [sys.executable, "-m", "compression.examples.mnist"] + list(args),
       cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=600,
       check=False)
+
+
+def _refingerprint(values):
+  """Rewrites table_fingerprint to match the (changed) tables in `values`."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from compression.python.layers import entropy_models  # pylint: disable=g-import-not-at-top
+
+  def find(suffix):
+    return next(n for n in values if n.endswith("/" + suffix))
+
+  tables = [values[find(n)] for n in ("cdf", "cdf_length", "cdf_offset",
+                                      "quantization_offset")]
+  with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+    values[find("table_fingerprint")] = sess.run(
+        entropy_models._table_fingerprint(16, *tables))  # pylint: disable=protected-access
+
+
+def tampered_model(model_dir, change, refingerprint=False):
+  """A copy of model_dir whose checkpoint has `change` applied.
+
+  change(values) gets {variable name: numpy array} and edits it in place.
+  With `refingerprint`, the stored table fingerprint is recomputed to match
+  the changed tables (so the kernels' own input checks are what fails).
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  v1 = tf.compat.v1
+  reader = tf.train.load_checkpoint(v1.train.latest_checkpoint(model_dir))
+  values = {name: reader.get_tensor(name)
+            for name in reader.get_variable_to_shape_map()}
+  change(values)
+  if refingerprint:
+    _refingerprint(values)
+  out = tempfile.mkdtemp(prefix="tampered_", dir=_TMP)
+  shutil.copy(os.path.join(model_dir, "config.json"), out)
+  graph = tf.Graph()
+  with graph.as_default():
+    variables = {name: v1.Variable(value, name=name.replace("/", "_"))
+                 for name, value in values.items()}
+    saver = v1.train.Saver(var_list=variables)
+    with v1.Session(graph=graph) as sess:
+      sess.run(v1.global_variables_initializer())
+      saver.save(sess, os.path.join(out, "model.ckpt"), global_step=1)
+  return out

@@ -12,7 +12,7 @@ ALL = sorted(commands.COMMANDS)
 
 def test_every_command_is_there():
   assert ALL == sorted(["demo", "train", "compress", "decompress",
-                        "evaluate", "sweep", "sample"])
+                        "evaluate", "sweep", "sample", "report"])
 
 
 def test_top_level_help_lists_commands():

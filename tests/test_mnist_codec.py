@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import mnist_testutil
 from compression.examples.mnist import codec
@@ -44,12 +45,18 @@ def test_two_processes_bit_exact():
   with codec.Encoder(model_dir) as encoder:
     here = encoder.compress(digits)
   np.testing.assert_array_equal(here["latents"], encoded)
-  strings, shape = container.read(mnz)
-  assert strings == here["strings"] and shape == [16]
+  contents = container.read(mnz)
+  # Default: all 12 digits in one string, under the model's fingerprint.
+  assert len(contents.strings) == 1 and contents.digits_per_string == 12
+  assert contents.latent_shape == [16] and contents.count == 12
+  with codec.Encoder(model_dir) as encoder:
+    assert contents.fingerprint == encoder.fingerprint()
+    y = encoder.analyze(digits)[0]
+    assert contents.strings == encoder.code(y, 12)
 
   # Pixels: the other process's PNGs equal an in-process decode.
   with codec.Decoder(model_dir) as decoder:
-    reconstructions, _ = decoder.decompress(strings)
+    reconstructions, _ = decoder.decompress(contents.strings, 12, 12)
   pngs = np.stack([images.read_png(f"{out}/png/{files.png_name(i)}")
                    for i in range(12)])
   np.testing.assert_array_equal(pngs, data.to_uint8(reconstructions))
@@ -63,7 +70,7 @@ def test_cli_compress_bad_range_and_bad_png():
       "compress", f"--model_dir={model_dir}", f"--output={out}/x.mnz",
       "--start=100000", env={"MNIST_DIR": mnist_testutil.data_dir()})
   assert proc.returncode == 1 and "outside the test set" in proc.stderr
-  images.Image.new("L", (28, 20)).save(f"{out}/small.png")
+  Image.new("L", (28, 20)).save(f"{out}/small.png")
   proc = mnist_testutil.run_cli(
       "compress", f"--model_dir={model_dir}", f"--output={out}/x.mnz",
       f"--png={out}/small.png")
@@ -82,7 +89,7 @@ def test_compress_png_files():
   result = files.compress_digits(
       model_dir, files.read_pngs(paths)[0], os.path.join(out, "p.mnz"))
   with codec.Encoder(model_dir) as encoder:
-    assert result["strings"] == encoder.compress(digits)["strings"]
+    assert result["strings"] == encoder.compress(digits, 2)["strings"]
 
 
 def test_evaluate_round_trip_and_rates():
@@ -94,7 +101,15 @@ def test_evaluate_round_trip_and_rates():
   assert (summary["estimated_bits_per_digit"] - 8 <
           summary["coded_bits_per_digit"] <
           summary["estimated_bits_per_digit"] + 40)
-  assert summary["container_fixed_header_bytes"] == 18
+  assert summary["container_fixed_header_bytes"] == 30
+  files_ = summary["files"]
+  assert files_["digits_per_file"] == 1000 and files_["files"] == 1
+  # One shared string saves the per-digit flush and length prefix.
+  assert (files_["shared_file_bytes_per_digit"] + 1 <
+          files_["per_digit_file_bytes_per_digit"])
+  assert (summary["estimated_bits_per_digit"] - 1 <
+          files_["shared_coded_bits_per_digit"] <
+          summary["estimated_bits_per_digit"] + 2)
   assert 0 < summary["mae"] < 0.5 and summary["psnr"] > 0
   assert sum(r["count"] for r in summary["per_class"].values()) == 64
   np.testing.assert_array_equal(
@@ -135,7 +150,7 @@ def test_cli_sample_and_missing_checkpoint():
   proc = mnist_testutil.run_cli("sample", f"--model_dir={model_dir}",
                                 "--count=9", f"--output={out}/s.png")
   assert proc.returncode == 0, proc.stderr
-  grid = images.Image.open(f"{out}/s.png")
+  grid = Image.open(f"{out}/s.png")
   assert grid.size == (2 * (3 * 30 + 2),) * 2
   proc = mnist_testutil.run_cli("sample", f"--model_dir={out}/nothing")
   assert proc.returncode == 1

@@ -1,14 +1,21 @@
 """Compress-only and decompress-only graphs, each restoring a checkpoint.
 
-`Encoder`: image -> analysis transform -> EntropyBottleneck.compress -> one
-string per digit (plus the model's bit estimate and the quantized latent).
+`Encoder`: image -> analysis transform -> latent y [N, D]; then
+EntropyBottleneck.compress on y reshaped to [S, k, D]: one string per k
+consecutive digits (k = 1: one string per digit; k = N: one string for all).
 
-`Decoder`: strings -> EntropyBottleneck.decompress(shape=[latent_dims],
-channels=latent_dims) -> synthesis transform -> image clipped to [0, 1].
+`Decoder`: strings -> EntropyBottleneck.decompress(shape=[k, D], channels=D)
+-> latents [k, D] -> synthesis transform (in batches) -> images clipped to
+[0, 1]. It streams: `iter_decode` yields batches, so memory stays bounded by
+one string's latents plus one batch of images, whatever the digit count.
+
+Both also evaluate `EntropyBottleneck.fingerprint()`, the int64 fingerprint
+of the checkpoint's coding tables, which the container stores so that a
+decoder can refuse a file made with other tables.
 
 Each holds its own `tf.Graph` and `Session`; the decoder never builds the
 analysis transform, so it is what a receiver would run. Both read
-`latent_dims` from the model directory's config.json.
+`latent_dims` from the model directory's config.json (validated, config.py).
 """
 
 import os
@@ -16,9 +23,9 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from compression.examples.mnist import config
 from compression.examples.mnist import errors
 from compression.examples.mnist import model
-from compression.examples.mnist import train
 
 v1 = tf.compat.v1
 
@@ -31,10 +38,10 @@ def _missing(model_dir):
 
 
 def load_latent_dims(model_dir):
-  config = train.read_config(model_dir)
-  if config is None:
+  values = config.read(model_dir)
+  if values is None:
     raise _missing(model_dir)
-  return int(config["latent_dims"])
+  return values["latent_dims"]
 
 
 def _restore(sess, model_dir):
@@ -73,43 +80,84 @@ class _Session:
     self.close()
 
 
+def format_fingerprint(value):
+  """An int64 fingerprint as 16 hex digits."""
+  return f"{int(value) & (2**64 - 1):016x}"
+
+
 class Encoder(_Session):
   """Compresses uint8 [N, 28, 28] digits to strings."""
 
   def _build(self):
+    d = self.latent_dims
     self.x = v1.placeholder(tf.uint8, [None, 28, 28], name="x")
     x = tf.cast(self.x, tf.float32)[..., None] / 255.0
     eb = model.entropy_bottleneck()
-    y = model.analysis_transform(x, self.latent_dims)
-    # What the decoder must recover: the quantized latent of the evaluation branch.
-    self.y_hat, likelihoods = eb(y, training=False)
+    self.y = model.analysis_transform(x, d)
+    # What the decoder must recover: the quantized latent of the evaluation
+    # branch. Rank 3 ([B, 1, D]) like the coded tensors [S, k, D].
+    y_hat, likelihoods = eb(self.y[:, None, :], training=False)
+    self.y_hat = y_hat[:, 0, :]
     self.bits = model.bits_per_digit(likelihoods)
-    self.strings = eb.compress(y)
+    self.y_in = v1.placeholder(tf.float32, [None, None, d], name="y_in")
+    self.strings = eb.compress(self.y_in)
+    self.fingerprint_tensor = eb.fingerprint()
 
-  def compress(self, images, batch_size=1000):
-    """Returns dict: strings (list of bytes), bits (estimated, float [N]),
-    latents (the quantized latents the decoder must recover: float32 [N, D])."""
-    strings, bits, latents = [], [], []
+  def fingerprint(self):
+    """The coding tables' fingerprint: int (int64)."""
+    return int(self.sess.run(self.fingerprint_tensor))
+
+  def analyze(self, images, batch_size=1000):
+    """Returns (y float32 [N, D], quantized y [N, D], estimated bits [N])."""
+    ys, y_hats, bits = [], [], []
     for start in range(0, len(images), batch_size):
-      s, b, y = self.sess.run(
-          [self.strings, self.bits, self.y_hat],
-          {self.x: images[start:start + batch_size]})
-      strings.extend(bytes(v) for v in s)
+      y, y_hat, b = self.sess.run([self.y, self.y_hat, self.bits],
+                                  {self.x: images[start:start + batch_size]})
+      ys.append(y)
+      y_hats.append(y_hat)
       bits.append(b)
-      latents.append(y)
-    return {"strings": strings,
-            "bits": np.concatenate(bits) if bits else np.zeros([0]),
-            "latents": (np.concatenate(latents) if latents
-                        else np.zeros([0, self.latent_dims], np.float32))}
+    empty = np.zeros([0, self.latent_dims], np.float32)
+    return (np.concatenate(ys) if ys else empty,
+            np.concatenate(y_hats) if y_hats else empty,
+            np.concatenate(bits) if bits else np.zeros([0], np.float32))
+
+  def code(self, y, digits_per_string=1, batch_size=1000):
+    """Range codes latents y [N, D], `digits_per_string` digits a string.
+
+    Returns:
+      list of ceil(N / digits_per_string) bytes.
+    """
+    strings = []
+    if digits_per_string == 1:
+      for start in range(0, len(y), batch_size):
+        s = self.sess.run(self.strings,
+                          {self.y_in: y[start:start + batch_size, None, :]})
+        strings.extend(bytes(v) for v in s)
+      return strings
+    for start in range(0, len(y), digits_per_string):
+      s = self.sess.run(
+          self.strings, {self.y_in: y[None, start:start + digits_per_string]})
+      strings.append(bytes(s[0]))
+    return strings
+
+  def compress(self, images, digits_per_string=1, batch_size=1000):
+    """Returns dict: strings (list of bytes), bits (estimated, float [N]),
+    latents (the quantized latents the decoder must recover: float32 [N, D]),
+    digits_per_string, fingerprint."""
+    y, y_hat, bits = self.analyze(images, batch_size)
+    return {"strings": self.code(y, digits_per_string, batch_size),
+            "bits": bits, "latents": y_hat,
+            "digits_per_string": digits_per_string,
+            "fingerprint": self.fingerprint()}
 
 
 class Decoder(_Session):
   """Decompresses strings to float [N, 28, 28] digits in [0, 1].
 
-  With `check_exact` (the default), `decompress` raises
-  `errors.NotExactError` when a string is not exactly the encoding of the
-  latent it decodes to: a corrupted string, or one made by another model. `sample` turns this off to decode
-  random bytes.
+  With `check_exact` (the default), decoding raises `errors.NotExactError`
+  when a string is not exactly the encoding of the latents it decodes to: a
+  corrupted string, or one made by another model. `sample` turns this off
+  to decode random bytes.
   """
 
   def __init__(self, model_dir, check_exact=True, latent_clip=None):
@@ -118,31 +166,79 @@ class Decoder(_Session):
     super().__init__(model_dir)
 
   def _build(self):
+    d = self.latent_dims
     self.strings = v1.placeholder(tf.string, [None], name="strings")
+    self.shape = v1.placeholder(tf.int32, [2], name="shape")  # [k, D]
     eb = model.entropy_bottleneck()
-    self.y_hat, self.exact = eb.decompress(
-        self.strings, [self.latent_dims], channels=self.latent_dims,
-        return_exact=True)
-    if self.latent_clip:
-      self.y_hat = tf.clip_by_value(self.y_hat, -self.latent_clip,
-                                    self.latent_clip)
-    x_hat = model.synthesis_transform(self.y_hat)
+    y_hat, self.exact = eb.decompress(self.strings, self.shape, channels=d,
+                                      return_exact=True)
+    self.y_hat = tf.reshape(y_hat, [-1, d])
+    self.y_in = v1.placeholder(tf.float32, [None, d], name="y_in")
+    x_hat = model.synthesis_transform(self.y_in)
     self.x_hat = tf.clip_by_value(x_hat[..., 0], 0.0, 1.0)
+    self.fingerprint_tensor = eb.fingerprint()
 
-  def decompress(self, strings, batch_size=1000):
-    """Returns (images float32 [N, 28, 28] in [0, 1], latents [N, D])."""
+  def fingerprint(self):
+    """The coding tables' fingerprint: int (int64)."""
+    return int(self.sess.run(self.fingerprint_tensor))
+
+  def _decode(self, strings, digits, first_digit):
+    """Latents [len(strings) * digits, D] of strings holding `digits` each."""
+    y, exact = self.sess.run(
+        [self.y_hat, self.exact],
+        {self.strings: np.array(strings, dtype=object),
+         self.shape: [digits, self.latent_dims]})
+    if self.check_exact and not exact.all():
+      bad = [int(i) for i in np.flatnonzero(~exact)]
+      where = (f"digits {[first_digit + i for i in bad[:10]]}" if digits == 1
+               else f"the string of digits {first_digit}.."
+               f"{first_digit + digits - 1}")
+      raise errors.NotExactError(
+          f"{len(bad)} string(s) ({where}{'...' if len(bad) > 10 else ''}) "
+          f"are not exact encodings under the model in {self.model_dir!r}: "
+          "corrupted data, or the file was compressed with a different model.")
+    if self.latent_clip:
+      y = np.clip(y, -self.latent_clip, self.latent_clip)
+    return y
+
+  def iter_latents(self, strings, count, digits_per_string=1,
+                   batch_size=1000):
+    """Yields (first digit index, latents float32 [n, D]) in digit order.
+
+    At most max(batch_size, digits_per_string) digits' latents at a time.
+    """
+    if digits_per_string == 1:
+      for start in range(0, count, batch_size):
+        yield start, self._decode(strings[start:start + batch_size], 1, start)
+      return
+    for i, string in enumerate(strings):
+      start = i * digits_per_string
+      n = min(digits_per_string, count - start)
+      yield start, self._decode([string], n, start)
+
+  def synthesize(self, latents):
+    """Images float32 [N, 28, 28] in [0, 1] of latents [N, D]."""
+    return self.sess.run(self.x_hat, {self.y_in: latents})
+
+  def iter_decode(self, strings, count, digits_per_string=1, batch_size=1000):
+    """Yields (first digit index, images [n, 28, 28], latents [n, D]),
+    n <= batch_size, in digit order."""
+    for start, latents in self.iter_latents(strings, count, digits_per_string,
+                                            batch_size):
+      for i in range(0, len(latents), batch_size):
+        part = latents[i:i + batch_size]
+        yield start + i, self.synthesize(part), part
+
+  def decompress(self, strings, count=None, digits_per_string=1,
+                 batch_size=1000):
+    """All at once: (images float32 [N, 28, 28] in [0, 1], latents [N, D]).
+
+    For per-digit strings `count` defaults to len(strings).
+    """
+    count = len(strings) if count is None else count
     images, latents = [], []
-    for start in range(0, len(strings), batch_size):
-      batch = np.array(list(strings[start:start + batch_size]), dtype=object)
-      x, y, exact = self.sess.run([self.x_hat, self.y_hat, self.exact],
-                                  {self.strings: batch})
-      if self.check_exact and not exact.all():
-        bad = [start + int(i) for i in np.flatnonzero(~exact)]
-        raise errors.NotExactError(
-            f"{len(bad)} string(s) (digits {bad[:10]}"
-            f"{'...' if len(bad) > 10 else ''}) are not exact encodings under "
-            f"the model in {self.model_dir!r}: corrupted data, or the file "
-            "was compressed with a different model.")
+    for _, x, y in self.iter_decode(strings, count, digits_per_string,
+                                    batch_size):
       images.append(x)
       latents.append(y)
     if not images:

@@ -131,6 +131,25 @@ def _check_positive(fv, *names):
       raise CommandError(f"--{name} must be positive, got {fv[name].value}")
 
 
+def _check_latent_dims(fv):
+  from compression.examples.mnist import config  # pylint: disable=g-import-not-at-top
+  if not 1 <= fv["latent_dims"].value <= config.MAX_LATENT_DIMS:
+    raise CommandError(f"--latent_dims must be in 1..{config.MAX_LATENT_DIMS}"
+                       f", got {fv['latent_dims'].value}")
+
+
+def _check_at_most(fv, name, limit):
+  if fv[name].value > limit:
+    raise CommandError(f"--{name} must be at most {limit}, got "
+                       f"{fv[name].value}")
+
+
+def _check_latents_out(fv):
+  from compression.examples.mnist import paths  # pylint: disable=g-import-not-at-top
+  if fv["latents_out"].value:
+    paths.check_output_file("latents_out", fv["latents_out"].value, ".npy")
+
+
 def _check_data(fv):
   """Fails early (before TensorFlow loads) when the MNIST files are absent."""
   from compression.examples.mnist import data  # pylint: disable=g-import-not-at-top
@@ -140,6 +159,7 @@ def _check_data(fv):
 def _run_train(fv):
   _check_positive(fv, "latent_dims", "batch_size", "log_every", "lambda",
                   "learning_rate", "aux_learning_rate")
+  _check_latent_dims(fv)
   if fv["steps"].value <= 0 and fv["epochs"].value <= 0:
     raise CommandError("give --epochs > 0 or --steps > 0")
   _check_data(fv)
@@ -154,6 +174,9 @@ def _run_train(fv):
 
 def _run_compress(fv):
   from compression.examples.mnist import files  # pylint: disable=g-import-not-at-top
+  from compression.examples.mnist import paths  # pylint: disable=g-import-not-at-top
+  paths.check_output_file("output", fv["output"].value)
+  _check_latents_out(fv)
   from compression.examples.mnist import codec  # pylint: disable=g-import-not-at-top
   codec.check_model_dir(fv["model_dir"].value)
   if fv["png"].value:
@@ -161,27 +184,36 @@ def _run_compress(fv):
   else:
     digits, labels, names = files.select_test_digits(
         fv["data_dir"].value, fv["start"].value, fv["count"].value)
+  per_digit = fv["per_digit_strings"].value
   result = files.compress_digits(fv["model_dir"].value, digits,
                                  fv["output"].value,
-                                 fv["latents_out"].value or None)
-  _log("  digit  source            label  bytes  est.bits")
-  for i, (name, s) in enumerate(zip(names, result["strings"])):
+                                 fv["latents_out"].value or None, per_digit)
+  _log("  digit  source            label  est.bits" +
+       ("  bytes" if per_digit else ""))
+  for i, name in enumerate(names):
     label = str(labels[i]) if labels[i] >= 0 else "-"
-    _log(f"  {i:5d}  {name:16s}  {label:>5}  {len(s):5d}  "
-         f"{result['bits'][i]:8.1f}")
+    line = f"  {i:5d}  {name:16s}  {label:>5}  {result['bits'][i]:8.1f}"
+    _log(line + (f"  {len(result['strings'][i]):5d}" if per_digit else ""))
+  n = len(names)
   coded = sum(len(s) for s in result["strings"])
-  _log(f"wrote {fv['output'].value}: {len(names)} digits, "
-       f"{result['file_size']} bytes ({coded} coded + "
-       f"{result['file_size'] - coded} container); "
-       f"{8 * coded / len(names):.1f} coded bits/digit")
+  _log(f"wrote {fv['output'].value}: {n} digits in "
+       f"{len(result['strings'])} string(s), {result['file_size']} bytes "
+       f"({coded} coded + {result['file_size'] - coded} container); "
+       f"{8 * result['file_size'] / n:.1f} file bits/digit, "
+       f"{8 * coded / n:.1f} coded, {result['bits'].mean():.1f} estimated")
 
 
 def _run_decompress(fv):
   from compression.examples.mnist import files  # pylint: disable=g-import-not-at-top
+  from compression.examples.mnist import paths  # pylint: disable=g-import-not-at-top
+  paths.check_output_dir("output_dir", fv["output_dir"].value)
+  if fv["grid"].value:
+    paths.check_output_file("grid", fv["grid"].value)
+  _check_latents_out(fv)
   result = files.decompress_file(
       fv["model_dir"].value, fv["input"].value, fv["output_dir"].value,
       fv["grid"].value or None, fv["latents_out"].value or None)
-  n = len(result["paths"])
+  n = result["count"]
   _log(f"decoded {n} digits from {fv['input'].value} into "
        f"{fv['output_dir'].value}/ ({files.png_name(0)} .. "
        f"{files.png_name(n - 1) if n else '-'})")
@@ -190,10 +222,15 @@ def _run_decompress(fv):
 
 
 def _run_evaluate(fv):
+  from compression.examples.mnist import paths  # pylint: disable=g-import-not-at-top
+  if fv["output"].value:
+    paths.check_output_file("output", fv["output"].value)
+  _check_positive(fv, "digits_per_file")
   from compression.examples.mnist import evaluate  # pylint: disable=g-import-not-at-top
   model_dir = fv["model_dir"].value
   summary, _ = evaluate.evaluate(model_dir, fv["data_dir"].value,
-                                 fv["test_size"].value)
+                                 fv["test_size"].value,
+                                 digits_per_file=fv["digits_per_file"].value)
   for line in evaluate.format_report(summary):
     _log(line)
   output = fv["output"].value or os.path.join(model_dir,
@@ -205,6 +242,9 @@ def _run_evaluate(fv):
 def _run_sweep(fv):
   from compression.examples.mnist import sweep  # pylint: disable=g-import-not-at-top
   lambdas = sweep.parse_lambdas(fv["lambdas"].value)
+  from compression.examples.mnist import paths  # pylint: disable=g-import-not-at-top
+  paths.check_output_dir("output_dir", fv["output_dir"].value)
+  _check_latent_dims(fv)
   _check_data(fv)
   output_dir = fv["output_dir"].value
   rows = sweep.sweep(_train_config(fv, output_dir), lambdas, output_dir,
@@ -213,10 +253,20 @@ def _run_sweep(fv):
        f"examples_lambda_*.png ({len(rows)} runs)")
 
 
+def _run_report(fv):
+  from compression.examples.mnist import sweep  # pylint: disable=g-import-not-at-top
+  for path in sweep.report(fv["sweep_dir"].value):
+    _log(f"wrote {path}")
+
+
 def _run_sample(fv):
   _check_positive(fv, "count", "num_bytes")
-  from compression.examples.mnist import images  # pylint: disable=g-import-not-at-top
   from compression.examples.mnist import sample  # pylint: disable=g-import-not-at-top
+  _check_at_most(fv, "count", sample.MAX_COUNT)
+  _check_at_most(fv, "num_bytes", sample.MAX_NUM_BYTES)
+  from compression.examples.mnist import paths  # pylint: disable=g-import-not-at-top
+  paths.check_output_file("output", fv["output"].value)
+  from compression.examples.mnist import images  # pylint: disable=g-import-not-at-top
   digits, _, _ = sample.sample(fv["model_dir"].value, fv["count"].value,
                                fv["num_bytes"].value, fv["seed"].value,
                                fv["latent_clip"].value or None)
@@ -269,8 +319,11 @@ COMMANDS = {c.name: c for c in [
         "EntropyBottleneck.compress), restores the checkpoint in --model_dir "
         "and codes the test digits [--start, --start + --count), or the "
         "28x28 grayscale PNG files given with --png, into the single "
-        "container file --output. Prints, per digit, the coded bytes and the "
-        "model's bit estimate. The container layout is documented in "
+        "container file --output: by default as one range-coded string "
+        "(strings of up to 4096 digits), or one string per digit with "
+        "--per_digit_strings. Prints, per digit, the model's bit estimate "
+        "(and the bytes of its string in per-digit mode), then the file's bits "
+        "per digit. The container layout is documented in "
         "compression/examples/mnist/container.py.",
         [_MODEL_DIR, _DATA_DIR,
          ("string", "output", None, "The container file to write."),
@@ -278,22 +331,28 @@ COMMANDS = {c.name: c for c in [
          ("integer", "count", 16, "Number of test digits to compress."),
          ("list", "png", [], "Comma-separated 28x28 grayscale PNG files to "
           "compress instead of test digits."),
-         ("string", "latents_out", "", "Optional .npy file for the quantized "
-          "latents (for checking the round trip).")],
+         ("bool", "per_digit_strings", False, "Code one string per digit "
+          "(each decodable on its own, about 10 bits more per digit) instead "
+          "of strings shared by up to 4096 digits."),
+         ("string", "latents_out", "", "Optional .npy file (the path must end "
+          "in .npy) for the quantized latents (for checking the round trip).")],
         _run_compress, required=("output",)),
     Command(
         "decompress", "decode a .mnz file into PNG images",
         "Reads the container --input (rejecting wrong magic, unsupported "
-        "version, truncated or corrupt files), builds a decompress-only "
+        "version, truncated, oversized or corrupt files, and files made with "
+        "other coding tables: the header's fingerprint), builds a "
+        "decompress-only "
         "graph (EntropyBottleneck.decompress + synthesis transform), "
         "restores the checkpoint in --model_dir and writes digit_NNNN.png "
-        "files into --output_dir, plus an optional grid image.",
+        "files into --output_dir in batches, plus an optional grid image of "
+        "the first 1024 digits.",
         [_MODEL_DIR,
          ("string", "input", None, "The container file to read."),
          ("string", "output_dir", None, "Directory for the PNG files."),
          ("string", "grid", "", "Optional path of one PNG with all digits."),
-         ("string", "latents_out", "", "Optional .npy file for the decoded "
-          "latents.")],
+         ("string", "latents_out", "", "Optional .npy file (the path must end "
+          "in .npy) for the decoded latents.")],
         _run_decompress, required=("input", "output_dir")),
     Command(
         "evaluate", "real coded bits, MAE, PSNR on the test set, per class",
@@ -303,6 +362,9 @@ COMMANDS = {c.name: c for c in [
         "reported separately), the model's estimated bits/digit, MAE and "
         "PSNR (dB, peak 1.0), overall and per class. Writes a JSON summary.",
         [_MODEL_DIR, _DATA_DIR, _TEST_SIZE,
+         ("integer", "digits_per_file", 1000, "File sizes are reported for "
+          "the test digits cut into files of this many digits, in both "
+          "modes (shared strings and one string per digit)."),
          ("string", "output", "", "JSON summary path (default: "
           "<model_dir>/evaluation.json).")],
         _run_evaluate),
@@ -320,6 +382,15 @@ COMMANDS = {c.name: c for c in [
                                                "mnist_sweep"),
           "Directory for the models, tables and figures.")] + _TRAIN_FLAGS,
         _run_sweep),
+    Command(
+        "report", "redraw a sweep's plot and tabulate its file sizes",
+        "Without training: redraws <sweep_dir>/rate_distortion.png from "
+        "<sweep_dir>/sweep.csv, and writes <sweep_dir>/files.md, the file "
+        "bytes per digit of both container modes beside the estimated bits, "
+        "from each <sweep_dir>/lambda_<L>/evaluation.json (run `evaluate` on "
+        "each model first).",
+        [("string", "sweep_dir", None, "The sweep's output directory.")],
+        _run_report, required=("sweep_dir",)),
     Command(
         "sample", "decode random byte strings into digits (a generative "
         "model)",
@@ -357,7 +428,36 @@ def _known_errors():
   from compression.examples.mnist import images  # pylint: disable=g-import-not-at-top
   return (CommandError, errors.CheckpointError, errors.NotExactError,
           errors.RoundTripError, errors.InputError, container.ContainerError,
-          data.MnistDataError, images.ImageError)
+          data.MnistDataError, images.ImageError,
+          errors.MissingDependencyError)
+
+
+# Lines of a TensorFlow OpError message that are context, not the error:
+# the "Graph execution error:" banner, "Detected at node ... defined at"
+# headers with their indented Python traceback, "Node: '...'" and the
+# "\t [[{{node ...}}]]" trailers.
+_OP_ERROR_NOISE = ("Graph execution error:", "Detected at node",
+                   "Node: ", "[[", "Traceback (most recent call last)")
+
+
+def op_error_message(error):
+  """The op's own words of a tf.errors.OpError, on one line.
+
+  Keeps the message lines the kernel or the Assert wrote (naming the rule,
+  index and value) and drops the graph-execution banner, node names and
+  trace lines; falls back to the whole message when nothing else is left.
+  """
+  text = error.message or ""
+  kept = []
+  for line in text.splitlines():
+    stripped = line.strip()
+    if (not stripped or line[:1] in (" ", "\t") or
+        stripped.startswith(_OP_ERROR_NOISE)):
+      continue
+    kept.append(stripped)
+  if not kept:
+    kept = [line.strip() for line in text.splitlines() if line.strip()]
+  return " ".join(kept) or type(error).__name__
 
 
 def _fail(message):
@@ -404,10 +504,12 @@ def main(argv=None):
       command.run(fv)
     except known as e:
       _fail(str(e))
+    except OSError as e:  # Files: permissions, full disk, paths.
+      _fail(f"{e.filename}: {e.strerror}" if e.filename else str(e))
     except Exception as e:  # pylint: disable=broad-except
       tf = sys.modules.get("tensorflow")
       if tf is not None and isinstance(e, tf.errors.OpError):
-        _fail(f"TensorFlow: {e.message.splitlines()[0]}")
+        _fail(f"TensorFlow {type(e).__name__}: {op_error_message(e)}")
       raise
 
   app.run(run, argv=argv, flags_parser=parse)

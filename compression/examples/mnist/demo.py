@@ -57,7 +57,9 @@ def run(data_dir, work_dir, steps=300, lmbda=2000.0, seed=0, count=16,
   path = os.path.join(work_dir, "digits.mnz")
   log(f"\n[2/4] compressing test digits 0..{count - 1} into {path}")
   originals, labels, _ = files.select_test_digits(data_dir, 0, count)
-  encoded = files.compress_digits(model_dir, originals, path)
+  # One string per digit, so that the table can show each digit's bytes.
+  encoded = files.compress_digits(model_dir, originals, path,
+                                  per_digit_strings=True)
   strings = encoded["strings"]
   log(f"      {encoded['file_size']} bytes: "
       f"{sum(len(s) for s in strings)} of coded strings + "

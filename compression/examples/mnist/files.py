@@ -34,20 +34,32 @@ def read_pngs(paths):
   return digits, np.full(len(paths), -1), [os.path.basename(p) for p in paths]
 
 
-def compress_digits(model_dir, digits, output, latents_out=None):
+def compress_digits(model_dir, digits, output, latents_out=None,
+                    per_digit_strings=False):
   """Codes uint8 [N, 28, 28] digits into the container file `output`.
 
+  By default the digits share strings of up to
+  container.DEFAULT_DIGITS_PER_STRING digits (one string for a small file);
+  `per_digit_strings` codes one string per digit.
+
   Returns:
-    dict with strings, bits (estimated), latents, file_size, latent_shape.
+    dict with strings, bits (estimated), latents, file_size, latent_shape,
+    digits_per_string, fingerprint.
   """
   from compression.examples.mnist import codec  # pylint: disable=g-import-not-at-top
+  count = len(digits)
+  if count > container.MAX_COUNT:
+    raise errors.InputError(f"{count} digits: a file holds at most "
+                            f"{container.MAX_COUNT}")
+  k = 1 if per_digit_strings else max(
+      1, min(count, container.DEFAULT_DIGITS_PER_STRING))
   with codec.Encoder(model_dir) as encoder:
-    result = encoder.compress(digits)
+    result = encoder.compress(digits, k)
     latent_shape = [encoder.latent_dims]
-  out_dir = os.path.dirname(os.path.abspath(output))
-  os.makedirs(out_dir, exist_ok=True)
-  result["file_size"] = container.write(output, result["strings"],
-                                        latent_shape)
+  data_bytes = container.pack(result["strings"], latent_shape, count, k,
+                              result["fingerprint"])
+  os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+  result["file_size"] = container.write(output, data_bytes)
   result["latent_shape"] = latent_shape
   if latents_out:
     np.save(latents_out, result["latents"])
@@ -58,35 +70,69 @@ def png_name(index):
   return f"digit_{index:04d}.png"
 
 
-def decompress_file(model_dir, path, output_dir, grid=None, latents_out=None):
-  """Decodes container `path` into PNGs in `output_dir`.
+# Digits drawn into the --grid image at most (the grid is held in memory).
+MAX_GRID_DIGITS = 1024
+
+
+def decompress_file(model_dir, path, output_dir, grid=None, latents_out=None,
+                    batch_size=1000):
+  """Decodes container `path` into PNGs in `output_dir`, streaming.
 
   The container is parsed (and rejected if damaged) before any model is
-  loaded (or TensorFlow imported).
+  loaded (or TensorFlow imported). Decoding then runs in batches: at most one
+  string's latents and `batch_size` images are in memory at a time; latents
+  go to `latents_out` (.npy) through a memory map; the grid shows the first
+  MAX_GRID_DIGITS digits.
 
   Returns:
-    dict with strings, images (float [N, 28, 28]), latents, paths.
+    dict with contents (container.Contents) and count; the PNG of digit i
+    is os.path.join(output_dir, png_name(i)).
+
+  Raises:
+    container.ContainerError: a damaged file, or one made with another model
+      (latent shape or coding-table fingerprint differ).
   """
-  strings, latent_shape = container.read(path)
+  contents = container.read(path)
   # TensorFlow is imported only once the file is known to be good.
   from compression.examples.mnist import codec  # pylint: disable=g-import-not-at-top
   codec.check_model_dir(model_dir)
   latent_dims = codec.load_latent_dims(model_dir)
-  if latent_shape != [latent_dims]:
+  if contents.latent_shape != [latent_dims]:
     raise container.ContainerError(
-        f"{path}: latent shape {latent_shape} does not match the model in "
-        f"{model_dir!r} (latent_dims={latent_dims}); it was made with another "
-        "model")
-  with codec.Decoder(model_dir) as decoder:
-    digits, latents = decoder.decompress(strings)
+        f"{path}: latent shape {contents.latent_shape} does not match the "
+        f"model in {model_dir!r} (latent_dims={latent_dims}); it was made with "
+        "another model")
   os.makedirs(output_dir, exist_ok=True)
-  paths = []
-  for i, digit in enumerate(digits):
-    paths.append(os.path.join(output_dir, png_name(i)))
-    images_lib.write_png(paths[-1], digit)
+  grid_digits = []
+  latents_map = None
+  with codec.Decoder(model_dir) as decoder:
+    if contents.fingerprint is not None:
+      expected = decoder.fingerprint()
+      if contents.fingerprint != expected:
+        raise container.ContainerError(
+            f"{path}: made with coding tables of fingerprint "
+            f"{codec.format_fingerprint(contents.fingerprint)}, but the model "
+            f"in {model_dir!r} has {codec.format_fingerprint(expected)}; decode "
+            "it with the model that compressed it")
+    if latents_out:
+      latents_map = np.lib.format.open_memmap(
+          latents_out, mode="w+", dtype=np.float32,
+          shape=(contents.count, latent_dims))
+    for start, digits, latents in decoder.iter_decode(
+        contents.strings, contents.count, contents.digits_per_string,
+        batch_size):
+      for i, digit in enumerate(digits):
+        images_lib.write_png(os.path.join(output_dir, png_name(start + i)),
+                             digit)
+      if latents_map is not None:
+        latents_map[start:start + len(latents)] = latents
+      if grid and start < MAX_GRID_DIGITS:
+        grid_digits.append(digits[:MAX_GRID_DIGITS - start])
+  if latents_map is not None:
+    latents_map.flush()
+    del latents_map
   if grid:
-    images_lib.write_png(grid, images_lib.upscale(images_lib.grid(digits), 2))
-  if latents_out:
-    np.save(latents_out, latents)
-  return {"strings": strings, "images": digits, "latents": latents,
-          "paths": paths}
+    shown = (np.concatenate(grid_digits) if grid_digits
+             else np.zeros([0, 28, 28], np.float32))
+    images_lib.write_png(grid, images_lib.upscale(images_lib.grid(shown), 2))
+  return {"contents": contents, "count": contents.count}

@@ -1,11 +1,24 @@
-"""PNG input/output and image grids (pillow)."""
+"""PNG input/output and image grids.
+
+Pillow is imported only when a PNG is read or written (`_pil`), so training,
+which writes no images, works without the examples extra.
+"""
 
 import os
+import warnings
 
 import numpy as np
-from PIL import Image
 
 from compression.examples.mnist import data
+from compression.examples.mnist import errors
+
+# Largest PNG file `read_png` opens: a 28x28 digit takes well under 4 KiB.
+MAX_PNG_BYTES = 1 << 20
+
+
+def _pil():
+  """The PIL.Image module, or MissingDependencyError naming the extra."""
+  return errors.require("PIL.Image", "pillow", "reading and writing PNG images")
 
 
 class ImageError(ValueError):
@@ -16,10 +29,24 @@ def read_png(path):
   """Reads a 28x28 grayscale PNG as uint8 [28, 28].
 
   An RGB(A) or palette image is accepted only when it is gray (all channels
-  equal, alpha ignored); anything not 28x28 is rejected.
+  equal, alpha ignored); anything not 28x28 is rejected from its header,
+  before any pixel is decoded, and so is a file above MAX_PNG_BYTES.
   """
+  image_lib = _pil()
   try:
-    with Image.open(path) as img:
+    if os.path.getsize(path) > MAX_PNG_BYTES:
+      raise ImageError(
+          f"{path}: {os.path.getsize(path)} bytes, more than the "
+          f"{MAX_PNG_BYTES} a 28x28 digit image may take")
+    with warnings.catch_warnings():
+      # The size is checked right below, before decoding: no bomb warning.
+      warnings.simplefilter("ignore", image_lib.DecompressionBombWarning)
+      img = image_lib.open(path)
+    with img:
+      if img.size != (data.IMAGE_SIZE, data.IMAGE_SIZE):
+        raise ImageError(
+            f"{path}: image is {img.size[0]}x{img.size[1]}, expected "
+            f"{data.IMAGE_SIZE}x{data.IMAGE_SIZE}")
       img.load()
       mode = img.mode
       if mode in ("1", "L", "I;16", "I"):
@@ -30,12 +57,8 @@ def read_png(path):
                 np.array_equal(rgb[..., 0], rgb[..., 2])):
           raise ImageError(f"{path}: not grayscale (mode {mode})")
         array = rgb[..., 0]
-  except (OSError, Image.DecompressionBombError) as e:
+  except (OSError, image_lib.DecompressionBombError) as e:
     raise ImageError(f"{path}: cannot read as an image: {e}") from None
-  if array.shape != (data.IMAGE_SIZE, data.IMAGE_SIZE):
-    raise ImageError(
-        f"{path}: image is {array.shape[1]}x{array.shape[0]}, expected "
-        f"{data.IMAGE_SIZE}x{data.IMAGE_SIZE}")
   return np.ascontiguousarray(array, dtype=np.uint8)
 
 
@@ -44,8 +67,9 @@ def write_png(path, image):
   image = np.asarray(image)
   if image.dtype != np.uint8:
     image = data.to_uint8(image)
+  image_lib = _pil()
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  Image.fromarray(np.ascontiguousarray(image)).save(path)
+  image_lib.fromarray(np.ascontiguousarray(image)).save(path)
 
 
 def grid(images, columns=None, pad=2, background=255):

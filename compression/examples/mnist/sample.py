@@ -19,13 +19,18 @@ from compression.examples.mnist import errors
 
 
 DEFAULT_LATENT_CLIP = 16.0
+# Bounds of `count` and `num_bytes`: the strings and digits are held in memory.
+MAX_COUNT = 4096
+MAX_NUM_BYTES = 4096
 
 
 def sample(model_dir, count=64, num_bytes=32, seed=0,
            latent_clip=DEFAULT_LATENT_CLIP):
   """Returns (float32 [count, 28, 28] in [0, 1], clamped latents, strings)."""
-  if count < 1 or num_bytes < 1:
-    raise errors.InputError("count and num_bytes must be positive")
+  if not (1 <= count <= MAX_COUNT and 1 <= num_bytes <= MAX_NUM_BYTES):
+    raise errors.InputError(
+        f"count must be in 1..{MAX_COUNT} and num_bytes in 1..{MAX_NUM_BYTES}"
+        f", got {count} and {num_bytes}")
   rng = np.random.RandomState(seed)
   strings = [rng.bytes(num_bytes) for _ in range(count)]
   with codec.Decoder(model_dir, check_exact=False,

@@ -8,10 +8,16 @@ Writes into the output directory:
   rate_distortion.png         bits/digit vs MAE and vs PSNR
   examples_lambda_<L>.png     16 test digits: original, hex bitstring, bits,
                               reconstruction
+
+`report` redraws rate_distortion.png from sweep.csv and writes files.md (file
+bytes per digit in both container modes, from each lambda_<L>/
+evaluation.json), without training.
 """
 
 import csv
 import dataclasses
+import glob
+import json
 import os
 
 from compression.examples.mnist import errors
@@ -90,3 +96,60 @@ def sweep(base_config, lambdas, output_dir, log=print):
     write_tables(rows, output_dir)
   plots.rate_distortion(rows, os.path.join(output_dir, "rate_distortion.png"))
   return rows
+
+
+def read_table(csv_path):
+  """Rows of sweep.csv as dicts of floats."""
+  with open(csv_path, newline="") as f:
+    return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def files_table(output_dir):
+  """Markdown table of file sizes per lambda from lambda_*/evaluation.json."""
+  rows = []
+  for path in glob.glob(os.path.join(output_dir, "lambda_*",
+                                     evaluate.EVALUATION_FILE)):
+    with open(path) as f:
+      summary = json.load(f)
+    if "files" not in summary:
+      continue
+    lmbda = float(os.path.basename(os.path.dirname(path))[len("lambda_"):])
+    rows.append((lmbda, summary))
+  lines = [
+      "| lambda | estimated bits/digit | one shared string: coded bits/digit "
+      "| shared: file bytes/digit | per-digit strings: file bytes/digit | "
+      "shared file vs estimate |",
+      "|---:|---:|---:|---:|---:|---:|"]
+  for lmbda, s in sorted(rows, reverse=True):
+    f = s["files"]
+    est = s["estimated_bits_per_digit"]
+    lines.append(
+        f"| {lmbda:g} | {est:.2f} | {f['shared_coded_bits_per_digit']:.2f} | "
+        f"{f['shared_file_bytes_per_digit']:.3f} | "
+        f"{f['per_digit_file_bytes_per_digit']:.3f} | "
+        f"{100 * (8 * f['shared_file_bytes_per_digit'] / est - 1):+.1f}% |")
+  digits = rows[0][1]["files"]["digits_per_file"] if rows else 0
+  return lines, digits
+
+
+def report(output_dir):
+  """Redraws rate_distortion.png from sweep.csv; writes files.md.
+
+  Returns the paths written.
+  """
+  written = []
+  csv_path = os.path.join(output_dir, "sweep.csv")
+  if os.path.isfile(csv_path):
+    png = os.path.join(output_dir, "rate_distortion.png")
+    plots.rate_distortion(read_table(csv_path), png)
+    written.append(png)
+  lines, digits = files_table(output_dir)
+  if len(lines) > 2:
+    md = os.path.join(output_dir, "files.md")
+    with open(md, "w") as f:
+      f.write(f"Files of {digits} test digits.\n\n" + "\n".join(lines) + "\n")
+    written.append(md)
+  if not written:
+    raise errors.InputError(f"{output_dir}: no sweep.csv and no lambda_*/"
+                            "evaluation.json with file sizes")
+  return written

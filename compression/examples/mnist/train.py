@@ -25,6 +25,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from compression.examples.mnist import config as config_lib
 from compression.examples.mnist import data
 from compression.examples.mnist import errors
 from compression.examples.mnist import metrics
@@ -32,7 +33,7 @@ from compression.examples.mnist import model
 
 v1 = tf.compat.v1
 
-CONFIG_FILE = "config.json"
+CONFIG_FILE = config_lib.CONFIG_FILE
 METRICS_FILE = "metrics.json"
 CHECKPOINT_PREFIX = "model.ckpt"
 
@@ -59,19 +60,12 @@ class TrainConfig:
 
 
 def write_config(model_dir, config):
-  os.makedirs(model_dir, exist_ok=True)
-  with open(os.path.join(model_dir, CONFIG_FILE), "w") as f:
-    json.dump({"latent_dims": config.latent_dims, "lambda": config.lmbda},
-              f, indent=2)
+  config_lib.write(model_dir, config.latent_dims, config.lmbda)
 
 
 def read_config(model_dir):
-  """Reads config.json; None when absent."""
-  path = os.path.join(model_dir, CONFIG_FILE)
-  if not os.path.isfile(path):
-    return None
-  with open(path) as f:
-    return json.load(f)
+  """Reads and validates config.json; None when absent (see config.py)."""
+  return config_lib.read(model_dir)
 
 
 def _format_duration(seconds):
