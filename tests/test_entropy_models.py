@@ -506,6 +506,19 @@ class EntropyBottleneckTest(tf.test.TestCase):
     # Pinned: a change of the hash (function or layout) breaks every stored file.
     self.assertEqual(first, _PINNED_FINGERPRINT)
 
+  def test_little_endian_bytes_on_any_machine(self):
+    # The bitcast (little-endian hosts) and the shifts (others) give the same bytes.
+    words = np.array([0, 1, -1, 65536, -2 ** 31, 2 ** 31 - 1, 0x12345678], np.int32)
+    with tf.Graph().as_default():
+      both = [entropy_models._little_endian_bytes(tf.constant(words), native)  # pylint: disable=protected-access
+              for native in (True, False)]
+      with tf.compat.v1.Session() as sess:
+        both = sess.run(both)
+    expected = np.frombuffer(words.astype("<i4").tobytes(), np.uint8).reshape([-1, 4])
+    self.assertAllEqual(both[1], expected)
+    if sys.byteorder == "little":
+      self.assertAllEqual(both[0], expected)
+
   def test_fingerprint_changes_with_any_table_entry(self):
     inputs = _laplace([2, 6, 2], 2.)
     with tf.Graph().as_default():
