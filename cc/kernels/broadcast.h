@@ -1,8 +1,11 @@
 // How a CDF tensor of shape [c_0, ..., c_{k-1}, m + 1] broadcasts over data of shape
 // [d_0, ..., d_{k-1}]: every c_i equals d_i or 1.
 //
-// The data are visited in row-major order as `runs` runs along the last axis; each run
-// starts at CDF row `run_row[r]` and moves `step` rows (0 or 1) per element.
+// The plan first simplifies the shapes: data axes of size 1 are dropped, and neighbouring
+// axes that are both broadcast (c_i = 1) or both not are merged. The data are then
+// visited in row-major order as `runs` runs along the last merged axis; each run moves
+// `step` CDF rows (0 or 1) per element, and a RunCursor gives its first CDF row. The
+// plan's size is bounded by the rank, never by the number of elements.
 
 #ifndef COMPRESSION_CC_KERNELS_BROADCAST_H_
 #define COMPRESSION_CC_KERNELS_BROADCAST_H_
@@ -10,22 +13,60 @@
 #include <cstdint>
 #include <vector>
 
-#include "tensorflow/core/framework/tensor_shape.h"
 #include "cc/kernels/status.h"
+#include "tensorflow/core/framework/tensor_shape.h"
 #include "tensorflow/core/platform/status.h"
 
 namespace compression {
 
+// The most symbols a CDF for int16 data may have (values 0 .. 32767).
+constexpr int64_t kMaxInt16Symbols = 32768;
+
 struct BroadcastPlan {
-  int64_t run_length = 1;     // size of the last data axis (1 for scalars)
-  int64_t step = 0;           // CDF rows advanced per element within a run
-  int64_t cdf_rows = 1;       // number of CDF rows
-  std::vector<int64_t> run_row;  // first CDF row of each run
+  int64_t run_length = 1;  // elements per run (the last merged axis; 1 for scalars)
+  int64_t runs = 1;        // number of runs (0 when the data are empty)
+  int64_t step = 0;        // CDF rows advanced per element within a run
+  int64_t cdf_rows = 1;    // number of CDF rows
+  // The merged axes before the run, outermost first: their sizes, and the CDF rows one
+  // step along each advances (0 along a broadcast axis).
+  std::vector<int64_t> outer_size;
+  std::vector<int64_t> outer_stride;
 };
 
+// Visits the runs of a plan in order; row() is the first CDF row of the current run.
+class RunCursor {
+ public:
+  explicit RunCursor(const BroadcastPlan& plan)
+      : size_(plan.outer_size.data()),
+        stride_(plan.outer_stride.data()),
+        axes_(static_cast<int>(plan.outer_size.size())),
+        counter_(plan.outer_size.size(), 0) {}
+
+  int64_t row() const { return row_; }
+
+  // Moves to the next run (an odometer over the outer axes; amortised O(1)).
+  inline void Next() {
+    for (int i = axes_ - 1; i >= 0; --i) {
+      row_ += stride_[i];
+      if (++counter_[i] < size_[i]) return;
+      row_ -= stride_[i] * counter_[i];
+      counter_[i] = 0;
+    }
+  }
+
+ private:
+  const int64_t* size_;
+  const int64_t* stride_;
+  int axes_;
+  std::vector<int64_t> counter_;
+  int64_t row_ = 0;
+};
+
+// Checks that `cdf_shape` broadcasts to `data_shape` with 1 .. kMaxInt16Symbols symbols
+// and fills `plan`. Allocates only O(rank).
 inline absl::Status MakeBroadcastPlan(const tensorflow::TensorShape& data_shape,
-                                            const tensorflow::TensorShape& cdf_shape,
-                                            BroadcastPlan* plan) {
+                                      const tensorflow::TensorShape& cdf_shape,
+                                      BroadcastPlan* plan) {
   const int k = data_shape.dims();
   if (cdf_shape.dims() != k + 1) {
     return InvalidArgument(
@@ -41,36 +82,44 @@ inline absl::Status MakeBroadcastPlan(const tensorflow::TensorShape& data_shape,
           ".");
     }
   }
-  if (cdf_shape.dim_size(k) < 2) {
+  const int64_t symbols = cdf_shape.dim_size(k) - 1;
+  if (symbols < 1) {
     return InvalidArgument(
         "the last axis of cdf must have at least 2 entries (one symbol), got shape ",
         cdf_shape.DebugString(), ".");
   }
-  plan->cdf_rows = 1;
-  for (int i = 0; i < k; ++i) plan->cdf_rows *= cdf_shape.dim_size(i);
-  plan->run_length = k > 0 ? data_shape.dim_size(k - 1) : 1;
-  plan->step = (k > 0 && cdf_shape.dim_size(k - 1) != 1) ? 1 : 0;
-
-  // Row-major strides of the CDF rows, zero along broadcast axes.
-  std::vector<int64_t> stride(k, 0);
-  int64_t s = 1;
-  for (int i = k - 1; i >= 0; --i) {
-    stride[i] = cdf_shape.dim_size(i) == 1 ? 0 : s;
-    s *= cdf_shape.dim_size(i);
+  if (symbols > kMaxInt16Symbols) {
+    return InvalidArgument(
+        "cdf has ", symbols, " symbols (shape ", cdf_shape.DebugString(),
+        "); int16 data allow at most ", kMaxInt16Symbols,
+        " (a last axis of at most ", kMaxInt16Symbols + 1, " entries).");
   }
-  const int64_t runs = plan->run_length > 0 ? data_shape.num_elements() / plan->run_length
-                                            : 0;
-  plan->run_row.assign(runs, 0);
-  std::vector<int64_t> counter(k > 0 ? k - 1 : 0, 0);
-  int64_t row = 0;
-  for (int64_t r = 0; r < runs; ++r) {
-    plan->run_row[r] = row;
-    for (int i = k - 2; i >= 0; --i) {  // odometer over all axes but the last
-      row += stride[i];
-      if (++counter[i] < data_shape.dim_size(i)) break;
-      row -= stride[i] * counter[i];
-      counter[i] = 0;
+  plan->cdf_rows = cdf_shape.num_elements() / (symbols + 1);
+
+  // Merged axes, innermost first: size in the data, and whether the CDF follows them.
+  std::vector<int64_t> size;
+  std::vector<bool> follows;
+  for (int i = k - 1; i >= 0; --i) {
+    const int64_t d = data_shape.dim_size(i);
+    if (d == 1) continue;
+    const bool f = cdf_shape.dim_size(i) != 1;
+    if (!size.empty() && follows.back() == f) {
+      size.back() *= d;  // cannot overflow: the product is at most data's element count
+    } else {
+      size.push_back(d);
+      follows.push_back(f);
     }
+  }
+  plan->run_length = size.empty() ? 1 : size[0];
+  plan->step = (!size.empty() && follows[0]) ? 1 : 0;
+  plan->runs = plan->run_length > 0 ? data_shape.num_elements() / plan->run_length : 0;
+  plan->outer_size.clear();
+  plan->outer_stride.clear();
+  int64_t rows = size.empty() || !follows[0] ? 1 : size[0];
+  for (size_t a = size.empty() ? 0 : 1; a < size.size(); ++a) {
+    plan->outer_size.insert(plan->outer_size.begin(), size[a]);
+    plan->outer_stride.insert(plan->outer_stride.begin(), follows[a] ? rows : 0);
+    if (follows[a]) rows *= size[a];
   }
   return absl::OkStatus();
 }

@@ -45,7 +45,7 @@ class TableSearch {
   // Bucket bits for `rows` tables at `precision` (may be below kMinBits).
   static int Bits(int64_t rows, int precision) {
     int bits = precision < kMaxBits ? precision : kMaxBits;
-    while (bits > 0 && (rows << bits) > kBudget) --bits;
+    while (bits > 0 && rows > (kBudget >> bits)) --bits;  // rows << bits, overflow-safe
     return bits;
   }
 

@@ -28,7 +28,7 @@ class IndexedRangeDecodeOp : public PrecisionOpKernel {
  public:
   using PrecisionOpKernel::PrecisionOpKernel;
 
-  void Compute(OpKernelContext* context) override {
+  void DoCompute(OpKernelContext* context) override {
     const Tensor& encoded = context->input(0);
     const Tensor& index = context->input(1);
     OP_REQUIRES(context, TensorShapeUtils::IsVector(encoded.shape()),
@@ -92,7 +92,6 @@ class IndexedRangeDecodeOp : public PrecisionOpKernel {
     }
     return ok && decoder->Exact();
   }
-
 };
 
 REGISTER_KERNEL_BUILDER(Name("IndexedRangeDecode").Device(tensorflow::DEVICE_CPU),

@@ -93,14 +93,17 @@ inline absl::Status MakeIndexedTables(const tensorflow::Tensor& index,
   return absl::OkStatus();
 }
 
-// Codes one value with CDF row `row` (its symbols K + 1, escape last).
-inline void EncodeIndexedValue(const int32_t* row, int32_t symbols, int32_t offset,
+// Codes one value with CDF row `row` (its symbols K + 1, escape last). Returns false,
+// coding nothing, when the value's regular symbol has zero width (it cannot be coded).
+inline bool EncodeIndexedValue(const int32_t* row, int32_t symbols, int32_t offset,
                                int32_t value, RangeEncoder* encoder) {
   const int32_t escape = symbols - 1;
   const int64_t s = static_cast<int64_t>(value) - offset;
   if (s >= 0 && s < escape) {
-    encoder->Encode(row[s], row[s + 1]);
-    return;
+    const uint32_t lo = row[s], hi = row[s + 1];
+    if (lo >= hi) return false;
+    encoder->Encode(lo, hi);
+    return true;
   }
   encoder->Encode(row[escape], row[escape + 1]);
   const uint64_t z = s < 0 ? 2 * static_cast<uint64_t>(-s) - 1
@@ -111,6 +114,7 @@ inline void EncodeIndexedValue(const int32_t* row, int32_t symbols, int32_t offs
   for (int i = nibbles - 1; i >= 0; --i) {
     encoder->EncodeRaw(static_cast<uint32_t>(z >> (4 * i)) & 15, 4);
   }
+  return true;
 }
 
 // Decodes the escape payload that follows an escape symbol; returns the value, or

@@ -40,13 +40,15 @@ inline uint32_t Bits(float x) {
   return bits;
 }
 inline bool IsPositive(float x) { return Bits(x) != 0 && (Bits(x) >> 31) == 0; }
+// Negative and not -0.0 (which counts as zero); NaNs with the sign bit included.
+inline bool IsNegative(float x) { return Bits(x) > 0x80000000u; }
 inline bool IsNormal(float x) { return (Bits(x) & 0x7f800000u) != 0; }
 
 class PmfToQuantizedCdfOp : public PrecisionOpKernel {
  public:
   using PrecisionOpKernel::PrecisionOpKernel;
 
-  void Compute(OpKernelContext* context) override {
+  void DoCompute(OpKernelContext* context) override {
     const Tensor& pmf = context->input(0);
     OP_REQUIRES(context, pmf.dims() >= 1,
                 InvalidArgument("pmf must have rank >= 1, got a scalar."));
@@ -77,7 +79,7 @@ class PmfToQuantizedCdfOp : public PrecisionOpKernel {
     double sum = 0;
     int64_t positive = 0;
     for (int64_t i = 0; i < m; ++i) {
-      if (!(p[i] >= 0) || std::isinf(p[i]) || std::signbit(p[i])) {
+      if (!(p[i] >= 0) || std::isinf(p[i]) || IsNegative(p[i])) {
         return InvalidArgument("pmf ", RowName("pmf", row, shape), " has entry ",
                                        i, " = ", p[i],
                                        "; probabilities must be finite and >= 0.");
@@ -126,7 +128,6 @@ class PmfToQuantizedCdfOp : public PrecisionOpKernel {
     }
     return absl::OkStatus();
   }
-
 };
 
 REGISTER_KERNEL_BUILDER(Name("PmfToQuantizedCdf").Device(tensorflow::DEVICE_CPU),

@@ -25,7 +25,7 @@ class RangeDecodeOp : public PrecisionOpKernel {
  public:
   using PrecisionOpKernel::PrecisionOpKernel;
 
-  void Compute(OpKernelContext* context) override {
+  void DoCompute(OpKernelContext* context) override {
     const Tensor& encoded = context->input(0);
     const Tensor& shape = context->input(1);
     const Tensor& cdf = context->input(2);
@@ -46,9 +46,6 @@ class RangeDecodeOp : public PrecisionOpKernel {
     BroadcastPlan plan;
     OP_REQUIRES_OK(context, MakeBroadcastPlan(data_shape, cdf.shape(), &plan));
     const int64_t width = cdf.dim_size(cdf.dims() - 1);
-    OP_REQUIRES(context, width - 1 <= 32768,
-                InvalidArgument("cdf has ", width - 1,
-                                        " symbols; int16 data allows at most 32768."));
     const int32_t* cdf_rows = cdf.flat<int32_t>().data();
     const int64_t n = data_shape.num_elements();
     for (int64_t row = 0; row < plan.cdf_rows; ++row) {
@@ -87,8 +84,10 @@ class RangeDecodeOp : public PrecisionOpKernel {
   void Decode(const Search& search, const int32_t* cdf, int64_t width,
               const BroadcastPlan& plan, RangeDecoder* decoder, int16_t* out) const {
     const int32_t m = static_cast<int32_t>(width - 1);
+    RunCursor cursor(plan);
     int64_t i = 0;
-    for (const int64_t first_row : plan.run_row) {
+    for (int64_t run = 0; run < plan.runs; ++run, cursor.Next()) {
+      const int64_t first_row = cursor.row();
       for (int64_t j = 0; j < plan.run_length; ++j, ++i) {
         const int64_t row = kStep ? first_row + j * plan.step : first_row;
         const int32_t* c = cdf + row * width;
@@ -99,7 +98,6 @@ class RangeDecodeOp : public PrecisionOpKernel {
       }
     }
   }
-
 };
 
 REGISTER_KERNEL_BUILDER(Name("RangeDecode").Device(tensorflow::DEVICE_CPU), RangeDecodeOp);

@@ -4,7 +4,7 @@ All sizes are in symbols; all CDFs are int32 cumulative counts out of
 `2**precision`. The bitstream format is documented in README.md.
 """
 
-import tensorflow as tf
+import numbers
 
 from compression.python.ops._library import ops as _ops
 
@@ -16,27 +16,47 @@ __all__ = [
     "indexed_range_decode",
 ]
 
+MAX_PRECISION = 16
+
+
+def _check_precision(precision):
+  """Returns `precision` as an int after checking it is an integer in 1..16.
+
+  Raises:
+    TypeError: `precision` is not an integer (a float such as 2.5, or a bool).
+    ValueError: it lies outside 1..16.
+  """
+  if isinstance(precision, bool) or not isinstance(precision, numbers.Integral):
+    raise TypeError(f"precision must be an int in 1..{MAX_PRECISION} (bits of the CDF "
+                    f"counts), got {precision!r} of type {type(precision).__name__}.")
+  if not 1 <= precision <= MAX_PRECISION:
+    raise ValueError(f"precision must be in 1..{MAX_PRECISION}, got {precision}.")
+  return int(precision)
+
 
 def range_encode(data, cdf, precision, name=None):
   """Range-codes `data` into one string.
 
   Args:
     data: int16 tensor of any shape, values in `[0, m)`.
-    cdf: int32 tensor `[..., m + 1]` with `cdf.ndim == data.ndim + 1`. Every axis but
-      the last equals the matching axis of `data` or is 1 (broadcast). Each row starts
-      at 0, never decreases and ends at most at `2**precision`; a value `v` that is
-      coded needs `cdf[..., v + 1] > cdf[..., v]`.
-    precision: Python int in 1..16, the bits of the CDF counts.
+    cdf: int32 tensor `[..., m + 1]` with `1 <= m <= 32768` (the same limit as for
+      `range_decode`) and `cdf.ndim == data.ndim + 1`. Every axis but the last equals
+      the matching axis of `data` or is 1 (broadcast). Each row starts at 0, never
+      decreases and ends at most at `2**precision`; a value `v` that is coded needs
+      `cdf[..., v + 1] > cdf[..., v]`.
+    precision: Python int in 1..16, the bits of the CDF counts (a float or a bool
+      is a TypeError, an int outside 1..16 a ValueError).
     name: Optional op name.
 
   Returns:
     A scalar `tf.string`. It carries neither shape nor length: keep the shape.
 
   Raises:
+    TypeError, ValueError: `precision` is not an int in 1..16.
     tf.errors.InvalidArgumentError (at run time) naming the broken rule, the index and
     the value.
   """
-  return _ops.range_encode(data, cdf, precision=precision, name=name)
+  return _ops.range_encode(data, cdf, precision=_check_precision(precision), name=name)
 
 
 def range_decode(encoded, shape, cdf, precision, return_exact=False, name=None):
@@ -55,7 +75,8 @@ def range_decode(encoded, shape, cdf, precision, return_exact=False, name=None):
     int16 tensor of `shape`; with `return_exact`, also a bool scalar. Any string,
     corrupt or not, decodes without error to some values.
   """
-  decoded, exact = _ops.range_decode(encoded, shape, cdf, precision=precision, name=name)
+  decoded, exact = _ops.range_decode(
+      encoded, shape, cdf, precision=_check_precision(precision), name=name)
   return (decoded, exact) if return_exact else decoded
 
 
@@ -74,7 +95,7 @@ def pmf_to_quantized_cdf(pmf, precision, name=None):
     the float32 inputs (see the kernel for the exact rounding rule), so two machines
     compute the same tables.
   """
-  return _ops.pmf_to_quantized_cdf(pmf, precision=precision, name=name)
+  return _ops.pmf_to_quantized_cdf(pmf, precision=_check_precision(precision), name=name)
 
 
 def indexed_range_encode(data, index, cdf, cdf_length, offset, precision, name=None):
@@ -99,7 +120,8 @@ def indexed_range_encode(data, index, cdf, cdf_length, offset, precision, name=N
     `tf.string` `[B]`.
   """
   return _ops.indexed_range_encode(
-      data, index, cdf, cdf_length, offset, precision=precision, name=name)
+      data, index, cdf, cdf_length, offset, precision=_check_precision(precision),
+      name=name)
 
 
 def indexed_range_decode(encoded, index, cdf, cdf_length, offset, precision,
@@ -117,5 +139,6 @@ def indexed_range_decode(encoded, index, cdf, cdf_length, offset, precision,
     int32 `[B] + index.shape`; with `return_exact`, also bool `[B]`.
   """
   decoded, exact = _ops.indexed_range_decode(
-      encoded, index, cdf, cdf_length, offset, precision=precision, name=name)
+      encoded, index, cdf, cdf_length, offset, precision=_check_precision(precision),
+      name=name)
   return (decoded, exact) if return_exact else decoded
