@@ -230,6 +230,49 @@ def test_damaged_tables_give_the_kernels_message(capsys, tmp_path, damage,
   assert "Graph execution" not in err and "[[" not in err
 
 
+def test_both_modes_round_trip(tmp_path):
+  model_dir = mnist_testutil.trained_model()
+  digits = data.load("test", mnist_testutil.data_dir())[0][:5]
+  decoded = {}
+  for per_digit in (False, True):
+    mnz = str(tmp_path / f"{per_digit}.mnz")
+    result = files.compress_digits(model_dir, digits, mnz,
+                                   per_digit_strings=per_digit)
+    contents = container.read(mnz)
+    assert len(contents.strings) == (5 if per_digit else 1)
+    assert contents.digits_per_string == (1 if per_digit else 5)
+    out = tmp_path / f"out_{per_digit}"
+    files.decompress_file(model_dir, mnz, str(out),
+                          latents_out=str(tmp_path / f"{per_digit}.npy"))
+    np.testing.assert_array_equal(np.load(str(tmp_path / f"{per_digit}.npy")),
+                                  result["latents"])
+    decoded[per_digit] = [open(str(out / files.png_name(i)), "rb").read()
+                          for i in range(5)]
+  assert decoded[False] == decoded[True]
+
+
+def test_report_redraws_the_plot_and_tabulates_files(capsys, tmp_path):
+  from compression.examples.mnist import sweep  # pylint: disable=g-import-not-at-top
+  row = {c: 1.0 for c in sweep.COLUMNS}
+  sweep.write_tables([dict(row, coded_bits_per_digit=12.0, mae=0.07)],
+                     str(tmp_path))
+  (tmp_path / "lambda_300").mkdir()
+  (tmp_path / "lambda_300" / "evaluation.json").write_text(
+      '{"estimated_bits_per_digit": 8.0, "files": {"digits_per_file": 1000, '
+      '"files": 10, "shared_coded_bits_per_digit": 8.04, '
+      '"shared_file_bytes_per_digit": 1.01, '
+      '"per_digit_file_bytes_per_digit": 2.4}}')
+  with pytest.raises(SystemExit) as e:
+    commands.main(["prog", "report", f"--sweep_dir={tmp_path}"])
+  assert not e.value.code
+  assert (tmp_path / "rate_distortion.png").stat().st_size > 0
+  table = (tmp_path / "files.md").read_text()
+  assert "Files of 1000 test digits" in table
+  assert "| 300 | 8.00 | 8.04 | 1.010 | 2.400 | +1.0% |" in table
+  code, err = _run_in_process(capsys, "report", f"--sweep_dir={tmp_path}/x")
+  _assert_one_line_error(code, err, "no sweep.csv")
+
+
 def test_training_needs_no_pillow_or_matplotlib(tmp_path):
   script = textwrap.dedent(f"""
       import sys
