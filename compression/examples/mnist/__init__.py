@@ -5,6 +5,9 @@ Run `python -m compression.examples.mnist --help`. Modules:
   data       IDX (.gz) reader for the four MNIST files
   model      analysis/synthesis transforms on raw TF ops
   container  the .mnz file format holding many compressed digits
+  config     config.json of a model directory, validated
+  paths      checks of output paths given on the command line
+  errors     the errors reported as one line
   train      training graph and loop (checkpoints, metrics.json)
   codec      compress-only and decompress-only graphs
   files      compress/decompress between digits and .mnz files
