@@ -1,5 +1,9 @@
 """Tests of RangeEncode, RangeDecode and PmfToQuantizedCdf (graph mode, as users run them)."""
 
+import json
+import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -7,6 +11,8 @@ import tensorflow as tf
 
 from compression.python.ops import range_coding_ops as rc
 from graph_testutil import run_graph
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def quantized_cdf(pmf, precision):
@@ -237,6 +243,201 @@ class BadInputTest(GraphTestCase):
         rc.range_encode(tf.constant([0], tf.int16), tf.constant([[0.0, 1.0]]), 4)
 
 
+# Runs the decodes of huge shapes of issue 7 in a child process, so that a crash fails
+# the test instead of killing pytest. Prints one JSON line.
+_HUGE_SHAPE_SCRIPT = r"""
+import json, resource, sys
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+import tensorflow as tf
+from compression.python.ops import range_coding_ops as rc
+
+cdf = np.array([[[[0, 4, 8]]]], np.int32)
+outcome = {}
+
+def attempt(name, run):
+  try:
+    run()
+    outcome[name] = "no error"
+  except tf.errors.OpError as e:
+    outcome[name] = type(e).__name__ + ": " + " ".join(e.message.split())
+
+def graph(shape, fed):
+  with tf.Graph().as_default():
+    shape_in = tf.compat.v1.placeholder(tf.int32, [3]) if fed else tf.constant(shape)
+    decoded = rc.range_decode(tf.constant(b""), shape_in, cdf, 4)
+    with tf.compat.v1.Session() as session:
+      session.run(decoded, {shape_in: shape} if fed else None)
+
+# Memory (first, before other peaks): decoding [2**25, 1] needs its 64 MiB output
+# and nothing else that scales with the data.
+with tf.Graph().as_default():
+  shape_in = tf.compat.v1.placeholder(tf.int32, [2])
+  decoded = rc.range_decode(tf.constant(b""), shape_in, cdf[0], 4)
+  with tf.compat.v1.Session() as session:
+    session.run(decoded.op, {shape_in: [4, 1]})
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    session.run(decoded.op, {shape_in: [2**25, 1]})
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+outcome["peak_growth_mib"] = (after - before) / 1024
+
+for n in (2**20, 2**31 - 1):
+  shape = [n, n, 1]
+  attempt(f"placeholder {n}", lambda: graph(shape, True))
+  attempt(f"constant {n}", lambda: graph(shape, False))
+  attempt(f"eager {n}", lambda: rc.range_decode(b"", shape, cdf, 4))
+attempt("overflow", lambda: rc.range_decode(b"", [2**31 - 1] * 3, cdf, 4))
+# 2**20 strings of 2**20 elements: 4 TiB of int32.
+attempt("indexed", lambda: rc.indexed_range_decode(
+    np.full(2**20, b"", object), np.zeros(2**20, np.int32), [[0, 8, 16]], [3], [0], 4))
+
+print(json.dumps(outcome))
+"""
+
+
+class HugeShapeTest(tf.test.TestCase):
+  """Issue 7, item 1: huge decode shapes are errors, never crashes."""
+
+  def test_huge_decode_shapes_are_errors_in_every_mode(self):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run([sys.executable, "-c", _HUGE_SHAPE_SCRIPT, _REPO],
+                            capture_output=True, text=True, env=env, timeout=120,
+                            check=False)
+    self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    for n in (2**20, 2**31 - 1):
+      for mode in ("placeholder", "constant", "eager"):
+        with self.subTest(mode=mode, n=n):
+          self.assertRegex(outcome[f"{mode} {n}"], "^ResourceExhaustedError: .*output 0 of "
+                           rf"shape \[{n},{n},1\] would take .*bytes of memory")
+    self.assertRegex(outcome["overflow"], "^InvalidArgumentError: .*2\\*\\*63 - 1")
+    self.assertRegex(outcome["indexed"], "^ResourceExhaustedError: .*bytes of memory")
+    # The broadcast plan once took 8 bytes per element (256 MiB here).
+    self.assertLess(outcome["peak_growth_mib"], 64 + 48)
+
+
+class BroadcastPlanTest(GraphTestCase):
+  """Every broadcast pattern gives the bytes of the fully materialised CDF."""
+
+  def test_random_shapes_match_materialised_cdfs(self):
+    rng = np.random.default_rng(8)
+    with tf.Graph().as_default():
+      data_in = tf.compat.v1.placeholder(tf.int16)
+      cdf_in = tf.compat.v1.placeholder(tf.int32)
+      string_in = tf.compat.v1.placeholder(tf.string, [])
+      encoded = rc.range_encode(data_in, cdf_in, 10)
+      decoded, exact = rc.range_decode(string_in, tf.shape(data_in), cdf_in, 10,
+                                       return_exact=True)
+      with tf.compat.v1.Session() as session:
+        for trial in range(60):
+          rank = int(rng.integers(0, 5))
+          shape = tuple(int(x) for x in rng.choice([0, 1, 1, 2, 3, 5], rank,
+                                                   p=[.05, .25, .1, .2, .2, .2]))
+          cdf_shape = tuple(d if rng.random() < 0.5 else 1 for d in shape)
+          counts = rng.integers(1, 100, cdf_shape + (6,))  # sums stay below 2**10
+          cdf = np.concatenate([np.zeros(cdf_shape + (1,), np.int32),
+                                np.cumsum(counts, axis=-1, dtype=np.int32)], axis=-1)
+          data = rng.integers(0, 6, shape).astype(np.int16)
+          full = np.ascontiguousarray(np.broadcast_to(cdf, shape + (7,)))
+          with self.subTest(trial=trial, shape=shape, cdf_shape=cdf_shape):
+            string = session.run(encoded, {data_in: data, cdf_in: cdf})
+            self.assertEqual(string, session.run(encoded, {data_in: data, cdf_in: full}))
+            values, is_exact = session.run([decoded, exact], {
+                string_in: string, data_in: data, cdf_in: cdf})
+            self.assertAllEqual(values, data)
+            self.assertTrue(is_exact)
+
+
+def random_cdf_with_zero_bins(m, precision, rng):
+  """A random CDF of m symbols whose bins are often zero-width; ends above 0."""
+  total = 2**precision
+  cdf = np.sort(rng.integers(0, total + 1, m + 1))
+  cdf[0] = 0
+  for i in range(1, m + 1):
+    if rng.random() < 0.3:
+      cdf[i] = cdf[i - 1]
+  if cdf[-1] == 0:
+    cdf[-1] = total
+  return cdf.astype(np.int32)
+
+
+class ZeroWidthFuzzTest(tf.test.TestCase):
+  """Issue 7, item 2: every accepted input round-trips; every refused one names why."""
+
+  def test_random_tables_with_zero_width_bins(self):
+    rng = np.random.default_rng(9)
+    with tf.Graph().as_default():
+      data_in = tf.compat.v1.placeholder(tf.int16, [None])
+      cdf_in = tf.compat.v1.placeholder(tf.int32, [1, None])
+      string_in = tf.compat.v1.placeholder(tf.string, [])
+      precision_ops = {}
+      for precision in range(1, 17):
+        encoded = rc.range_encode(data_in, cdf_in, precision)
+        decoded, exact = rc.range_decode(string_in, tf.shape(data_in), cdf_in,
+                                         precision, return_exact=True)
+        precision_ops[precision] = encoded, decoded, exact
+      accepted = refused = 0
+      with tf.compat.v1.Session() as session:
+        for trial in range(300):
+          precision = int(rng.integers(1, 17))
+          cdf = random_cdf_with_zero_bins(int(rng.integers(1, 20)), precision, rng)
+          width = np.diff(cdf)
+          pool = np.flatnonzero(width > 0) if trial % 2 else np.arange(len(width))
+          data = rng.choice(pool, int(rng.integers(1, 40))).astype(np.int16)
+          bad = np.flatnonzero(width[data] == 0)
+          encoded, decoded, exact = precision_ops[precision]
+          feed = {data_in: data, cdf_in: cdf[None]}
+          with self.subTest(trial=trial):
+            if bad.size:
+              i = bad[0]
+              with self.assertRaisesRegex(
+                  tf.errors.InvalidArgumentError,
+                  rf"data\[{i}\] = {data[i]} has zero probability in CDF row "
+                  rf"cdf\[0, :\] \(cdf\[{data[i]}\] = {cdf[data[i]]}, "):
+                session.run(encoded, feed)
+              refused += 1
+            else:
+              string = session.run(encoded, feed)
+              feed[string_in] = string
+              values, is_exact = session.run([decoded, exact], feed)
+              self.assertAllEqual(values, data)
+              self.assertTrue(is_exact)
+              accepted += 1
+      self.assertGreater(min(accepted, refused), 50)
+
+
+class ArgumentCheckTest(GraphTestCase):
+  """Issue 7, item 6: precision must be an int; one symbol limit for both directions."""
+
+  def test_precision_must_be_an_int(self):
+    cdf = tf.constant([[0, 8, 16]])
+    for precision in (2.5, 4.0, True, False, "4", None, np.float32(4)):
+      with self.subTest(precision=precision):
+        for op in (lambda: rc.range_encode(tf.constant([0], tf.int16), cdf, precision),
+                   lambda: rc.range_decode(b"", [1], cdf, precision),
+                   lambda: rc.pmf_to_quantized_cdf([1.0, 1.0], precision)):
+          with self.assertRaisesRegex(TypeError, "precision must be an int in 1..16"):
+            op()
+    with self.assertRaisesRegex(ValueError, "precision must be in 1..16, got 17"):
+      rc.range_encode(tf.constant([0], tf.int16), cdf, 17)
+    # numpy integers are ints.
+    self.assertAllEqual(rc.pmf_to_quantized_cdf([1.0, 1.0], np.int64(4)), [0, 8, 16])
+
+  def test_same_symbol_limit_for_encode_and_decode(self):
+    data = np.arange(0, 32768, 7, dtype=np.int16)
+    cdf = np.arange(0, 2 * 32768 + 1, 2, dtype=np.int32)  # 32768 symbols of width 2
+    self.assert_round_trip(data, cdf[None], 16)
+    too_many = np.append(cdf, 2 * 32768)[None]  # 32769 symbols
+    pattern = r"cdf has 32769 symbols .*at most 32768"
+    with self.assertRaisesRegex(tf.errors.InvalidArgumentError, pattern):
+      self.encode(data, too_many, 16)
+    with self.assertRaisesRegex(tf.errors.InvalidArgumentError, pattern):
+      self.decode(b"", data.shape, too_many, 16)
+    with self.assertRaisesRegex(tf.errors.InvalidArgumentError,
+                                r"cdf has 40000 symbols .*at most 32768"):
+      self.encode([0], np.zeros((1, 40001), np.int32), 16)
+
+
 class CorruptStringTest(tf.test.TestCase):
   """Any string decodes without a crash; `exact` holds only for a true encoding."""
 
@@ -348,6 +549,15 @@ class PmfToQuantizedCdfTest(tf.test.TestCase):
     first = self.evaluate(rc.pmf_to_quantized_cdf(pmf, 16))
     for _ in range(3):
       self.assertAllEqual(self.evaluate(rc.pmf_to_quantized_cdf(pmf, 16)), first)
+
+  def test_negative_zero_counts_as_zero(self):
+    pmf = np.array([0.5, -0.0, 0.25, 0.25], np.float32)
+    cdf = self.evaluate(rc.pmf_to_quantized_cdf(pmf, 8))
+    self.assertAllEqual(cdf, self.evaluate(rc.pmf_to_quantized_cdf(np.abs(pmf), 8)))
+    self.assertAllEqual(cdf, [0, 128, 128, 192, 256])
+    # A negative subnormal is still negative, whatever the flush-to-zero mode.
+    with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "entry 1 = "):
+      self.evaluate(rc.pmf_to_quantized_cdf(np.array([0.5, -1e-45], np.float32), 8))
 
   def test_bad_pmfs(self):
     cases = [([0.5, np.nan], "entry 1 = nan"), ([0.5, -0.1], "entry 1 = -0.1"),

@@ -10,6 +10,7 @@
 #include "cc/kernels/cdf_search.h"
 #include "cc/kernels/cdf_validation.h"
 #include "cc/kernels/indexed_tables.h"
+#include "cc/kernels/output_allocation.h"
 #include "cc/kernels/precision_op_kernel.h"
 #include "cc/kernels/range_coder.h"
 #include "tensorflow/core/framework/op_kernel.h"
@@ -42,7 +43,7 @@ class IndexedRangeDecodeOp : public PrecisionOpKernel {
     TensorShape data_shape = index.shape();
     OP_REQUIRES_OK(context, data_shape.InsertDimWithStatus(0, batch));
     Tensor* decoded;
-    OP_REQUIRES_OK(context, context->allocate_output(0, data_shape, &decoded));
+    OP_REQUIRES_OK(context, AllocateOutputWithinMemory(context, 0, data_shape, &decoded));
     Tensor* exact;
     OP_REQUIRES_OK(context, context->allocate_output(1, TensorShape{batch}, &exact));
 

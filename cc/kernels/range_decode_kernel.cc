@@ -3,10 +3,12 @@
 
 #include <cstdint>
 
+#include "absl/strings/str_join.h"
 #include "cc/kernels/status.h"
 #include "cc/kernels/broadcast.h"
 #include "cc/kernels/cdf_search.h"
 #include "cc/kernels/cdf_validation.h"
+#include "cc/kernels/output_allocation.h"
 #include "cc/kernels/precision_op_kernel.h"
 #include "cc/kernels/range_coder.h"
 #include "tensorflow/core/framework/op_kernel.h"
@@ -37,10 +39,18 @@ class RangeDecodeOp : public PrecisionOpKernel {
                                         shape.shape().DebugString(), "."));
     TensorShape data_shape;
     const auto dims = shape.flat<int32_t>();
+    OP_REQUIRES(context, dims.size() <= TensorShape::MaxDimensions(),
+                InvalidArgument("shape has ", dims.size(), " entries; a tensor has at most ",
+                                TensorShape::MaxDimensions(), " axes."));
+    int64_t elements = 1;
     for (int64_t i = 0; i < dims.size(); ++i) {
       OP_REQUIRES(context, dims(i) >= 0,
                   InvalidArgument("shape[", i, "] = ", dims(i),
-                                          " is negative; a shape needs sizes >= 0."));
+                                  " is negative; a shape needs sizes >= 0."));
+      OP_REQUIRES(context, !__builtin_mul_overflow(elements, dims(i), &elements),
+                  InvalidArgument("shape = [",
+                                  absl::StrJoin(dims.data(), dims.data() + dims.size(), ", "),
+                                  "] has more than 2**63 - 1 elements."));
       OP_REQUIRES_OK(context, data_shape.AddDimWithStatus(dims(i)));
     }
     BroadcastPlan plan;
@@ -59,7 +69,7 @@ class RangeDecodeOp : public PrecisionOpKernel {
     }
 
     Tensor* decoded;
-    OP_REQUIRES_OK(context, context->allocate_output(0, data_shape, &decoded));
+    OP_REQUIRES_OK(context, AllocateOutputWithinMemory(context, 0, data_shape, &decoded));
     Tensor* exact;
     OP_REQUIRES_OK(context, context->allocate_output(1, TensorShape{}, &exact));
     const tensorflow::tstring& string = encoded.scalar<tensorflow::tstring>()();
