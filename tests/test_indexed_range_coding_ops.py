@@ -185,6 +185,132 @@ class BadInputTest(IndexedTestCase):
       self.decode(b"", [0, 1], self.tables)
 
 
+class ZeroWidthSymbolTest(IndexedTestCase):
+  """Issue 7, item 2: a value on a zero-width symbol is refused, never mis-coded."""
+
+  def test_issue_reproduction(self):
+    with self.assertRaisesRegex(
+        tf.errors.InvalidArgumentError,
+        r"data\[0, 1\] = 1 \(batch item 0, position \[1\]\) has zero probability in "
+        r"CDF row cdf\[0, :\] \(cdf\[1\] = 100, cdf\[2\] = 100\)"):
+      run_graph(lambda *a: rc.indexed_range_encode(*a, precision=8),
+                np.array([[0, 1, 2, 0]], np.int32), np.zeros(4, np.int32),
+                np.array([[0, 100, 100, 200, 256]], np.int32), np.array([5], np.int32),
+                np.array([0], np.int32))
+
+  def test_names_multi_dimensional_positions_and_offsets(self):
+    cdf = np.array([[0, 10, 10, 12, 16], [0, 4, 8, 8, 16]], np.int32)
+    tables = (cdf, np.array([5, 5], np.int32), np.array([-3, 7], np.int32))
+    index = np.array([[0, 1], [1, 0], [0, 1]])
+    data = np.zeros((2, 3, 2), np.int32)
+    data[...] = np.where(index == 0, -3, 7)  # symbol 0 of each row: fine
+    data[1, 2, 1] = 9                        # row 1, symbol 2: zero width
+    with self.assertRaisesRegex(
+        tf.errors.InvalidArgumentError,
+        r"data\[1, 2, 1\] = 9 \(batch item 1, position \[2, 1\]\) has zero "
+        r"probability in CDF row cdf\[1, :\] \(cdf\[2\] = 8, cdf\[3\] = 8\)"):
+      run_graph(lambda *a: rc.indexed_range_encode(*a, precision=4),
+                data, index.astype(np.int32), *tables)
+
+  def test_threads_report_the_lowest_batch_item(self):
+    # 256 items of 200 elements: the batch is split over the CPU threads.
+    tables = (np.array([[0, 8, 8, 16]], np.int32), np.array([4], np.int32),
+              np.array([0], np.int32))
+    data = np.zeros((256, 200), np.int32)
+    for b, i in [(250, 3), (130, 7), (129, 150), (200, 0)]:
+      data[b, i] = 1  # symbol 1 has zero width
+    for _ in range(3):
+      with self.assertRaisesRegex(tf.errors.InvalidArgumentError,
+                                  r"data\[129, 150\] = 1 \(batch item 129, "):
+        run_graph(lambda *a: rc.indexed_range_encode(*a, precision=4),
+                  data, np.zeros(200, np.int32), *tables)
+
+  def test_fuzz_random_tables_with_zero_width_bins(self):
+    rng = np.random.default_rng(5)
+    with tf.Graph().as_default():
+      data_in = tf.compat.v1.placeholder(tf.int32, [None, None])
+      index_in = tf.compat.v1.placeholder(tf.int32, [None])
+      cdf_in = tf.compat.v1.placeholder(tf.int32, [None, None])
+      length_in = tf.compat.v1.placeholder(tf.int32, [None])
+      offset_in = tf.compat.v1.placeholder(tf.int32, [None])
+      tables_in = (cdf_in, length_in, offset_in)
+      encoded = rc.indexed_range_encode(data_in, index_in, *tables_in, precision=10)
+      strings_in = tf.compat.v1.placeholder(tf.string, [None])
+      decoded, exact = rc.indexed_range_decode(strings_in, index_in, *tables_in,
+                                               precision=10, return_exact=True)
+      accepted = refused = 0
+      with tf.compat.v1.Session() as session:
+        for trial in range(120):
+          tables, zero = self.random_tables(rng)
+          elements = int(rng.integers(1, 30))
+          index = rng.integers(0, len(tables[1]), elements)
+          offsets, lengths = tables[2][index], tables[1][index]
+          # Values from a little below to a little above each element's row range.
+          data = offsets + rng.integers(-2, lengths, (int(rng.integers(1, 40)), elements))
+          if trial % 2:  # move values off zero-width symbols: these must be accepted
+            symbol = data - offsets
+            on_zero = (symbol >= 0) & (symbol < lengths - 2)
+            on_zero[on_zero] = zero[index[None].repeat(len(data), 0)[on_zero],
+                                    symbol[on_zero]]
+            data[on_zero] = offsets[None].repeat(len(data), 0)[on_zero] - 1
+          feed = {data_in: data, index_in: index, cdf_in: tables[0],
+                  length_in: tables[1], offset_in: tables[2]}
+          bad = self.zero_width_positions(data, index, tables, zero)
+          with self.subTest(trial=trial):
+            if bad:
+              b, i = bad[0]  # the lowest batch item's first bad element is reported
+              with self.assertRaisesRegex(
+                  tf.errors.InvalidArgumentError,
+                  rf"data\[{b}, {i}\] = {data[b, i]} \(batch item {b}, position "
+                  rf"\[{i}\]\) has zero probability in CDF row cdf\[{index[i]}, :\]"):
+                session.run(encoded, feed)
+              refused += 1
+            else:
+              feed[strings_in] = session.run(encoded, feed)
+              values, is_exact = session.run([decoded, exact], feed)
+              self.assertAllEqual(values, data)
+              self.assertTrue(is_exact.all())
+              accepted += 1
+      self.assertGreater(min(accepted, refused), 30)
+
+  @staticmethod
+  def random_tables(rng):
+    """Random tables at precision 10 with many zero-width regular symbols."""
+    rows = int(rng.integers(1, 5))
+    lengths = rng.integers(2, 9, rows).astype(np.int32)
+    cdf = np.zeros((rows, lengths.max()), np.int32)
+    zero = np.zeros((rows, lengths.max()), bool)  # zero[r, s]: symbol s has no width
+    for r, length in enumerate(lengths):
+      widths = rng.integers(1, 100, length - 1) * (rng.random(length - 1) < 0.6)
+      widths[-1] = max(widths[-1], 1)  # the escape keeps a positive width
+      row = np.concatenate([[0], np.cumsum(widths)])
+      cdf[r] = np.pad(row, (0, cdf.shape[1] - length), mode="edge")
+      zero[r, :length - 2] = widths[:-1] == 0
+    offsets = rng.integers(-5, 5, rows).astype(np.int32)
+    return (cdf, lengths, offsets), zero
+
+  @staticmethod
+  def zero_width_positions(data, index, tables, zero):
+    """(batch item, element) pairs whose value sits on a zero-width symbol, in order."""
+    _, lengths, offsets = tables
+    bad = []
+    for b, item in enumerate(data):
+      for i, value in enumerate(item):
+        s = value - offsets[index[i]]
+        if 0 <= s < lengths[index[i]] - 2 and zero[index[i], s]:
+          bad.append((b, i))
+    return bad
+
+  def test_precision_must_be_an_int(self):
+    tables = make_tables([[1, 1]], [0])
+    for precision in (2.5, True):
+      with self.subTest(precision=precision):
+        with self.assertRaisesRegex(TypeError, "precision must be an int"):
+          rc.indexed_range_encode([[0]], [0], *tables, precision=precision)
+        with self.assertRaisesRegex(TypeError, "precision must be an int"):
+          rc.indexed_range_decode([b""], [0], *tables, precision=precision)
+
+
 class CorruptStringTest(IndexedTestCase):
 
   def test_sweep_never_crashes_and_exact_means_reencodable(self):
