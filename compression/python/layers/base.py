@@ -20,17 +20,24 @@ def _default_name(cls):
 
 
 class Layer:
-  """Graph-mode layer: subclasses implement `build(input_shape)` and `call(...)`.
+  """Graph-mode layer: subclasses implement `_build(input_shape)` and `call(...)`.
 
   The first `__call__` opens a name scope named after the layer (uniquified by the
-  graph, e.g. "entropy_bottleneck_1"), calls `build` once with the static shape of
-  the first argument, then `call`. Later calls re-enter the same name scope. A layer
-  lives in the graph it was built in; using it in another graph is an error.
+  graph, e.g. "entropy_bottleneck_1"), builds the layer once with the static shape of
+  the first argument, then runs `call`. Later calls re-enter the same name scope. A
+  layer lives in the graph it was built in; using it in another graph is an error.
+  `build(input_shape)` may also be called directly (with a tuple, list or
+  `tf.TensorShape`); it creates the variables and marks the layer built.
+
+  `trainable=False` creates every variable of the layer outside TRAINABLE_VARIABLES.
   """
 
-  def __init__(self, name=None):
+  def __init__(self, name=None, trainable=True):
     if name is not None and (not isinstance(name, str) or not name):
       raise ValueError(f"`name` must be a non-empty string, got {name!r}.")
+    if not isinstance(trainable, bool):
+      raise ValueError(f"`trainable` must be a bool, got {trainable!r}.")
+    self._trainable = trainable
     self._name = name or _default_name(type(self))
     self._scope = None  # Absolute name scope, e.g. "entropy_bottleneck/".
     self._graph = None
@@ -47,6 +54,11 @@ class Layer:
   @property
   def built(self):
     return self._built
+
+  @property
+  def trainable(self):
+    """Whether the layer's trainable variables go to TRAINABLE_VARIABLES."""
+    return self._trainable
 
   @property
   def variables(self):
@@ -72,7 +84,20 @@ class Layer:
     return list(self._updates)
 
   def build(self, input_shape):
-    """Creates the variables; `input_shape` is a `tf.TensorShape`."""
+    """Creates the variables (once) in the layer's name scope and marks it built.
+
+    Args:
+      input_shape: tuple, list or `tf.TensorShape` of the inputs (batch first).
+    """
+    if self._built:
+      return
+    input_shape = tf.TensorShape(input_shape)
+    with tf.init_scope(), self.name_scope():
+      self._build(input_shape)
+    self._built = True
+
+  def _build(self, input_shape):
+    """Subclasses create their variables here; `input_shape` is a `tf.TensorShape`."""
     del input_shape
 
   def call(self, inputs, *args, **kwargs):
@@ -97,11 +122,7 @@ class Layer:
 
   def maybe_build(self, input_shape):
     """Calls `build` (outside control flow and control dependencies) once."""
-    if self._built:
-      return
-    with tf.init_scope():
-      self.build(tf.TensorShape(input_shape))
-    self._built = True
+    self.build(input_shape)
 
   def add_variable(self, name, initial_value, trainable=True, dtype=None,
                    shape=None):
@@ -120,7 +141,8 @@ class Layer:
     """
     with tf.init_scope():
       variable = tf.Variable(
-          initial_value, name=name, trainable=trainable, dtype=dtype,
+          initial_value, name=name, trainable=trainable and self._trainable,
+          dtype=dtype,
           shape=shape)
     self._variables.append(variable)
     return variable

@@ -8,13 +8,10 @@ the outputs are rounded and range coded with integer CDF tables derived from the
 density.
 """
 
-import sys
-
 import numpy as np
 import tensorflow as tf
 
-from compression.python.layers import base
-from compression.python.ops import math_ops
+from compression.python.layers import entropy_model
 from compression.python.ops import range_coding_ops
 
 __all__ = ["EntropyBottleneck"]
@@ -23,8 +20,6 @@ __all__ = ["EntropyBottleneck"]
 # no mass outside the coded range. Any positive value works: the quantized CDF gives
 # every positive bin at least one count.
 _MIN_ESCAPE_MASS = 1e-9
-
-_MAX_PRECISION = 16
 
 # Quantization offsets (per-channel medians) are kept in units of 2**-8, so that
 # `integer + offset` is exact in float32 and the decoder needs integers only.
@@ -37,11 +32,15 @@ _MAX_OFFSET = 2. ** 22
 # bracket doubling and as many of bisection (2**_SEARCH_STEPS > 2**31).
 _MAX_RANGE_END = 2 ** 30
 _SEARCH_STEPS = 32
-# Largest magnitude `compress` accepts (a float32 below 2**31, so the int32 cast is exact).
-_MAX_CODED_MAGNITUDE = 2. ** 31 - 128
+
+# Shared with the base module (the tests and the MNIST tests use these names).
+_table_fingerprint = entropy_model.table_fingerprint
+_little_endian_bytes = entropy_model.little_endian_bytes
+_is_int = entropy_model.is_int
+_is_number = entropy_model.is_number
 
 
-class EntropyBottleneck(base.Layer):
+class EntropyBottleneck(entropy_model.EntropyModel):
   """Quantizes its input and models the result with a learned factorized density.
 
   Layout: inputs are float tensors of static rank >= 2, batch first, with a static
@@ -55,7 +54,8 @@ class EntropyBottleneck(base.Layer):
   followed by `x <- x + tanh(a_k) * tanh(x)`. Positive matrices and `|tanh(a_k)| < 1`
   make `c` monotonic. The likelihood of a value `y` is the mass `c(y + .5) - c(y - .5)`.
 
-  Quantization: `call(inputs, training=True)` adds uniform noise from [-.5, .5);
+  Quantization (`quantize(inputs, mode)`, modes "noise", "dequantize", "symbols"):
+  `call(inputs, training=True)` adds uniform noise from [-.5, .5);
   `training=False` rounds around each channel's median:
   `round(inputs - m_c) + m_c` (`tf.round`, ties to even), where `m_c` is the learned
   median (`quantiles[c, 0, 1]`) rounded to a multiple of 2**-8. Training with noise
@@ -63,7 +63,8 @@ class EntropyBottleneck(base.Layer):
   median keeps a narrow density in one bin (on MNIST this saves about 2 bits per
   digit over plain rounding). The offsets are saved as int32 multiples of 2**-8 by the
   update op, so the decoder still needs integers only: it outputs `k + m_c`, exact in
-  float32.
+  float32. With `optimize_integer_offset=False` the offsets are 0: plain integer
+  rounding, as in the 2018 paper.
 
   Coding: after training, run the update op `layer.updates[0]`. It writes, into
   non-trainable int32 variables, for each channel `c` an integer range
@@ -104,7 +105,8 @@ class EntropyBottleneck(base.Layer):
 
   def __init__(self, init_scale=10., filters=(3, 3, 3), tail_mass=1e-9,
                likelihood_bound=1e-9, range_coder_precision=16,
-               data_format="channels_last", name=None):
+               data_format="channels_last", optimize_integer_offset=True, name=None,
+               dtype=None, trainable=True):
     """Initializer.
 
     Args:
@@ -117,9 +119,14 @@ class EntropyBottleneck(base.Layer):
       likelihood_bound: float >= 0, lower bound applied to likelihoods (0: none).
       range_coder_precision: int in [1, 16], number of bits of the CDF tables.
       data_format: "channels_last" or "channels_first".
+      optimize_integer_offset: bool; True rounds around each channel's median,
+        False to plain integers (offsets 0).
       name: layer name (default "entropy_bottleneck", uniquified by the graph).
+      dtype: None or float32 (other dtypes are refused with a ValueError).
+      trainable: bool; False keeps every variable out of TRAINABLE_VARIABLES.
     """
-    super().__init__(name=name)
+    super().__init__(tail_mass, likelihood_bound, range_coder_precision, name=name,
+                     dtype=dtype, trainable=trainable)
     if not _is_number(init_scale) or not 0 < init_scale < float("inf"):
       raise ValueError(f"`init_scale` must be a positive number, got {init_scale!r}.")
     try:
@@ -130,26 +137,17 @@ class EntropyBottleneck(base.Layer):
     if not all(_is_int(f) and f > 0 for f in filters):
       raise ValueError(
           f"`filters` must be a sequence of positive ints, got {filters!r}.")
-    if not _is_number(tail_mass) or not 0 < tail_mass < 1:
-      raise ValueError(f"`tail_mass` must be in (0, 1), got {tail_mass!r}.")
-    if not _is_number(likelihood_bound) or not 0 <= likelihood_bound < 1:
-      raise ValueError(
-          f"`likelihood_bound` must be in [0, 1), got {likelihood_bound!r}.")
-    if (not _is_int(range_coder_precision)
-        or not 1 <= range_coder_precision <= _MAX_PRECISION):
-      raise ValueError(
-          f"`range_coder_precision` must be an int in [1, {_MAX_PRECISION}], got "
-          f"{range_coder_precision!r}.")
     if data_format not in ("channels_last", "channels_first"):
       raise ValueError(
           "`data_format` must be 'channels_last' or 'channels_first', got "
           f"{data_format!r}.")
+    if not isinstance(optimize_integer_offset, (bool, np.bool_)):
+      raise ValueError("`optimize_integer_offset` must be a bool, got "
+                       f"{optimize_integer_offset!r}.")
     self._init_scale = float(init_scale)
     self._filters = tuple(int(f) for f in filters)
-    self._tail_mass = float(tail_mass)
-    self._likelihood_bound = float(likelihood_bound)
-    self._range_coder_precision = int(range_coder_precision)
     self._data_format = data_format
+    self._optimize_integer_offset = bool(optimize_integer_offset)
     self._rank = None
     self._channels = None
 
@@ -164,20 +162,12 @@ class EntropyBottleneck(base.Layer):
     return self._filters
 
   @property
-  def tail_mass(self):
-    return self._tail_mass
-
-  @property
-  def likelihood_bound(self):
-    return self._likelihood_bound
-
-  @property
-  def range_coder_precision(self):
-    return self._range_coder_precision
-
-  @property
   def data_format(self):
     return self._data_format
+
+  @property
+  def optimize_integer_offset(self):
+    return self._optimize_integer_offset
 
   @property
   def channels(self):
@@ -201,7 +191,7 @@ class EntropyBottleneck(base.Layer):
   def _channel_axis(self, rank):
     return 1 if self._data_format == "channels_first" else rank - 1
 
-  def build(self, input_shape):
+  def _build(self, input_shape):
     rank = input_shape.rank
     if rank is None or rank < 2:
       raise ValueError(
@@ -235,28 +225,13 @@ class EntropyBottleneck(base.Layer):
         "quantiles", tf.tile(tf.constant([[quantiles]], tf.float32), [channels, 1, 1]))
 
     # Integer coding tables, written by the update op (see `_make_update_op`). All
-    # zero until then: a cdf_length of 0 marks the tables as empty.
-    self._cdf = self.add_variable(
-        "cdf", tf.zeros([channels, 0], tf.int32), trainable=False,
-        shape=tf.TensorShape([channels, None]))
-    self._cdf_length = self.add_variable(
-        "cdf_length", tf.zeros([channels], tf.int32), trainable=False)
-    self._cdf_offset = self.add_variable(
-        "cdf_offset", tf.zeros([channels], tf.int32), trainable=False)
-    self._quantization_offset = self.add_variable(
-        "quantization_offset", tf.zeros([channels], tf.int32), trainable=False)
-    # 64-bit hash of the four tables above and the precision (`_table_fingerprint`),
-    # written with them by the update op; 0 until then.
-    self._table_fingerprint = self.add_variable(
-        "table_fingerprint", tf.constant(0, tf.int64), trainable=False)
+    # zero until then: a cdf_length of 0 marks the tables as empty. Then the 64-bit
+    # hash of the four tables and the precision, `table_fingerprint` (0 until then).
+    self._add_table_variables(
+        channels, ("cdf_length", "cdf_offset", "quantization_offset"))
 
     self.add_loss(self._make_aux_loss())
     self.add_update(self._make_update_op())
-
-  def _assert_built(self, what):
-    if not self.built:
-      raise ValueError(
-          f"{self.name}: {what} is only available once the layer is built.")
 
   # -- Density. -------------------------------------------------------------------
 
@@ -293,10 +268,8 @@ class EntropyBottleneck(base.Layer):
     # Subtract in the tail where both sigmoids are far from 1, for accuracy: flip the
     # sign of the logits when their midpoint is above the median.
     sign = tf.stop_gradient(tf.where(lower + upper > 0, -1., 1.))
-    likelihood = tf.abs(tf.sigmoid(sign * upper) - tf.sigmoid(sign * lower))
-    if self._likelihood_bound > 0:
-      likelihood = math_ops.lower_bound(likelihood, self._likelihood_bound)
-    return likelihood
+    return self._bound_likelihood(
+        tf.abs(tf.sigmoid(sign * upper) - tf.sigmoid(sign * lower)))
 
   def _make_aux_loss(self):
     """Sum of |logits_cumulative(quantiles) - target| over channels and quantiles."""
@@ -349,7 +322,12 @@ class EntropyBottleneck(base.Layer):
     return tf.reshape(vector, [self._channels if i == axis else 1 for i in range(rank)])
 
   def _median_offset(self):
-    """Per-channel quantization offsets from the live medians: float32 `[C]`."""
+    """Per-channel quantization offsets from the live medians: float32 `[C]`.
+
+    Zeros with `optimize_integer_offset=False`.
+    """
+    if not self._optimize_integer_offset:
+      return tf.zeros([self._channels])
     median = tf.clip_by_value(self._quantiles[:, 0, 1], -_MAX_OFFSET, _MAX_OFFSET)
     return tf.round(median * _OFFSET_SCALE) / _OFFSET_SCALE
 
@@ -379,11 +357,10 @@ class EntropyBottleneck(base.Layer):
     inputs = self._prepare_inputs(inputs)
 
     def noisy():
-      return inputs + tf.random.uniform(tf.shape(inputs), -.5, .5)
+      return self.quantize(inputs, "noise")
 
     def rounded():
-      offset = self._per_channel(self._median_offset(), self._rank)
-      return tf.round(inputs - offset) + offset
+      return self.quantize(inputs, "dequantize")
 
     if isinstance(training, (bool, np.bool_)):
       outputs = noisy() if training else rounded()
@@ -395,6 +372,48 @@ class EntropyBottleneck(base.Layer):
     likelihoods = undo(self._likelihood(values))
     likelihoods.set_shape(inputs.shape)
     return outputs, likelihoods
+
+  def _quantization_offset(self, inputs):
+    """The live per-channel offsets, shaped to broadcast against `inputs`."""
+    if not self._optimize_integer_offset:
+      return None
+    return self._per_channel(self._median_offset(), inputs.shape.rank)
+
+  def quantize(self, inputs, mode):
+    """See `EntropyModel.quantize`; the offsets are the live (rounded) medians.
+
+    `compress` and `decompress` use the offsets saved by the update op instead
+    (the same values once it has run).
+    """
+    if self.built:
+      inputs = self._prepare_inputs(inputs)
+    else:
+      inputs = tf.convert_to_tensor(inputs, dtype_hint=tf.float32)
+      with self.name_scope():
+        self.maybe_build(inputs.shape)
+    return super().quantize(inputs, mode)
+
+  def visualize(self, name="densities", points=1000):
+    """TensorBoard image summary of the learned densities (one row per channel).
+
+    Each row of the image is one channel's likelihood over `points` evenly spaced
+    values between the smallest lower and the largest upper tail quantile, scaled
+    to the row's maximum (white = highest).
+
+    Returns:
+      The summary op (tf.string scalar, `tf.compat.v1.summary.image`), also added
+      to the SUMMARIES collection.
+    """
+    self._assert_built("visualize")
+    with self.name_scope(), tf.name_scope("visualize"):
+      low = tf.reduce_min(self._quantiles[:, 0, 0])
+      high = tf.reduce_max(self._quantiles[:, 0, 2])
+      grid = tf.linspace(low, high, points)
+      values = tf.tile(grid[None, None, :], [self._channels, 1, 1])
+      density = self._likelihood(values)[:, 0, :]                     # [C, points]
+      density /= tf.reduce_max(density, axis=1, keepdims=True)
+      image = tf.cast(tf.round(255. * density), tf.uint8)[None, :, :, None]
+      return tf.compat.v1.summary.image(name, image, max_outputs=1)
 
   # -- Range coding. --------------------------------------------------------------
 
@@ -515,18 +534,6 @@ class EntropyBottleneck(base.Layer):
         pmf, self._range_coder_precision)                               # [C, K_max + 2]
     return cdf, length + 2, lower, tf.cast(offset * _OFFSET_SCALE, tf.int32)
 
-  def _assign_tables(self, tables):
-    """Op assigning `tables` (see `_tables_for_range`) and their fingerprint."""
-    return tf.group(
-        self._cdf.assign(tables[0], read_value=False),
-        self._cdf_length.assign(tables[1], read_value=False),
-        self._cdf_offset.assign(tables[2], read_value=False),
-        self._quantization_offset.assign(tables[3], read_value=False),
-        self._table_fingerprint.assign(
-            _table_fingerprint(self._range_coder_precision, *tables),
-            read_value=False),
-        name="update")
-
   def _trim_tails(self, lower, length, pmf):
     """Leaves tail values whose probability is below one count to the escape symbol.
 
@@ -559,51 +566,6 @@ class EntropyBottleneck(base.Layer):
     shifted = tf.where(steps < new_length[:, None], shifted, 0.)
     return lower + first, new_length, shifted
 
-  def _coding_tables(self):
-    """Reads the coding tables, checking them at run time.
-
-    Fails (InvalidArgumentError) if the tables are empty (the update op never ran)
-    or do not match their stored fingerprint (an altered or damaged checkpoint).
-
-    Returns:
-      `(cdf, cdf_length, cdf_offset, quantization_offset, fingerprint)`: int32
-      `[C, W]`, `[C]`, `[C]`, `[C]` (multiples of 2**-8) and the int64 scalar
-      fingerprint, all read after the checks.
-    """
-    cdf_length = self._cdf_length.read_value()
-    filled = tf.debugging.assert_positive(
-        cdf_length,
-        message=(
-            f"{self.name}: the range coding tables are empty. Run the layer's update "
-            "op (layer.updates[0]) after training and before saving the checkpoint "
-            "used for compress/decompress."))
-    with tf.control_dependencies([filled]):
-      tables = (self._cdf.read_value(), cdf_length, self._cdf_offset.read_value(),
-                self._quantization_offset.read_value())
-      stored = self._table_fingerprint.read_value()
-      matches = tf.debugging.Assert(
-          tf.equal(stored, _table_fingerprint(self._range_coder_precision, *tables)),
-          [tf.strings.join([
-              f"{self.name}: the coding tables do not match their stored fingerprint "
-              "(0x", _hex(stored), "); the checkpoint was altered or is damaged."])])
-    with tf.control_dependencies([matches]):
-      return tuple(tf.identity(t) for t in tables + (stored,))
-
-  def fingerprint(self):
-    """The stored fingerprint of the coding tables, checked against the tables.
-
-    The update op writes it with the tables (see `_table_fingerprint`); it is saved
-    in the checkpoint with them. A file format can store it to refuse decoding with
-    other tables.
-
-    Returns:
-      int64 scalar tensor. Running it fails (InvalidArgumentError) if the tables are
-      empty or do not match the stored fingerprint.
-    """
-    self._assert_built("fingerprint")
-    with self.name_scope(), tf.name_scope("fingerprint"):
-      return self._coding_tables()[-1]
-
   def compress(self, inputs):
     """Rounds `inputs` and range codes them, one string per batch element.
 
@@ -621,30 +583,19 @@ class EntropyBottleneck(base.Layer):
       with tf.name_scope("compress"):
         inputs = self._prepare_inputs(inputs)
         index = self._channel_index(tf.shape(inputs)[1:], self._rank - 1)
-        cdf, cdf_length, cdf_offset, offset, _ = self._coding_tables()
-        offset = self._per_channel(tf.cast(offset, tf.float32) / _OFFSET_SCALE,
-                                   self._rank)
-        rounded = tf.round(inputs - offset)
-        # Casting NaN, infinities or values beyond int32 is undefined: refuse them
-        # (one reduction; NaN fails the comparison too).
-        check = tf.debugging.assert_less(
-            tf.reduce_max(tf.abs(rounded)), _MAX_CODED_MAGNITUDE,
-            message=(f"{self.name}: compress needs finite inputs whose rounded "
-                     "values fit in int32 (|value| < 2**31 - 128)"))
-        with tf.control_dependencies([check]):
-          values = tf.cast(rounded, tf.int32)
-        strings = range_coding_ops.indexed_range_encode(
-            values, index, cdf, cdf_length, cdf_offset, self._range_coder_precision)
-        strings.set_shape(inputs.shape[:1])
-        return strings
+        tables = self._coding_tables()
+        offset = self._saved_offset(tables[3], self._rank)
+        symbols = self._to_symbols(tf.round(inputs - offset))
+        return self._encode(symbols, index, tables)
 
   def decompress(self, strings, shape, channels=None, return_exact=False):
     """Decodes strings made by `compress`.
 
     Args:
-      strings: tf.string `[B]`.
+      strings: tf.string `[B]` (a tensor of unknown rank is checked at run time).
       shape: shape of one element, without the batch axis: list/tuple of ints or an
-        int32 vector tensor of static length (e.g. `tf.shape(y)[1:]`).
+        int32 vector tensor (e.g. `tf.shape(y)[1:]`); its length may be statically
+        unknown once the layer is built (checked at run time).
       channels: number of channels; only needed (and checked if given) when the layer
         is not built yet, e.g. in a graph that only decompresses.
       return_exact: if True, also return a bool `[B]` tensor telling, for each
@@ -657,11 +608,9 @@ class EntropyBottleneck(base.Layer):
       float32 `[B] + shape`: equal to `call(y, training=False)[0]` for the `y` that was
       compressed; and with `return_exact`, the bool `[B]` tensor.
     """
-    strings = tf.convert_to_tensor(strings, tf.string)
-    if strings.shape.rank != 1:
-      raise ValueError(
-          f"{self.name}: `strings` must be a vector [B], got shape {strings.shape}.")
-    static_shape, shape = _element_shape(shape)
+    strings = self._string_vector(strings)
+    static_shape, shape = _element_shape(
+        shape, None if not self.built else self._rank - 1)
     ndim = len(static_shape)
     if channels is not None and not (_is_int(channels) and channels > 0):
       raise ValueError(f"`channels` must be a positive int, got {channels!r}.")
@@ -685,76 +634,30 @@ class EntropyBottleneck(base.Layer):
       self._check_shape(tf.TensorShape([None] + static_shape), "[batch] + shape")
       with tf.name_scope("decompress"):
         axis = self._channel_axis(ndim + 1) - 1
-        check = tf.debugging.assert_equal(
+        checks = [tf.debugging.assert_equal(
             shape[axis], self._channels,
-            message=f"{self.name}: `shape` has the wrong number of channels")
-        with tf.control_dependencies([check]):
+            message=f"{self.name}: `shape` has the wrong number of channels")]
+        with tf.control_dependencies(checks):
           index = self._channel_index(shape, ndim)
-        cdf, cdf_length, cdf_offset, offset, _ = self._coding_tables()
-        decoded = range_coding_ops.indexed_range_decode(
-            strings, index, cdf, cdf_length, cdf_offset, self._range_coder_precision,
-            return_exact=return_exact)
-        values, exact = decoded if return_exact else (decoded, None)
-        offset = self._per_channel(tf.cast(offset, tf.float32) / _OFFSET_SCALE,
-                                   ndim + 1)
-        outputs = tf.cast(values, tf.float32) + offset
+        index.set_shape(static_shape)
+        tables = self._coding_tables()
+        values, exact = self._decode(strings, index, tables, return_exact=True)
+        outputs = tf.cast(values, tf.float32) + self._saved_offset(tables[3], ndim + 1)
         outputs.set_shape(strings.shape[:1].concatenate(index.shape))
         return (outputs, exact) if return_exact else outputs
 
+  def _saved_offset(self, quantization_offset, rank):
+    """int32 `[C]` saved offsets (units of 2**-8) -> float32, shaped for `rank`."""
+    return self._per_channel(
+        tf.cast(quantization_offset, tf.float32) / _OFFSET_SCALE, rank)
 
-def _table_fingerprint(precision, cdf, cdf_length, cdf_offset, quantization_offset):
-  """Deterministic 64-bit hash of a set of coding tables (integer graph ops only).
 
-  The hashed data is the sequence of int32 words `[precision, C, W]`, `cdf_length`,
-  `cdf_offset`, `quantization_offset`, then `cdf` row by row, each word as 4 bytes
-  little-endian (so the value does not depend on the machine). The hash is
-  farmhash64 (`tf.fingerprint`, documented as stable across platforms), read as a
-  little-endian 64-bit integer; 0, which marks tables never updated, becomes 1.
+def _element_shape(shape, ndim=None):
+  """Returns (static shape list with None for unknown sizes, int32 vector tensor).
 
-  Args:
-    precision: Python int, range_coder_precision.
-    cdf: int32 `[C, W]`.
-    cdf_length, cdf_offset, quantization_offset: int32 `[C]`.
-
-  Returns:
-    int64 scalar tensor.
+  `ndim`: the expected length, used (and checked at run time) when the tensor's
+  static length is unknown; None requires a static length.
   """
-  words = tf.concat([
-      tf.constant([precision], tf.int32), tf.shape(cdf, out_type=tf.int32),
-      cdf_length, cdf_offset, quantization_offset, tf.reshape(cdf, [-1])], axis=0)
-  hashed = tf.fingerprint(tf.reshape(_little_endian_bytes(words), [1, -1]))[0]  # [8]
-  value = tf.reduce_sum(tf.bitwise.left_shift(
-      tf.cast(hashed, tf.uint64), tf.constant([0, 8, 16, 24, 32, 40, 48, 56],
-                                              tf.uint64)))
-  value = tf.bitcast(value, tf.int64)
-  return tf.where(tf.equal(value, 0), tf.constant(1, tf.int64), value)
-
-
-def _little_endian_bytes(words, native=sys.byteorder == "little"):
-  """int32 `[N]` -> uint8 `[N, 4]`, each word's bytes least significant first.
-
-  On a little-endian machine (`native`) a bitcast, about 5 times faster than the
-  shifts and masks used otherwise; both give the same bytes.
-  """
-  if native:
-    return tf.bitcast(words, tf.uint8)
-  data = tf.bitwise.bitwise_and(
-      tf.bitwise.right_shift(words[:, None], tf.constant([0, 8, 16, 24])), 255)
-  return tf.cast(data, tf.uint8)
-
-
-def _hex(value):
-  """int64 scalar tensor -> tf.string scalar of its 16 hex digits (two's complement)."""
-  value = tf.bitcast(value, tf.uint64)
-  shifts = tf.constant(list(range(60, -4, -4)), tf.uint64)
-  nibbles = tf.bitwise.bitwise_and(tf.bitwise.right_shift(value, shifts),
-                                   tf.constant(15, tf.uint64))
-  digits = tf.gather(tf.constant(list("0123456789abcdef")), tf.cast(nibbles, tf.int32))
-  return tf.strings.reduce_join(digits)
-
-
-def _element_shape(shape):
-  """Returns (static shape list with None for unknown sizes, int32 vector tensor)."""
   if isinstance(shape, tf.TensorShape):
     shape = shape.as_list()
   if isinstance(shape, (list, tuple, np.ndarray)):
@@ -763,22 +666,20 @@ def _element_shape(shape):
       raise ValueError(f"`shape` must hold non-negative ints, got {shape!r}.")
     return [int(s) for s in shape], tf.constant(shape, tf.int32, shape=[len(shape)])
   shape = tf.convert_to_tensor(shape)
-  if shape.dtype not in (tf.int32, tf.int64) or shape.shape.rank != 1 or (
-      shape.shape[0] is None):
+  if shape.dtype not in (tf.int32, tf.int64) or shape.shape.rank not in (1, None) or (
+      shape.shape.rank is None or shape.shape[0] is None) and ndim is None:
     raise ValueError(
-        "`shape` must be a list of ints or an integer vector tensor of static "
-        f"length, got {shape!r}.")
+        "`shape` must be a list of ints or an integer vector tensor (of static "
+        f"length unless the layer is built), got {shape!r}.")
   shape = tf.cast(shape, tf.int32)
+  if shape.shape.rank is None or shape.shape[0] is None:
+    check = tf.debugging.assert_equal(
+        tf.size(shape), ndim,
+        message=f"`shape` must have {ndim} elements (one item's shape, no batch axis)")
+    with tf.control_dependencies([check]):
+      shape = tf.identity(shape)
+    shape.set_shape([ndim])
   static = tf.get_static_value(shape)
   if static is None:
     return [None] * shape.shape[0], shape
   return [int(s) for s in static], shape
-
-
-def _is_int(value):
-  return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _is_number(value):
-  return (isinstance(value, (int, float, np.integer, np.floating))
-          and not isinstance(value, bool))
