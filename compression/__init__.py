@@ -1,6 +1,10 @@
 """Learned data compression for TensorFlow graphs: range coding ops and entropy models.
 
-  from compression import EntropyBottleneck, range_encode, range_decode
+  from compression import EntropyBottleneck, GaussianConditional, range_encode
+
+Entropy models: `EntropyBottleneck` (learned factorized prior) and the conditional
+models `GaussianConditional`, `LogisticConditional`, `LaplacianConditional` (on
+`SymmetricConditional`), all on the `EntropyModel` base.
 
 The names below load lazily, so that importing a submodule that needs neither
 TensorFlow nor the op library (the MNIST data reader, a command's --help) stays fast.
@@ -10,6 +14,12 @@ import importlib
 
 _EXPORTS = {
     "EntropyBottleneck": "compression.python.layers.entropy_models",
+    "EntropyModel": "compression.python.layers.entropy_model",
+    "SymmetricConditional": "compression.python.layers.conditional_models",
+    "GaussianConditional": "compression.python.layers.conditional_models",
+    "LogisticConditional": "compression.python.layers.conditional_models",
+    "LaplacianConditional": "compression.python.layers.conditional_models",
+    "default_scale_table": "compression.python.layers.conditional_models",
     "lower_bound": "compression.python.ops.math_ops",
     "upper_bound": "compression.python.ops.math_ops",
     "range_encode": "compression.python.ops.range_coding_ops",

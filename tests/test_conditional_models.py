@@ -1,0 +1,410 @@
+"""Tests of compression/python/layers/conditional_models.py (graph mode).
+
+Run with `python -m pytest tests/test_conditional_models.py`. The coding tests need the
+op library (`compression/_compression_ops.so` or `bazel-bin/compression/`).
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+from scipy import stats
+import tensorflow as tf
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, _REPO)
+
+import compression  # pylint: disable=g-import-not-at-top
+from compression.python.layers import conditional_models  # pylint: disable=g-import-not-at-top
+
+GaussianConditional = conditional_models.GaussianConditional
+LogisticConditional = conditional_models.LogisticConditional
+LaplacianConditional = conditional_models.LaplacianConditional
+
+# Each family with its scipy distribution.
+_FAMILIES = [(GaussianConditional, stats.norm), (LogisticConditional, stats.logistic),
+             (LaplacianConditional, stats.laplace)]
+
+
+def _session(*layers):
+  """A session with the variables initialized and the layers' update ops run."""
+  sess = tf.compat.v1.Session()
+  sess.run(tf.compat.v1.global_variables_initializer())
+  for layer in layers:
+    sess.run(layer.updates[0])
+  return sess
+
+
+class SymmetricConditionalTest(tf.test.TestCase):
+
+  # -- Configuration. -------------------------------------------------------------
+
+  def test_exports_and_defaults(self):
+    self.assertIs(compression.GaussianConditional, GaussianConditional)
+    self.assertIs(compression.LogisticConditional, LogisticConditional)
+    self.assertIs(compression.LaplacianConditional, LaplacianConditional)
+    self.assertIs(compression.SymmetricConditional,
+                  conditional_models.SymmetricConditional)
+    table = conditional_models.default_scale_table()
+    self.assertLen(table, 64)
+    self.assertAllClose([table[0], table[-1]], [.11, 256.])
+    layer = GaussianConditional(tf.ones([2, 3]))
+    self.assertEqual(layer.scale_table, tuple(table))
+    self.assertEqual(layer.scale_bound, table[0])
+    self.assertEqual(layer.name, "gaussian_conditional")
+    self.assertEqual(layer.tail_mass, 1e-9)
+    self.assertEqual(layer.range_coder_precision, 16)
+    self.assertEqual(layer.dtype, tf.float32)
+    self.assertIsNone(layer.mean)
+
+  def test_invalid_arguments(self):
+    scale = np.ones([2], np.float32)
+    for kwargs in [dict(scale_table=[]), dict(scale_table=[1., 1.]),
+                   dict(scale_table=[2., 1.]), dict(scale_table=[0., 1.]),
+                   dict(scale_table=[1., np.inf]), dict(scale_table=[[1., 2.]]),
+                   dict(scale_table=tf.constant([1., 2.])), dict(scale_table="ab"),
+                   dict(scale_bound=0.), dict(scale_bound=-1.), dict(scale_bound="1"),
+                   dict(tail_mass=0), dict(likelihood_bound=1.),
+                   dict(range_coder_precision=17), dict(dtype=tf.float64),
+                   dict(dtype="float16"), dict(dtype="no_such_type"), dict(name=""),
+                   dict(trainable="yes")]:
+      with self.subTest(**{k: str(v) for k, v in kwargs.items()}):
+        with self.assertRaises(ValueError):
+          GaussianConditional(scale, **kwargs)
+    with self.assertRaisesRegex(ValueError, "float32 .* got dtype=tf.float64"):
+      LaplacianConditional(scale, dtype=tf.float64)
+    GaussianConditional(scale, dtype=tf.float32)
+    GaussianConditional(scale, dtype="float32")
+    with tf.Graph().as_default():
+      layer = GaussianConditional(tf.constant(scale))
+      with self.assertRaisesRegex(ValueError, "one of"):
+        layer.quantize(scale, "round")
+      with self.assertRaisesRegex(ValueError, "scale's shape"):
+        layer.compress(tf.zeros([3]))
+
+  def test_variables_and_update(self):
+    with tf.Graph().as_default():
+      layer = GaussianConditional(tf.ones([2, 3]), scale_table=[.5, 1., 2.])
+      layer(tf.zeros([2, 3]), training=True)
+      self.assertTrue(layer.built)
+      self.assertEqual([v.name for v in layer.variables], [
+          "gaussian_conditional/cdf:0", "gaussian_conditional/cdf_length:0",
+          "gaussian_conditional/cdf_offset:0",
+          "gaussian_conditional/scale_table_bits:0",
+          "gaussian_conditional/table_fingerprint:0"])
+      self.assertEqual(layer.trainable_variables, [])
+      self.assertLen(layer.updates, 1)
+      self.assertEqual(layer.compute_output_shape((None, 3)),
+                       (tf.TensorShape([None, 3]),) * 2)
+
+  # -- Likelihoods. ---------------------------------------------------------------
+
+  def _likelihoods(self, cls, values, scale, mean=None, **kwargs):
+    with tf.Graph().as_default():
+      layer = cls(tf.constant(scale, tf.float32), mean=mean, **kwargs)
+      self.assertEqual(layer.scale.dtype, tf.float32)
+      # Rounding around the mean keeps `values` (integers + mean) as they are.
+      _, likelihoods = layer(tf.constant(values, tf.float32), training=False)
+      with tf.compat.v1.Session() as sess:
+        return sess.run(likelihoods)
+
+  def test_likelihoods_sum_to_one_and_match_scipy(self):
+    scales = np.array([.11, .3, 1., 3.7, 20., 256.], np.float32)
+    grid = np.arange(-4000, 4001, dtype=np.float32)
+    mean = .3
+    for cls, dist in _FAMILIES:
+      with self.subTest(cls.__name__):
+        likelihoods = self._likelihoods(
+            cls, grid[None, :] + mean, np.repeat(scales[:, None], grid.size, 1),
+            mean=mean, likelihood_bound=0.)
+        # float32 differences of cumulatives near .5 lose ~1e-8 each at wide scales.
+        self.assertAllClose(likelihoods.astype(np.float64).sum(axis=1),
+                            np.ones(len(scales)), atol=2e-4)
+        self.assertAllClose(likelihoods[:3].astype(np.float64).sum(axis=1),
+                            np.ones(3), atol=1e-6)
+        scale = scales[:, None].astype(np.float64)
+        expected = (dist.cdf((grid + .5) / scale) - dist.cdf((grid - .5) / scale))
+        self.assertAllClose(likelihoods, expected, rtol=0, atol=1e-6)
+        # Far in the tail, relative accuracy too (the symmetric form).
+        tail = likelihoods[:, -1]
+        tail_expected = expected[:, -1]
+        big = tail_expected > 1e-30
+        self.assertAllClose(tail[big], tail_expected[big], rtol=1e-3)
+
+  def test_likelihood_bound_and_scale_bound(self):
+    likelihoods = self._likelihoods(GaussianConditional, [[0., 100.]], [[1e-3, 1.]])
+    # The scale is bounded by .11: P(0) under N(0, .11**2) is ~1 - 5e-6.
+    self.assertAllClose(likelihoods[0, 0], 1., atol=1e-5)
+    self.assertEqual(likelihoods[0, 1], np.float32(1e-9))
+
+  def test_gradients_finite_at_tiny_and_huge_scales(self):
+    for cls, _ in _FAMILIES:
+      with self.subTest(cls.__name__), tf.Graph().as_default():
+        scale = tf.constant([1e-8, 1e-3, .05, 1., 1e4, 1e7, 1e-8, 1e7])
+        mean = tf.constant([0., .2, 0., 3., -5., 0., 0., 1e6])
+        values = tf.constant([0., 1., 3., 8., 7., 1e4, 1e3, 0.])
+        layer = cls(scale, scale_bound=1e-9, mean=mean)
+        _, likelihoods = layer(values, training=True)
+        bits = tf.reduce_sum(-tf.math.log(likelihoods)) / np.log(2.)
+        gradients = tf.gradients(bits, [scale, mean])
+        with tf.compat.v1.Session() as sess:
+          grad_scale, grad_mean = sess.run(gradients)
+        self.assertAllEqual(np.isfinite(grad_scale), [True] * 8)
+        self.assertAllEqual(np.isfinite(grad_mean), [True] * 8)
+        # A value 5 scales from the mean: a wider scale makes it likelier, and so
+        # does moving the mean towards it.
+        self.assertLess(grad_scale[3], 0)
+        self.assertLess(grad_mean[3], 0)
+
+  def test_scale_below_the_bound_is_pulled_up(self):
+    with tf.Graph().as_default():
+      scale = tf.constant([.01, .01])
+      layer = GaussianConditional(scale)       # scale_bound .11
+      _, likelihoods = layer(tf.constant([0., 1.]), training=True)
+      bits = -tf.math.log(likelihoods)
+      gradients = tf.gradients(bits[1], scale)[0]
+      with tf.compat.v1.Session() as sess:
+        grad = sess.run(gradients)
+    self.assertLess(grad[1], 0)   # Gradient descent increases the scale.
+    self.assertEqual(grad[0], 0)
+
+  # -- Quantization. --------------------------------------------------------------
+
+  def test_quantize_modes(self):
+    rng = np.random.default_rng(3)
+    values = rng.normal(0, 5, [4, 50]).astype(np.float32)
+    mean = rng.normal(0, 2, [4, 50]).astype(np.float32)
+    with tf.Graph().as_default():
+      layer = LaplacianConditional(tf.ones([4, 50]), mean=mean)
+      noise, dequantized, symbols = [layer.quantize(values, mode) for mode in
+                                     ("noise", "dequantize", "symbols")]
+      evaluation, _ = layer(values, training=tf.constant(False))
+      with tf.compat.v1.Session() as sess:
+        noise, dequantized, symbols, evaluation = sess.run(
+            [noise, dequantized, symbols, evaluation])
+    self.assertAllInRange(noise - values, -.5, .5)
+    self.assertEqual(symbols.dtype, np.int32)
+    self.assertAllEqual(symbols, np.round(values - mean))
+    self.assertAllEqual(dequantized, np.round(values - mean) + mean)
+    self.assertAllEqual(evaluation, dequantized)
+
+  # -- Tables. --------------------------------------------------------------------
+
+  def test_table_index_rule(self):
+    with tf.Graph().as_default():
+      scale = tf.constant([[.05, 1., 1.5, 2., 3.99, 4., 1e9]])
+      layer = GaussianConditional(scale, scale_table=[1., 2., 4.], scale_bound=.01)
+      layer.build(scale.shape)
+      index = layer._table_index(layer._table_variables[3])  # pylint: disable=protected-access
+      with _session(layer) as sess:
+        self.assertAllEqual(sess.run(index), [[0, 0, 0, 1, 1, 2, 2]])
+
+  def test_tables(self):
+    table = [.11, .5, 3., 40., 256.]
+    for cls, dist in _FAMILIES:
+      with self.subTest(cls.__name__), tf.Graph().as_default():
+        layer = cls(tf.ones([1]), scale_table=table)
+        layer.build((1,))
+        fingerprint = layer.fingerprint()
+        with _session(layer) as sess:
+          cdf, length, offset, bits = sess.run(layer._table_variables[:4])  # pylint: disable=protected-access
+          self.assertNotEqual(sess.run(fingerprint), 0)
+        self.assertAllEqual(bits.view(np.float32), np.float32(table))
+        self.assertEqual(cdf.shape, (5, length.max()))
+        for row, (n, lowest, scale) in enumerate(zip(length, offset, table)):
+          half = -lowest
+          self.assertEqual(n, 2 * half + 3)
+          counts = np.diff(cdf[row, :n])
+          self.assertEqual(cdf[row, 0], 0)
+          self.assertEqual(cdf[row, n - 1], 2 ** 16)
+          self.assertAllGreater(counts, 0)
+          # Kept: the values whose probability reaches an eighth of one count.
+          mass = dist.cdf((np.arange(half + 2) + .5) / scale) - dist.cdf(
+              (np.arange(half + 2) - .5) / scale)
+          self.assertGreaterEqual(mass[half], 2. ** -19 * .999)
+          self.assertLess(mass[half + 1], 2. ** -19 * 1.001)
+          # The counts follow the probabilities of -m .. m.
+          mass = np.concatenate([mass[half:0:-1], mass[:half + 1]])
+          # (Within 15%: the values of one count in the tails take some mass.)
+          self.assertAllClose(counts[:2 * half + 1], mass * 2 ** 16, rtol=.15, atol=2)
+
+  # -- Coding. --------------------------------------------------------------------
+
+  def test_round_trip_with_means_outliers_and_scales_outside_the_table(self):
+    rng = np.random.default_rng(7)
+    shape = [3, 5, 7, 4]
+    scale = np.exp(rng.uniform(np.log(.01), np.log(1e4), shape)).astype(np.float32)
+    mean = rng.normal(0, 30, shape).astype(np.float32)
+    values = (mean + rng.laplace(0, 1, shape) * scale).astype(np.float32)
+    values[0, 0, 0, :] = [1e4, -1e4, 2e9, -2e9]
+    values[1, 2, 3, :2] = [np.float32(1e4) + .5, -np.float32(1e4) - .5]
+    for cls, _ in _FAMILIES:
+      with self.subTest(cls.__name__), tf.Graph().as_default():
+        layer = cls(scale, mean=mean)
+        dequantized, _ = layer(values, training=False)
+        strings = layer.compress(values)
+        string_input = tf.compat.v1.placeholder(tf.string)   # unknown shape
+        decoded, exact = layer.decompress(string_input, return_exact=True)
+        with _session(layer) as sess:
+          dequantized, strings = sess.run([dequantized, strings])
+          decoded, exact = sess.run([decoded, exact], {string_input: strings})
+        self.assertEqual(strings.shape, (3,))
+        self.assertAllEqual(decoded, dequantized)
+        self.assertAllEqual(exact, [True] * 3)
+
+  def test_coded_size_matches_table_likelihoods(self):
+    rng = np.random.default_rng(11)
+    shape = [4, 25000]
+    for cls, sample in [(GaussianConditional, rng.normal),
+                        (LaplacianConditional, rng.laplace)]:
+      with self.subTest(cls.__name__), tf.Graph().as_default():
+        scale = np.exp(rng.uniform(np.log(.11), np.log(256.), shape)).astype(np.float32)
+        values = sample(0, scale).astype(np.float32)
+        layer = cls(scale)
+        strings = layer.compress(values)
+        index = layer._table_index(layer._table_variables[3])  # pylint: disable=protected-access
+        with _session(layer) as sess:
+          strings, index = sess.run([strings, index])
+        table_scale = np.float32(layer.scale_table)[index]
+        with tf.Graph().as_default():
+          _, likelihoods = cls(table_scale)(values, training=False)
+          with tf.compat.v1.Session() as sess:
+            likelihoods = sess.run(likelihoods)
+        model_bits = np.sum(-np.log2(likelihoods.astype(np.float64)))
+        coded_bits = 8. * sum(len(s) for s in strings)
+        print(f"{cls.__name__}: coded {coded_bits:.0f} bits, table model "
+              f"{model_bits:.0f} bits ({coded_bits / model_bits - 1:+.4%})")
+        self.assertAllClose(coded_bits, model_bits, rtol=1e-3)
+
+  def test_bad_inputs_and_corrupt_strings(self):
+    rng = np.random.default_rng(5)
+    scale = np.full([2, 300], 3., np.float32)
+    values = rng.normal(0, 3, [2, 300]).astype(np.float32)
+    with tf.Graph().as_default():
+      layer = GaussianConditional(scale)
+      strings = layer.compress(values)
+      inputs = tf.compat.v1.placeholder(tf.float32, [2, 300])
+      checked = layer.compress(inputs)
+      string_input = tf.compat.v1.placeholder(tf.string)
+      decoded, exact = layer.decompress(string_input, return_exact=True)
+      with tf.compat.v1.Session() as sess:
+        sess.run(tf.compat.v1.global_variables_initializer())
+        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "update op"):
+          sess.run(strings)
+        sess.run(layer.updates[0])
+        strings = sess.run(strings)
+        for bad in (np.nan, np.inf, 3e9):
+          with self.subTest(value=bad):
+            feed = values.copy()
+            feed[1, 7] = bad
+            with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "fit in int32"):
+              sess.run(checked, {inputs: feed})
+        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "vector"):
+          sess.run(decoded, {string_input: [strings]})
+        with self.assertRaises(tf.errors.InvalidArgumentError):
+          sess.run(decoded, {string_input: strings[:1]})   # 1 string, 2 items
+        # Damaged strings decode to some values, never crash; exact tells.
+        for damaged in ([strings[0][:len(strings[0]) // 2], strings[1]],
+                        [bytes(len(strings[0])), b"\xff" * 40],
+                        [b"", strings[1] + b"\x01\x02"]):
+          _, flags = sess.run([decoded, exact], {string_input: damaged})
+          self.assertFalse(flags.all())
+        # Tables altered in the checkpoint are refused.
+        cdf = layer.variables[0]
+        sess.run(cdf[0, 1].assign(cdf[0, 1] + 1))
+        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "fingerprint"):
+          sess.run(decoded, {string_input: strings})
+
+  def test_tiny_hyperprior_separate_graphs(self):
+    # z through EntropyBottleneck, scales from a "hyper-synthesis" of z_hat, y
+    # through GaussianConditional; compress and decompress in separate graphs.
+    rng = np.random.default_rng(2)
+    y_data = rng.normal(0, 4, [3, 6, 8]).astype(np.float32)
+    z_data = rng.normal(0, 2, [3, 6, 2]).astype(np.float32)
+    path = os.path.join(self.get_temp_dir(), "hyperprior")
+
+    def hyper_synthesis(z_hat):
+      kernel = tf.compat.v1.get_variable(
+          "hyper_kernel", initializer=tf.constant(rng.normal(0, .5, [2, 8]),
+                                                  tf.float32))
+      return tf.exp(tf.tensordot(z_hat, kernel, 1) + 1.)
+
+    with tf.Graph().as_default():
+      y = tf.constant(y_data)
+      z = tf.constant(z_data)
+      eb = compression.EntropyBottleneck()
+      z_hat, _ = eb(z, training=False)
+      gc = GaussianConditional(hyper_synthesis(z_hat))
+      y_hat, _ = gc(y, training=False)
+      strings = [gc.compress(y), eb.compress(z)]
+      with _session(eb, gc) as sess:
+        tf.compat.v1.train.Saver().save(sess, path)
+        y_strings, z_strings = sess.run(strings)
+        expected = sess.run(y_hat)
+
+    with tf.Graph().as_default():
+      y_string = tf.compat.v1.placeholder(tf.string, [None])
+      z_string = tf.compat.v1.placeholder(tf.string, [None])
+      eb = compression.EntropyBottleneck()
+      z_hat = eb.decompress(z_string, [6, 2], channels=2)
+      gc = GaussianConditional(hyper_synthesis(z_hat))
+      y_hat = gc.decompress(y_string)
+      with tf.compat.v1.Session() as sess:
+        tf.compat.v1.train.Saver().restore(sess, path)
+        decoded = sess.run(y_hat, {y_string: y_strings, z_string: z_strings})
+    self.assertAllEqual(decoded, expected)
+
+  def test_decompress_in_another_process(self):
+    rng = np.random.default_rng(9)
+    values = rng.laplace(0, 5, [2, 40]).astype(np.float32)
+    path = os.path.join(self.get_temp_dir(), "conditional")
+    with tf.Graph().as_default():
+      log_scale = tf.Variable(np.linspace(-3, 6, 40, dtype=np.float32), name="log_scale")
+      mean = tf.Variable(np.linspace(-2, 2, 40, dtype=np.float32), name="mean")
+      scale = tf.tile(tf.exp(log_scale)[None], [2, 1])
+      layer = LaplacianConditional(scale, mean=tf.tile(mean[None], [2, 1]))
+      dequantized, _ = layer(values, training=False)
+      strings = layer.compress(values)
+      with _session(layer) as sess:
+        tf.compat.v1.train.Saver().save(sess, path)
+        strings, dequantized = sess.run([strings, dequantized])
+    request = dict(repo=_REPO, checkpoint=path, strings=[s.hex() for s in strings])
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run(
+        [sys.executable, "-c", _DECODER_SCRIPT], input=json.dumps(request),
+        capture_output=True, text=True, env=env, timeout=300, check=False)
+    self.assertEqual(result.returncode, 0, result.stderr)
+    reply = json.loads(result.stdout.strip().splitlines()[-1])
+    self.assertEqual(np.float32(reply["values"]).tobytes(), dequantized.tobytes())
+    self.assertEqual(reply["exact"], [True, True])
+
+
+# Runs in a fresh Python process: rebuilds the scales from the checkpoint's
+# variables, decodes, and prints the values as JSON.
+_DECODER_SCRIPT = r"""
+import json, sys
+request = json.load(sys.stdin)
+sys.path.insert(0, request["repo"])
+import numpy as np
+import tensorflow as tf
+from compression import LaplacianConditional
+
+with tf.Graph().as_default():
+  log_scale = tf.Variable(tf.zeros([40]), name="log_scale")
+  mean = tf.Variable(tf.zeros([40]), name="mean")
+  layer = LaplacianConditional(tf.tile(tf.exp(log_scale)[None], [2, 1]),
+                               mean=tf.tile(mean[None], [2, 1]))
+  strings = tf.constant([bytes.fromhex(s) for s in request["strings"]])
+  decoded, exact = layer.decompress(strings, return_exact=True)
+  with tf.compat.v1.Session() as sess:
+    tf.compat.v1.train.Saver().restore(sess, request["checkpoint"])
+    decoded, exact = sess.run([decoded, exact])
+print(json.dumps(dict(values=decoded.astype(np.float64).tolist(),
+                      exact=exact.tolist())))
+"""
+
+
+if __name__ == "__main__":
+  tf.test.main()
