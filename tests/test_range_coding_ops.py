@@ -308,7 +308,8 @@ class HugeShapeTest(tf.test.TestCase):
     for n in (2**20, 2**31 - 1):
       for mode in ("placeholder", "constant", "eager"):
         with self.subTest(mode=mode, n=n):
-          self.assertRegex(outcome[f"{mode} {n}"], "^ResourceExhaustedError: .*output 0 of "
+          self.assertRegex(outcome[f"{mode} {n}"],
+                           "^ResourceExhaustedError: .*output 0 of "
                            rf"shape \[{n},{n},1\] would take .*bytes of memory")
     self.assertRegex(outcome["overflow"], "^InvalidArgumentError: .*2\\*\\*63 - 1")
     self.assertRegex(outcome["indexed"], "^ResourceExhaustedError: .*bytes of memory")

@@ -40,16 +40,19 @@ class RangeDecodeOp : public PrecisionOpKernel {
     TensorShape data_shape;
     const auto dims = shape.flat<int32_t>();
     OP_REQUIRES(context, dims.size() <= TensorShape::MaxDimensions(),
-                InvalidArgument("shape has ", dims.size(), " entries; a tensor has at most ",
+                InvalidArgument("shape has ", dims.size(),
+                                " entries; a tensor has at most ",
                                 TensorShape::MaxDimensions(), " axes."));
     int64_t elements = 1;
     for (int64_t i = 0; i < dims.size(); ++i) {
       OP_REQUIRES(context, dims(i) >= 0,
                   InvalidArgument("shape[", i, "] = ", dims(i),
                                   " is negative; a shape needs sizes >= 0."));
-      OP_REQUIRES(context, !__builtin_mul_overflow(elements, dims(i), &elements),
+      const bool overflow = __builtin_mul_overflow(elements, dims(i), &elements);
+      OP_REQUIRES(context, !overflow,
                   InvalidArgument("shape = [",
-                                  absl::StrJoin(dims.data(), dims.data() + dims.size(), ", "),
+                                  absl::StrJoin(dims.data(), dims.data() + dims.size(),
+                                                ", "),
                                   "] has more than 2**63 - 1 elements."));
       OP_REQUIRES_OK(context, data_shape.AddDimWithStatus(dims(i)));
     }
@@ -96,10 +99,11 @@ class RangeDecodeOp : public PrecisionOpKernel {
     const int32_t m = static_cast<int32_t>(width - 1);
     RunCursor cursor(plan);
     int64_t i = 0;
+    const int64_t run_length = plan.run_length, step = plan.step;
     for (int64_t run = 0; run < plan.runs; ++run, cursor.Next()) {
       const int64_t first_row = cursor.row();
-      for (int64_t j = 0; j < plan.run_length; ++j, ++i) {
-        const int64_t row = kStep ? first_row + j * plan.step : first_row;
+      for (int64_t j = 0; j < run_length; ++j, ++i) {
+        const int64_t row = kStep ? first_row + j * step : first_row;
         const int32_t* c = cdf + row * width;
         const uint32_t q = decoder->Target(c[m]);
         const int32_t s = search.Find(c, row, m, q);
