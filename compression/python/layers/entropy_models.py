@@ -475,7 +475,7 @@ class EntropyBottleneck(entropy_model.EntropyModel):
           tf.logical_or(tf.logical_not(outside(outer)), outside(inner)))
 
     outer, inner = tf.while_loop(
-        bracketing, expand, [outer, inner], maximum_iterations=_SEARCH_STEPS)
+        bracketing, expand, (outer, inner), maximum_iterations=_SEARCH_STEPS)
 
     def halve(outer, inner):
       middle = tf.math.floordiv(outer + inner, 2)
@@ -486,7 +486,7 @@ class EntropyBottleneck(entropy_model.EntropyModel):
     def wide(outer, inner):
       return tf.reduce_any(tf.abs(outer - inner) > 1)
 
-    outer, _ = tf.while_loop(wide, halve, [outer, inner],
+    outer, _ = tf.while_loop(wide, halve, (outer, inner),
                              maximum_iterations=_SEARCH_STEPS)
     return outer[:, 0], tf.maximum(outer[:, 1], outer[:, 0])
 
