@@ -32,7 +32,9 @@ def _pyplot():
 
 
 def rate_distortion(rows, path):
-  """Bits/digit vs MAE and vs PSNR, one point per lambda (coded and estimated)."""
+  """Bits/digit vs MAE and vs PSNR, one point per lambda: coded (one string
+  per digit), estimated and, when the rows have shared_file_bits_per_digit,
+  whole files coded as one shared string."""
   plt = _pyplot()
   rows = sorted(rows, key=lambda r: r["coded_bits_per_digit"])
   bits = [r["coded_bits_per_digit"] for r in rows]
@@ -41,8 +43,12 @@ def rate_distortion(rows, path):
   for ax, key, label in ((axes[0], "mae", "MAE (pixels in [0, 1])"),
                          (axes[1], "psnr", "PSNR (dB)")):
     values = [r[key] for r in rows]
-    ax.plot(bits, values, "o-", label="coded bits (actual strings)")
+    ax.plot(bits, values, "o-", label="coded bits, one string per digit")
     ax.plot(estimated, values, ".--", color="gray", label="estimated bits")
+    if all("shared_file_bits_per_digit" in r for r in rows):
+      ax.plot([r["shared_file_bits_per_digit"] for r in rows], values, "s-",
+              color="tab:green", markersize=4,
+              label="file bits, one shared string (files of 1000 digits)")
     for b, v, r in zip(bits, values, rows):
       ax.annotate(f"λ={r['lambda']:g}", (b, v), textcoords="offset points",
                   xytext=(4, 4), fontsize=8)

@@ -26,7 +26,8 @@ from compression.examples.mnist import plots
 from compression.examples.mnist import train
 
 COLUMNS = ("lambda", "coded_bits_per_digit", "estimated_bits_per_digit",
-           "mae", "psnr", "steps", "train_seconds", "steps_per_sec")
+           "mae", "psnr", "steps", "train_seconds", "steps_per_sec",
+           "shared_file_bits_per_digit")
 
 
 def parse_lambdas(text):
@@ -47,16 +48,20 @@ def write_tables(rows, output_dir):
     writer = csv.DictWriter(f, fieldnames=COLUMNS)
     writer.writeheader()
     for row in rows:
-      writer.writerow({k: row[k] for k in COLUMNS})
+      writer.writerow({k: row.get(k, "") for k in COLUMNS})
   md_path = os.path.join(output_dir, "sweep.md")
   with open(md_path, "w") as f:
-    f.write("| lambda | coded bits/digit | estimated bits/digit | MAE | "
-            "PSNR (dB) | steps | train time (s) |\n")
-    f.write("|---:|---:|---:|---:|---:|---:|---:|\n")
+    f.write("| lambda | coded bits/digit (one string per digit) | file "
+            "bits/digit (one shared string, files of 1000) | estimated "
+            "bits/digit | MAE | PSNR (dB) | steps | train time (s) |\n")
+    f.write("|---:|---:|---:|---:|---:|---:|---:|---:|\n")
     for r in rows:
+      shared = r.get("shared_file_bits_per_digit")
       f.write(f"| {r['lambda']:g} | {r['coded_bits_per_digit']:.2f} | "
+              f"{'-' if shared is None else f'{shared:.2f}'} | "
               f"{r['estimated_bits_per_digit']:.2f} | {r['mae']:.4f} | "
-              f"{r['psnr']:.2f} | {r['steps']} | {r['train_seconds']:.0f} |\n")
+              f"{r['psnr']:.2f} | {r['steps']:.0f} | "
+              f"{r['train_seconds']:.0f} |\n")
   return csv_path, md_path
 
 
@@ -84,6 +89,8 @@ def sweep(base_config, lambdas, output_dir, log=print):
         "steps": trained["steps"],
         "train_seconds": trained["wall_seconds"],
         "steps_per_sec": trained["steps_per_sec"],
+        "shared_file_bits_per_digit":
+            8 * summary["files"]["shared_file_bytes_per_digit"],
     })
     plots.examples(
         details["images"][:16], details["reconstructions"][:16],
@@ -99,22 +106,29 @@ def sweep(base_config, lambdas, output_dir, log=print):
 
 
 def read_table(csv_path):
-  """Rows of sweep.csv as dicts of floats."""
+  """Rows of sweep.csv as dicts of floats (empty cells left out)."""
   with open(csv_path, newline="") as f:
-    return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+    return [{k: float(v) for k, v in row.items() if v not in ("", None)}
+            for row in csv.DictReader(f)]
 
 
-def files_table(output_dir):
-  """Markdown table of file sizes per lambda from lambda_*/evaluation.json."""
+def _evaluations(output_dir):
+  """(lambda, evaluation summary) of each lambda_*/evaluation.json that has
+  file sizes."""
   rows = []
   for path in glob.glob(os.path.join(output_dir, "lambda_*",
                                      evaluate.EVALUATION_FILE)):
     with open(path) as f:
       summary = json.load(f)
-    if "files" not in summary:
-      continue
-    lmbda = float(os.path.basename(os.path.dirname(path))[len("lambda_"):])
-    rows.append((lmbda, summary))
+    if "files" in summary:
+      lmbda = float(os.path.basename(os.path.dirname(path))[len("lambda_"):])
+      rows.append((lmbda, summary))
+  return rows
+
+
+def files_table(output_dir):
+  """Markdown table of file sizes per lambda from lambda_*/evaluation.json."""
+  rows = _evaluations(output_dir)
   lines = [
       "| lambda | estimated bits/digit | one shared string: coded bits/digit "
       "| shared: file bytes/digit | per-digit strings: file bytes/digit | "
@@ -140,9 +154,16 @@ def report(output_dir):
   written = []
   csv_path = os.path.join(output_dir, "sweep.csv")
   if os.path.isfile(csv_path):
+    rows = read_table(csv_path)
+    shared = {l: 8 * s["files"]["shared_file_bytes_per_digit"]
+              for l, s in _evaluations(output_dir)}
+    for row in rows:
+      if row["lambda"] in shared:
+        row["shared_file_bits_per_digit"] = shared[row["lambda"]]
+    write_tables(rows, output_dir)
     png = os.path.join(output_dir, "rate_distortion.png")
-    plots.rate_distortion(read_table(csv_path), png)
-    written.append(png)
+    plots.rate_distortion(rows, png)
+    written += [csv_path, png]
   lines, digits = files_table(output_dir)
   if len(lines) > 2:
     md = os.path.join(output_dir, "files.md")
