@@ -201,6 +201,43 @@ class SymmetricConditionalTest(tf.test.TestCase):
       with _session(layer) as sess:
         self.assertAllEqual(sess.run(index), [[0, 0, 0, 1, 1, 2, 2]])
 
+  def test_table_index_is_exact(self):
+    # Against numpy's rule (entries <= scale, minus one, clamped) at the table
+    # entries, one float step either side of them, and random scales, for tables
+    # of spread and close entries.
+    rng = np.random.default_rng(4)
+    tables = [conditional_models.default_scale_table(), [1.], [.5, .5000001, 3.],
+              np.sort(rng.uniform(.01, 100., 200)), np.geomspace(1e-3, 1e5, 7)]
+    for table in tables:
+      table = np.unique(np.float32(table))
+      scale = np.concatenate([
+          table, np.nextafter(table, np.float32(0)), np.nextafter(table, np.inf),
+          np.float32(np.exp(rng.uniform(-10, 14, 2000))), np.float32([1e-30, 3e38])])
+      expected = np.clip(np.searchsorted(table, scale, side="right") - 1, 0, None)
+      with self.subTest(entries=len(table)), tf.Graph().as_default():
+        layer = GaussianConditional(scale, scale_table=table, scale_bound=1e-30)
+        layer.build(scale.shape)
+        index = layer._table_index(layer._table_variables[3])  # pylint: disable=protected-access
+        with _session(layer) as sess:
+          self.assertAllEqual(sess.run(index), expected)
+
+  def test_scale_table_of_the_checkpoint_must_match(self):
+    with tf.Graph().as_default():
+      layer = GaussianConditional(tf.ones([1, 3]), scale_table=[1., 2.])
+      layer.build((1, 3))
+      strings = layer.compress(tf.zeros([1, 3]))
+      with _session(layer) as sess:
+        bits = layer._table_variables[3]  # pylint: disable=protected-access
+        fingerprint = layer._table_fingerprint  # pylint: disable=protected-access
+        tables = [v.read_value() for v in layer._table_variables]  # pylint: disable=protected-access
+        other = np.float32([1., 2.5]).view(np.int32)
+        sess.run(bits.assign(other))
+        sess.run(fingerprint.assign(conditional_models.entropy_model.table_fingerprint(
+            16, *tables)))
+        with self.assertRaisesRegex(tf.errors.InvalidArgumentError,
+                                    "scale table of the coding tables"):
+          sess.run(strings)
+
   def test_tables(self):
     table = [.11, .5, 3., 40., 256.]
     for cls, dist in _FAMILIES:
@@ -253,6 +290,26 @@ class SymmetricConditionalTest(tf.test.TestCase):
         self.assertEqual(strings.shape, (3,))
         self.assertAllEqual(decoded, dequantized)
         self.assertAllEqual(exact, [True] * 3)
+
+  def test_wide_and_coarse_tables(self):
+    # Scales far beyond what a 16-bit table holds (rows capped at 32768 symbols, the
+    # rest escape coded) and a low precision.
+    rng = np.random.default_rng(8)
+    for kwargs in [dict(scale_table=[1., 1e5]),
+                   dict(scale_table=[.5, 4., 30.], range_coder_precision=6)]:
+      scale = np.float32(rng.choice(kwargs["scale_table"], [2, 500]))
+      values = rng.laplace(0, scale).astype(np.float32)
+      with self.subTest(**kwargs), tf.Graph().as_default():
+        layer = LaplacianConditional(scale, **kwargs)
+        expected, _ = layer(values, training=False)
+        decoded, exact = layer.decompress(layer.compress(values), return_exact=True)
+        with _session(layer) as sess:
+          expected, decoded, exact, length = sess.run(
+              [expected, decoded, exact, layer.variables[1]])
+        self.assertAllEqual(decoded, expected)
+        self.assertAllEqual(exact, [True, True])
+        self.assertLessEqual(length.max() - 1, min(2 ** layer.range_coder_precision,
+                                                   32768))
 
   def test_coded_size_matches_table_likelihoods(self):
     rng = np.random.default_rng(11)

@@ -36,6 +36,10 @@ _MIN_ESCAPE_MASS = 1e-9
 _KEEP_FRACTION_OF_A_COUNT = .125
 
 
+# Largest number of symbols (escape included) of a CDF row the range coder takes.
+_MAX_SYMBOLS = 32768
+
+
 def default_scale_table():
   """The scale table of the published models: `exp(linspace(log(.11), log(256), 64))`.
 
@@ -68,7 +72,8 @@ class SymmetricConditional(entropy_model.EntropyModel):
   smallest when the scale is below the table, the largest when above). The update op
   (`layer.updates[0]`) writes, into non-trainable int32 variables, for every table
   entry `t` the symbols `-m_t .. m_t` (all values of probability at least an eighth
-  of one count, 2**-precision / 8, at most 2**(precision - 1) - 1 on each side),
+  of one count, 2**-precision / 8, at most min(2**precision, 32768) / 2 - 1
+  on each side),
   their quantized CDF plus an escape symbol (values beyond are escape coded,
   losslessly, as in `EntropyBottleneck`), the float32 bits of the scale table, and
   the fingerprint of all of them (`table_fingerprint`, checked by `compress`,
@@ -140,6 +145,7 @@ class SymmetricConditional(entropy_model.EntropyModel):
                           tf.float32)
     self._mean = None if mean is None else tf.cast(
         tf.convert_to_tensor(mean, dtype_hint=tf.float32), tf.float32)
+    self._index_lookup = None
 
   # -- Read-only configuration. ---------------------------------------------------
 
@@ -235,8 +241,10 @@ class SymmetricConditional(entropy_model.EntropyModel):
       `[T]`, `[T]`.
     """
     precision = self._range_coder_precision
-    # Search range: all but tail_mass of the widest entry, at most what fits.
-    max_half = 2 ** (precision - 1) - 1
+    # Search range: all but tail_mass of the widest entry, at most what fits: the
+    # 2 m_t + 2 symbols of a row need a count each, and the coder takes at most
+    # _MAX_SYMBOLS symbols a row.
+    max_half = (min(2 ** precision, _MAX_SYMBOLS) - 2) // 2
     search = min(max_half, int(math.ceil(
         self._scale_table[-1] * self._tail_bound(self._tail_mass))) + 1)
     scales = tf.constant(self._scale_table, tf.float32)                  # [T]
@@ -259,13 +267,22 @@ class SymmetricConditional(entropy_model.EntropyModel):
     return cdf, length + 2, -half, tf.bitcast(scales, tf.int32)
 
   def _table_index(self, scale_table_bits):
-    """int32 index of each element's table entry (see the class doc), shape of scale."""
-    table = tf.bitcast(scale_table_bits, tf.float32)
-    scale = self._bounded_scale()
-    index = tf.searchsorted(table[None, :], tf.reshape(scale, [1, -1]),
-                            side="right", out_type=tf.int32) - 1
-    index = tf.clip_by_value(index, 0, len(self._scale_table) - 1)
-    return tf.reshape(index, tf.shape(scale))
+    """int32 index of each element's table entry (see the class doc), shape of scale.
+
+    Exact float compares of the (bounded) scale against the float32 table, made
+    fast by a lookup on the scale's logarithm (see `_IndexLookup`). Fails at run
+    time if `scale_table_bits` (the checkpoint's table) differs from this layer's
+    `scale_table`.
+    """
+    if self._index_lookup is None:
+      self._index_lookup = _IndexLookup(self._scale_table)
+    same = tf.debugging.assert_equal(
+        scale_table_bits, tf.bitcast(tf.constant(self._scale_table, tf.float32),
+                                     tf.int32),
+        message=(f"{self.name}: the scale table of the coding tables (checkpoint) "
+                 "differs from the layer's `scale_table`"), summarize=4)
+    with tf.control_dependencies([same]):
+      return tf.identity(self._index_lookup(self._bounded_scale()))
 
   # -- Coding. --------------------------------------------------------------------
 
@@ -323,6 +340,66 @@ class SymmetricConditional(entropy_model.EntropyModel):
           outputs += self._mean
         outputs.set_shape(self._scale.shape)
         return (outputs, exact) if return_exact else outputs
+
+
+class _IndexLookup:
+  """Index of the largest table entry `<=` each scale, clamped to `[0, T - 1]`.
+
+  `tf.searchsorted` does this at about 40 M elements/s; this does it with one
+  gather and a few integer ops, exactly. A positive float32's bit pattern, read as
+  an int32, increases with its value, so scales compare like their bit patterns.
+  The top bits (`bits >> shift`) cut the positive floats into bins of relative width
+  at most `2**(shift - 23)`; `shift` is the largest that puts at most one table entry
+  in any bin (tables with entries closer than about 2**-8 relative, or with over
+  2**20 bins, use `tf.searchsorted`). Each bin's lookup word packs the number of entries below the bin, minus
+  one (high bits), and the low `shift` bits of the bin's entry (or `2**shift`, above
+  any low bits, when the bin has none). A scale's index is the word's count plus
+  one if its own low bits are `>=` the entry's. Scales below or above the table's
+  bins are first clipped to the ends of those bins.
+  """
+
+  _MAX_BINS = 2 ** 20
+
+  def __init__(self, table):
+    bits = np.float32(table).view(np.int32).astype(np.int64)
+    shift = 16
+    while shift > 0 and np.any(np.diff(bits >> shift) == 0):
+      shift -= 1
+    keys = bits >> shift
+    first, last = int(keys[0]), int(keys[-1])
+    self._table = np.float32(table)
+    self._last_index = len(table) - 1
+    self._words = None
+    if last - first + 1 > self._MAX_BINS or np.any(np.diff(keys) == 0) or (
+        len(table) >= 2 ** (30 - shift)):
+      return  # Entries too close together for the lookup: tf.searchsorted.
+    bins = np.arange(first, last + 1, dtype=np.int64)
+    below = np.searchsorted(keys, bins, side="left")       # entries in lower bins
+    has_entry = np.zeros(bins.size, bool)
+    has_entry[keys - first] = True
+    low = np.full(bins.size, 2 ** shift, np.int64)
+    low[keys - first] = bits & (2 ** shift - 1)
+    self._words = ((below - 1) << (shift + 1)) | low
+    self._words = self._words.astype(np.int32)
+    self._shift = shift
+    self._clip = (first << shift, ((last + 1) << shift) - 1)
+    self._first = first
+
+  def __call__(self, scale):
+    """int32 indexes of the shape of `scale` (float32, positive)."""
+    if self._words is None:
+      index = tf.searchsorted(tf.constant(self._table)[None, :],
+                              tf.reshape(scale, [1, -1]), side="right",
+                              out_type=tf.int32) - 1
+      return tf.reshape(tf.clip_by_value(index, 0, self._last_index), tf.shape(scale))
+    bits = tf.clip_by_value(tf.bitcast(scale, tf.int32), *self._clip)
+    word = tf.gather(tf.constant(self._words),
+                     tf.bitwise.right_shift(bits, self._shift) - self._first)
+    mask = 2 ** self._shift - 1
+    above = tf.cast(tf.bitwise.bitwise_and(bits, mask) >= tf.bitwise.bitwise_and(
+        word, 2 * mask + 1), tf.int32)
+    index = tf.bitwise.right_shift(word, self._shift + 1) + above
+    return tf.clip_by_value(index, 0, self._last_index)
 
 
 class GaussianConditional(SymmetricConditional):
