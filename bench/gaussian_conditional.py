@@ -19,9 +19,10 @@ Run from the repository root after `bazel build //compression:all`:
 import argparse
 import os
 import sys
-import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(_BENCH))
+sys.path.insert(0, _BENCH)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # pylint: disable=g-import-not-at-top
@@ -29,16 +30,7 @@ import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
 from compression.python.layers import conditional_models  # pylint: disable=g-import-not-at-top
 from compression.python.layers.entropy_models import EntropyBottleneck  # pylint: disable=g-import-not-at-top
-
-
-def best_time(session, fetch, repeats=5):
-  session.run(fetch)  # warm-up
-  times = []
-  for _ in range(repeats):
-    start = time.perf_counter()
-    session.run(fetch)
-    times.append(time.perf_counter() - start)
-  return min(times)
+from entropy_bottleneck import best_time  # pylint: disable=g-import-not-at-top
 
 
 def throughput(shape, fit_steps, rng):
