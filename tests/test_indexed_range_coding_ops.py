@@ -32,19 +32,20 @@ def laplace_tables(channels, rng):
 
 class IndexedTestCase(tf.test.TestCase):
 
-  def encode(self, data, index, tables):
+  def encode(self, data, index, tables, batched=False):
     return run_graph(
-        lambda *a: rc.indexed_range_encode(*a, precision=PRECISION),
+        lambda *a: rc.indexed_range_encode(*a, precision=PRECISION, batched_index=batched),
         np.asarray(data, np.int32), np.asarray(index, np.int32), *tables)
 
-  def decode(self, strings, index, tables):
+  def decode(self, strings, index, tables, batched=False):
     return run_graph(
-        lambda *a: rc.indexed_range_decode(*a, precision=PRECISION, return_exact=True),
+        lambda *a: rc.indexed_range_decode(*a, precision=PRECISION, return_exact=True,
+                                           batched_index=batched),
         np.asarray(strings, object), np.asarray(index, np.int32), *tables)
 
-  def assert_round_trip(self, data, index, tables):
-    strings = self.encode(data, index, tables)
-    decoded, exact = self.decode(strings, index, tables)
+  def assert_round_trip(self, data, index, tables, batched=False):
+    strings = self.encode(data, index, tables, batched)
+    decoded, exact = self.decode(strings, index, tables, batched)
     self.assertAllEqual(decoded, data)
     self.assertTrue(exact.all())
     return strings
@@ -121,6 +122,8 @@ class GoldenBytesTest(IndexedTestCase):
                      [1, 1, 0, 0, 0, 1, 1, 2, -9, 40000]], np.int32)
     strings = self.encode(data, [0, 1] * 5, tables)
     self.assertEqual([s.hex() for s in strings], GOLDEN)
+    batched = self.encode(data, [[0, 1] * 5] * 2, tables, batched=True)
+    self.assertEqual([s.hex() for s in batched], GOLDEN)
 
 
 # Encoded once and fixed here: a change means the bitstream format changed.
@@ -333,6 +336,210 @@ class CorruptStringTest(IndexedTestCase):
     truncated = exact[400:400 + len(good) - 8]  # missing more than the final flush
     padded = exact[400 + len(good)]
     self.assertFalse(truncated.any() or padded)
+
+
+class BatchedIndexTest(IndexedTestCase):
+  """batched_index=True: element i of item b is coded with row index[b, i]."""
+
+  def setUp(self):
+    super().setUp()
+    self.rng = np.random.default_rng(6)
+    self.tables = laplace_tables(6, self.rng)
+
+  def random_case(self, shape, outliers=0):
+    """Random rows per element and Laplacian values of each row's scale."""
+    index = self.rng.integers(0, 6, shape).astype(np.int32)
+    data = np.round(self.rng.laplace(0, 1 + index)).astype(np.int32)
+    flat = data.reshape(-1)
+    where = self.rng.choice(flat.size, outliers, replace=False)
+    flat[where] = self.rng.choice([-10_000, 10_000, 2**31 - 1, -2**31], outliers)
+    return data, index
+
+  def test_round_trip_with_random_rows_per_element_and_escapes(self):
+    data, index = self.random_case((5, 7, 3), outliers=12)
+    strings = self.assert_round_trip(data, index, self.tables, batched=True)
+    self.assertEqual(strings.shape, (5,))
+    _, lengths, offsets = self.tables
+    symbols = data - offsets[index]
+    self.assertTrue(((symbols < 0) | (symbols >= lengths[index] - 2)).any())
+
+  def test_each_string_is_its_item_coded_alone_with_its_rows(self):
+    data, index = self.random_case((8, 40), outliers=3)
+    strings = self.encode(data, index, self.tables, batched=True)
+    self.assertEqual(len(set(index.tobytes() for index in index)), 8)
+    for b in range(8):
+      alone = self.encode(data[b:b + 1], index[b], self.tables)
+      self.assertEqual(strings[b], alone[0])
+    decoded, exact = self.decode(strings, index, self.tables, batched=True)
+    self.assertAllEqual(decoded, data)
+    self.assertTrue(exact.all())
+
+  def test_repeated_rows_give_the_bytes_of_the_shared_index(self):
+    data, index = self.random_case((64, 4, 6), outliers=5)
+    shared = index[0]
+    repeated = np.broadcast_to(shared, data.shape)
+    strings = self.encode(data, shared, self.tables)
+    self.assertAllEqual(self.encode(data, repeated, self.tables, batched=True), strings)
+    decoded, exact = self.decode(strings, repeated, self.tables, batched=True)
+    self.assertAllEqual(decoded, data)
+    self.assertTrue(exact.all())
+
+  def test_table_search_and_binary_search_agree(self):
+    # 2 items use binary search, 4000 items lookup tables: the same values.
+    data, index = self.random_case((4000, 6))
+    strings = self.encode(data, index, self.tables, batched=True)
+    small, _ = self.decode(strings[:2], index[:2], self.tables, batched=True)
+    large, exact = self.decode(strings, index, self.tables, batched=True)
+    self.assertAllEqual(small, data[:2])
+    self.assertAllEqual(large, data)
+    self.assertTrue(exact.all())
+
+  def test_empty_batch_and_empty_items(self):
+    strings = self.assert_round_trip(np.zeros((0, 3), np.int32), np.zeros((0, 3)),
+                                     self.tables, batched=True)
+    self.assertEqual(strings.shape, (0,))
+    strings = self.assert_round_trip(np.zeros((2, 0), np.int32), np.zeros((2, 0)),
+                                     self.tables, batched=True)
+    self.assertAllEqual(strings, [b"", b""])
+
+  def test_bad_rows_are_named_by_full_position(self):
+    data, index = self.random_case((3, 4, 5))
+    for position, row in [((1, 2, 3), 6), ((2, 0, 4), -1), ((0, 3, 0), 2**31 - 1)]:
+      bad = index.copy()
+      bad[position] = row
+      message = rf"index\[{', '.join(map(str, position))}\] = {row} is not a CDF row in " \
+                r"\[0, 6\)"
+      with self.subTest(position=position):
+        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, message):
+          self.encode(data, bad, self.tables, batched=True)
+        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, message):
+          self.decode([b"\x12\x34", b"", b"\xff" * 9], bad, self.tables, batched=True)
+
+  def test_threads_report_the_lowest_bad_row(self):
+    # 256 items of 300 elements: the batch is split over the CPU threads.
+    index = np.zeros((256, 300), np.int32)
+    for b, i in [(250, 3), (131, 7), (130, 299), (130, 200), (200, 0)]:
+      index[b, i] = 6
+    data = np.zeros(index.shape, np.int32)
+    strings = self.encode(data, np.zeros(300), self.tables)
+    for _ in range(3):
+      with self.assertRaisesRegex(tf.errors.InvalidArgumentError,
+                                  r"index\[130, 200\] = 6 is not"):
+        self.encode(data, index, self.tables, batched=True)
+      with self.assertRaisesRegex(tf.errors.InvalidArgumentError,
+                                  r"index\[130, 200\] = 6 is not"):
+        self.decode(strings, index, self.tables, batched=True)
+
+  def test_mismatched_shapes_are_refused_statically(self):
+    data, index = self.random_case((3, 4))
+    with self.assertRaisesRegex(ValueError, "Dimension"):
+      self.encode(data, index[:, :3], self.tables, batched=True)
+    with self.assertRaisesRegex(ValueError, "rank|Shapes"):
+      self.encode(data, index[0], self.tables, batched=True)
+    with self.assertRaisesRegex(ValueError, "Dimension"):
+      self.decode([b""] * 2, index, self.tables, batched=True)
+    with self.assertRaisesRegex(ValueError, "rank"):
+      self.decode([b""], 0, self.tables, batched=True)
+
+  def run_unknown_shapes(self, build, *args):
+    """Runs build(*placeholders) with unknown static shapes: the kernel checks them."""
+    with tf.Graph().as_default():
+      inputs = [tf.compat.v1.placeholder(tf.as_dtype(np.asarray(a).dtype)
+                                         if np.asarray(a).dtype != object else tf.string)
+                for a in args]
+      fetch = build(*inputs)
+      with tf.compat.v1.Session() as session:
+        return session.run(fetch, dict(zip(inputs, args)))
+
+  def test_mismatched_shapes_are_refused_at_run_time(self):
+    data, index = self.random_case((3, 4))
+    encode = lambda *a: rc.indexed_range_encode(*a, precision=PRECISION,
+                                                batched_index=True)
+    decode = lambda *a: rc.indexed_range_decode(*a, precision=PRECISION,
+                                                batched_index=True)
+    with self.assertRaisesRegex(
+        tf.errors.InvalidArgumentError,
+        r"with batched_index, index must have the shape of data, \[3,4\], got \[3,3\]"):
+      self.run_unknown_shapes(encode, data, index[:, :3], *self.tables)
+    with self.assertRaisesRegex(tf.errors.InvalidArgumentError,
+                                r"must have the shape of data, \[3,4\], got \[4\]"):
+      self.run_unknown_shapes(encode, data, index[0], *self.tables)
+    strings = np.array([b""] * 2, object)
+    with self.assertRaisesRegex(
+        tf.errors.InvalidArgumentError,
+        r"decoded data \[B, \.\.\.\] with B = 2 \(one item per string\), got shape "
+        r"\[3,4\]"):
+      self.run_unknown_shapes(decode, strings, index, *self.tables)
+    with self.assertRaisesRegex(tf.errors.InvalidArgumentError, r"got shape \[\]"):
+      self.run_unknown_shapes(decode, strings, np.int32(0), *self.tables)
+
+  def test_static_shapes(self):
+    with tf.Graph().as_default():
+      index = tf.compat.v1.placeholder(tf.int32, [None, 5, 2])
+      strings = tf.compat.v1.placeholder(tf.string, [7])
+      tables = [tf.constant(t) for t in self.tables]
+      decoded, exact = rc.indexed_range_decode(strings, index, *tables, PRECISION,
+                                               return_exact=True, batched_index=True)
+      self.assertEqual(decoded.shape.as_list(), [7, 5, 2])
+      self.assertEqual(exact.shape.as_list(), [7])
+      data = tf.compat.v1.placeholder(tf.int32, [None, None, 2])
+      encoded = rc.indexed_range_encode(data, index, *tables, PRECISION,
+                                        batched_index=True)
+      self.assertEqual(encoded.shape.as_list(), [None])
+      index4 = tf.compat.v1.placeholder(tf.int32, [4, None, None])
+      encoded = rc.indexed_range_encode(data, index4, *tables, PRECISION,
+                                        batched_index=True)
+      self.assertEqual(encoded.shape.as_list(), [4])
+
+  def test_zero_width_symbols_are_refused(self):
+    cdf = np.array([[0, 10, 10, 12, 16], [0, 4, 8, 8, 16]], np.int32)
+    tables = (cdf, np.array([5, 5], np.int32), np.array([-3, 7], np.int32))
+    index = np.array([[[0, 1], [1, 0]], [[1, 1], [0, 0]]], np.int32)
+    data = np.where(index == 0, -3, 7).astype(np.int32)  # symbol 0 of each row: fine
+    data[1, 0, 1] = 9                                   # row 1, symbol 2: zero width
+    data[1, 1, 0] = -2                                  # row 0, symbol 1: zero width
+    encode = lambda: run_graph(
+        lambda *a: rc.indexed_range_encode(*a, precision=4, batched_index=True),
+        data, index, *tables)
+    with self.assertRaisesRegex(
+        tf.errors.InvalidArgumentError,
+        r"data\[1, 0, 1\] = 9 \(batch item 1, position \[0, 1\]\) has zero "
+        r"probability in CDF row cdf\[1, :\] \(cdf\[2\] = 8, cdf\[3\] = 8\)"):
+      encode()
+    data[1, 0, 1] = 7
+    with self.assertRaisesRegex(
+        tf.errors.InvalidArgumentError,
+        r"data\[1, 1, 0\] = -2 \(batch item 1, position \[1, 0\]\) has zero "
+        r"probability in CDF row cdf\[0, :\]"):
+      encode()
+
+  def test_corrupt_strings_never_crash_and_exact_means_reencodable(self):
+    data, index = self.random_case((1, 30), outliers=2)
+    good = self.encode(data, index, self.tables, batched=True)[0]
+    cases = [self.rng.bytes(int(n)) for n in self.rng.integers(0, 80, 300)]
+    cases += [good[:n] for n in range(len(good))] + [good + b"\x00"]
+    for _ in range(300):
+      flipped = bytearray(good)
+      flipped[self.rng.integers(len(good))] ^= 1 << int(self.rng.integers(8))
+      cases.append(bytes(flipped))
+    cases.append(good)
+    rows = np.repeat(index, len(cases), axis=0)
+    rows[:300] = self.rng.integers(0, 6, (300, 30))  # random strings, random rows
+    decoded, exact = self.decode(cases, rows, self.tables, batched=True)
+    self.assertEqual(decoded.shape, (len(cases), 30))
+    self.assertAllEqual(decoded[-1], data[0])  # the intact string, with its own rows
+    self.assertTrue(exact[-1])
+    reencoded = self.encode(decoded[exact], rows[exact], self.tables, batched=True)
+    self.assertAllEqual(reencoded, np.array(cases, object)[exact])
+    # A string shorter or longer than `good` may be exact, but for other values.
+    for b in range(300, 301 + len(good)):
+      self.assertFalse(exact[b] and (decoded[b] == data[0]).all())
+
+  def test_batched_index_must_be_a_bool(self):
+    with self.assertRaisesRegex(TypeError, "batched_index must be a Python bool"):
+      rc.indexed_range_encode([[0]], [[0]], *self.tables, PRECISION, batched_index=1)
+    with self.assertRaisesRegex(TypeError, "batched_index must be a Python bool"):
+      rc.indexed_range_decode([b""], [[0]], *self.tables, PRECISION, batched_index="yes")
 
 
 if __name__ == "__main__":

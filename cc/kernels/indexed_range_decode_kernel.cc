@@ -1,14 +1,17 @@
 // IndexedRangeDecode: strings [B] and the tables they were encoded with -> int32 data
-// [B, ...] (the shape of `index` after the batch axis) and, per string, whether it was
-// exactly the encoding of the decoded values.
+// [B, ...] (the shape of `index` after the batch axis, or with batched_index the shape
+// of `index` itself) and, per string, whether it was exactly the encoding of the
+// decoded values.
 
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "cc/kernels/status.h"
 #include "cc/kernels/cdf_search.h"
 #include "cc/kernels/cdf_validation.h"
+#include "cc/kernels/first_error.h"
 #include "cc/kernels/indexed_tables.h"
 #include "cc/kernels/output_allocation.h"
 #include "cc/kernels/precision_op_kernel.h"
@@ -27,21 +30,34 @@ using tensorflow::TensorShapeUtils;
 
 class IndexedRangeDecodeOp : public PrecisionOpKernel {
  public:
-  using PrecisionOpKernel::PrecisionOpKernel;
+  explicit IndexedRangeDecodeOp(tensorflow::OpKernelConstruction* context)
+      : PrecisionOpKernel(context) {
+    OP_REQUIRES_OK(context, context->GetAttr("batched_index", &batched_index_));
+  }
 
   void DoCompute(OpKernelContext* context) override {
     const Tensor& encoded = context->input(0);
     const Tensor& index = context->input(1);
     OP_REQUIRES(context, TensorShapeUtils::IsVector(encoded.shape()),
-                InvalidArgument("encoded must be a vector of strings [B], got "
-                                        "shape ",
-                                        encoded.shape().DebugString(), "."));
-    IndexedTables tables;
-    OP_REQUIRES_OK(context, MakeIndexedTables(index, context->input(2), context->input(3),
-                                              context->input(4), precision_, &tables));
+                InvalidArgument("encoded must be a vector of strings [B], got shape ",
+                                encoded.shape().DebugString(), "."));
     const int64_t batch = encoded.dim_size(0);
+    IndexedTables tables;
     TensorShape data_shape = index.shape();
-    OP_REQUIRES_OK(context, data_shape.InsertDimWithStatus(0, batch));
+    if (batched_index_) {
+      OP_REQUIRES(context, index.dims() >= 1 && index.dim_size(0) == batch,
+                  InvalidArgument("with batched_index, index must have the shape of the "
+                                  "decoded data [B, ...] with B = ", batch,
+                                  " (one item per string), got shape ",
+                                  index.shape().DebugString(), "."));
+      OP_REQUIRES_OK(context, MakeBatchedIndexedTables(index, context->input(2),
+                                                       context->input(3), context->input(4),
+                                                       precision_, &tables));
+    } else {
+      OP_REQUIRES_OK(context, MakeIndexedTables(index, context->input(2), context->input(3),
+                                                context->input(4), precision_, &tables));
+      OP_REQUIRES_OK(context, data_shape.InsertDimWithStatus(0, batch));
+    }
     Tensor* decoded;
     OP_REQUIRES_OK(context, AllocateOutputWithinMemory(context, 0, data_shape, &decoded));
     Tensor* exact;
@@ -62,27 +78,56 @@ class IndexedRangeDecodeOp : public PrecisionOpKernel {
     int32_t* values = decoded->flat<int32_t>().data();
     bool* exact_flags = exact->flat<bool>().data();
     const int precision = precision_;
+    const bool batched = batched_index_;
+    FirstError error;
+    // A shard stops at its first bad row (batched index only); FirstError keeps the
+    // lowest batch item's.
     auto decode_items = [&](int64_t begin, int64_t end) {
       for (int64_t b = begin; b < end; ++b) {
         RangeDecoder decoder(strings(b).data(), strings(b).size(), precision);
-        int32_t* item = values + b * tables.elements;
-        exact_flags[b] = table_search ? DecodeItem(*table_search, tables, &decoder, item)
-                                      : DecodeItem(BinarySearch(), tables, &decoder, item);
+        const int64_t start = b * tables.elements;
+        int32_t* item = values + start;
+        int64_t bad = -1;
+        if (!batched) {
+          exact_flags[b] =
+              table_search
+                  ? DecodeItem<false>(*table_search, tables, tables.index, &decoder, item)
+                  : DecodeItem<false>(BinarySearch(), tables, tables.index, &decoder, item);
+        } else {
+          const int32_t* index_b = tables.index + start;
+          exact_flags[b] =
+              table_search
+                  ? DecodeItem<true>(*table_search, tables, index_b, &decoder, item, &bad)
+                  : DecodeItem<true>(BinarySearch(), tables, index_b, &decoder, item, &bad);
+        }
+        if (bad >= 0) {
+          error.Record(b, BadRowError(start + bad, context->input(1).shape(),
+                                      tables.index[start + bad], tables.rows));
+          return;
+        }
       }
     };
     const auto& workers = *context->device()->tensorflow_cpu_worker_threads();
     tensorflow::Shard(workers.num_threads, workers.workers, batch,
-                      /*cost_per_unit=*/40 * tables.elements + 100, decode_items);
+                      /*cost_per_unit=*/ShardCost(tables.elements, 40), decode_items);
+    OP_REQUIRES_OK(context, error.status());
   }
 
  private:
-  // Decodes one batch item; returns whether its string was exact.
-  template <typename Search>
+  // Decodes one batch item, element i with row index[i]; returns whether its string was
+  // exact. With kCheckRows, stops at the first row outside [0, C) and sets *bad to its
+  // element.
+  template <bool kCheckRows, typename Search>
   static bool DecodeItem(const Search& search, const IndexedTables& tables,
-                         RangeDecoder* decoder, int32_t* item) {
+                         const int32_t* index, RangeDecoder* decoder, int32_t* item,
+                         int64_t* bad = nullptr) {
     bool ok = true;
     for (int64_t i = 0; i < tables.elements; ++i) {
-      const int32_t r = tables.index[i];
+      const int32_t r = index[i];
+      if (kCheckRows && !IsRow(r, tables.rows)) {
+        *bad = i;
+        return false;
+      }
       const int32_t* c = tables.cdf + r * tables.stride;
       const int32_t m = tables.length[r] - 1;  // symbols, the escape included
       const uint32_t q = decoder->Target(c[m]);
@@ -93,6 +138,8 @@ class IndexedRangeDecodeOp : public PrecisionOpKernel {
     }
     return ok && decoder->Exact();
   }
+
+  bool batched_index_;
 };
 
 REGISTER_KERNEL_BUILDER(Name("IndexedRangeDecode").Device(tensorflow::DEVICE_CPU),

@@ -1,5 +1,6 @@
-// IndexedRangeEncode: int32 data [B, ...], a CDF row index per element and a table of
-// CDF rows with offsets -> one string per batch item; any int32 value is coded, those
+// IndexedRangeEncode: int32 data [B, ...], a CDF row index per element (shared by the
+// batch items, or with batched_index one per element of every item) and a table of CDF
+// rows with offsets -> one string per batch item; any int32 value is coded, those
 // outside a row's range through its escape symbol (see indexed_tables.h).
 
 #include <cstdint>
@@ -25,28 +26,42 @@ using tensorflow::TensorShape;
 
 class IndexedRangeEncodeOp : public PrecisionOpKernel {
  public:
-  using PrecisionOpKernel::PrecisionOpKernel;
+  explicit IndexedRangeEncodeOp(tensorflow::OpKernelConstruction* context)
+      : PrecisionOpKernel(context) {
+    OP_REQUIRES_OK(context, context->GetAttr("batched_index", &batched_index_));
+  }
 
   void DoCompute(OpKernelContext* context) override {
     const Tensor& data = context->input(0);
     const Tensor& index = context->input(1);
     OP_REQUIRES(context, data.dims() >= 1,
                 InvalidArgument("data must have a batch axis, got a scalar."));
-    TensorShape item_shape = data.shape();
-    item_shape.RemoveDim(0);
-    OP_REQUIRES(context, index.shape() == item_shape,
-                InvalidArgument("index must have the shape of one batch item, ",
-                                item_shape.DebugString(), ", got ",
-                                index.shape().DebugString(), "."));
     IndexedTables tables;
-    OP_REQUIRES_OK(context, MakeIndexedTables(index, context->input(2), context->input(3),
-                                              context->input(4), precision_, &tables));
+    if (batched_index_) {
+      OP_REQUIRES(context, index.shape() == data.shape(),
+                  InvalidArgument("with batched_index, index must have the shape of data, ",
+                                  data.shape().DebugString(), ", got ",
+                                  index.shape().DebugString(), "."));
+      OP_REQUIRES_OK(context, MakeBatchedIndexedTables(index, context->input(2),
+                                                       context->input(3), context->input(4),
+                                                       precision_, &tables));
+    } else {
+      TensorShape item_shape = data.shape();
+      item_shape.RemoveDim(0);
+      OP_REQUIRES(context, index.shape() == item_shape,
+                  InvalidArgument("index must have the shape of one batch item, ",
+                                  item_shape.DebugString(), ", got ",
+                                  index.shape().DebugString(), "."));
+      OP_REQUIRES_OK(context, MakeIndexedTables(index, context->input(2), context->input(3),
+                                                context->input(4), precision_, &tables));
+    }
     const int64_t batch = data.dim_size(0);
     Tensor* encoded;
     OP_REQUIRES_OK(context, context->allocate_output(0, TensorShape{batch}, &encoded));
     auto strings = encoded->flat<tensorflow::tstring>();
     const int32_t* values = data.flat<int32_t>().data();
     const int precision = precision_;
+    const bool batched = batched_index_;
     FirstError error;
     // Each shard stops at its first error; FirstError keeps the lowest batch item's.
     auto encode_items = [&](int64_t begin, int64_t end) {
@@ -55,14 +70,14 @@ class IndexedRangeEncodeOp : public PrecisionOpKernel {
         std::string out;
         for (; b < end; ++b) {
           RangeEncoder encoder(precision);
-          const int32_t* item = values + b * tables.elements;
-          for (int64_t i = 0; i < tables.elements; ++i) {
-            const int32_t r = tables.index[i];
-            if (!EncodeIndexedValue(tables.cdf + r * tables.stride, tables.length[r] - 1,
-                                    tables.offset[r], item[i], &encoder)) {
-              error.Record(b, ZeroWidthError(context, tables, b, i, item[i]));
-              return;
-            }
+          const int64_t start = b * tables.elements;
+          const int64_t failed =
+              batched ? EncodeItem<true>(tables, tables.index + start, values + start,
+                                         &encoder)
+                      : EncodeItem<false>(tables, tables.index, values + start, &encoder);
+          if (failed >= 0) {
+            error.Record(b, ItemError(context, tables, b, failed));
+            return;
           }
           encoder.Finish(&out);
           strings(b) = out;
@@ -73,26 +88,50 @@ class IndexedRangeEncodeOp : public PrecisionOpKernel {
     };
     const auto& workers = *context->device()->tensorflow_cpu_worker_threads();
     tensorflow::Shard(workers.num_threads, workers.workers, batch,
-                      /*cost_per_unit=*/20 * tables.elements + 100, encode_items);
+                      /*cost_per_unit=*/ShardCost(tables.elements, 20), encode_items);
     OP_REQUIRES_OK(context, error.status());
   }
 
  private:
-  // The error for value `value`, element i of batch item b, whose symbol has zero width.
-  static absl::Status ZeroWidthError(OpKernelContext* context,
-                                     const IndexedTables& tables, int64_t b, int64_t i,
-                                     int32_t value) {
-    const int32_t r = tables.index[i];
+  // Codes one batch item, element i with row index[i]; returns -1, or the first element
+  // it cannot code: a row outside [0, C) (checked when kCheckRows) or a value on a
+  // zero-width symbol.
+  template <bool kCheckRows>
+  static int64_t EncodeItem(const IndexedTables& tables, const int32_t* index,
+                            const int32_t* item, RangeEncoder* encoder) {
+    for (int64_t i = 0; i < tables.elements; ++i) {
+      const int32_t r = index[i];
+      if (kCheckRows && !IsRow(r, tables.rows)) return i;
+      if (!EncodeIndexedValue(tables.cdf + r * tables.stride, tables.length[r] - 1,
+                              tables.offset[r], item[i], encoder)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  // The error for element i of batch item b, which EncodeItem could not code.
+  absl::Status ItemError(OpKernelContext* context, const IndexedTables& tables,
+                         int64_t b, int64_t i) const {
+    const int64_t flat = b * tables.elements + i;
+    const int32_t r = batched_index_ ? tables.index[flat] : tables.index[i];
+    if (!IsRow(r, tables.rows)) {
+      return BadRowError(flat, context->input(1).shape(), r, tables.rows);
+    }
+    const int32_t value = context->input(0).flat<int32_t>()(flat);
     const int64_t s = static_cast<int64_t>(value) - tables.offset[r];
     const int32_t* row = tables.cdf + r * tables.stride;
-    const std::string where = FormatIndex(i, context->input(1).shape());
+    TensorShape item_shape = context->input(0).shape();
+    item_shape.RemoveDim(0);
     return InvalidArgument(
-        "data", FormatIndex(b * tables.elements + i, context->input(0).shape()), " = ",
-        value, " (batch item ", b, ", position ", where,
+        "data", FormatIndex(flat, context->input(0).shape()), " = ", value,
+        " (batch item ", b, ", position ", FormatIndex(i, item_shape),
         ") has zero probability in CDF row ", RowName("cdf", r, context->input(2).shape()),
         " (cdf[", s, "] = ", row[s], ", cdf[", s + 1, "] = ", row[s + 1],
         "); a value inside its row's range needs a symbol of positive width.");
   }
+
+  bool batched_index_;
 };
 
 REGISTER_KERNEL_BUILDER(Name("IndexedRangeEncode").Device(tensorflow::DEVICE_CPU),

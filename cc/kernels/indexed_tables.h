@@ -31,16 +31,35 @@ struct IndexedTables {
   int64_t rows = 0;              // C
   const int32_t* length = nullptr;
   const int32_t* offset = nullptr;
-  const int32_t* index = nullptr;  // per element of one batch item, values in [0, C)
+  // The CDF row of each element: of one batch item, values checked to lie in [0, C)
+  // (a shared index); or of the whole batch [B, ...], values checked while coding (a
+  // batched index, see IsRow).
+  const int32_t* index = nullptr;
   int64_t elements = 0;            // elements per batch item
 };
 
-// Validates the table tensors and the index tensor and fills `tables`.
-inline absl::Status MakeIndexedTables(const tensorflow::Tensor& index,
-                                            const tensorflow::Tensor& cdf,
-                                            const tensorflow::Tensor& cdf_length,
-                                            const tensorflow::Tensor& offset, int precision,
-                                            IndexedTables* tables) {
+// Whether `r` names one of the `rows` CDF rows.
+inline bool IsRow(int32_t r, int64_t rows) { return r >= 0 && r < rows; }
+
+// The Shard cost of one batch item of `elements` elements at `per_element` units each
+// (overflow-safe: a batch of 0 items may have items of any size).
+inline int64_t ShardCost(int64_t elements, int64_t per_element) {
+  const int64_t cap = int64_t{1} << 40;
+  return (elements < cap ? elements : cap) * per_element + 100;
+}
+
+// The error for a bad row `value` at flat position `flat` of the index tensor.
+inline absl::Status BadRowError(int64_t flat, const tensorflow::TensorShape& index_shape,
+                                int32_t value, int64_t rows) {
+  return InvalidArgument("index", FormatIndex(flat, index_shape), " = ", value,
+                         " is not a CDF row in [0, ", rows, ").");
+}
+
+// Validates the table tensors and fills `tables` but for `index` and `elements`.
+inline absl::Status ValidateTables(const tensorflow::Tensor& cdf,
+                                   const tensorflow::Tensor& cdf_length,
+                                   const tensorflow::Tensor& offset, int precision,
+                                   IndexedTables* tables) {
   using tensorflow::TensorShapeUtils;
   if (cdf.dims() != 2) {
     return InvalidArgument("cdf must be a matrix [C, L], got shape ",
@@ -81,15 +100,42 @@ inline absl::Status MakeIndexedTables(const tensorflow::Tensor& index,
                                      " values overflows int32.");
     }
   }
+  *tables = IndexedTables{c, stride, rows, length, off, nullptr, 0};
+  return absl::OkStatus();
+}
+
+// Validates the table tensors and a shared index (one batch item's shape, every value
+// checked here) and fills `tables`.
+inline absl::Status MakeIndexedTables(const tensorflow::Tensor& index,
+                                      const tensorflow::Tensor& cdf,
+                                      const tensorflow::Tensor& cdf_length,
+                                      const tensorflow::Tensor& offset, int precision,
+                                      IndexedTables* tables) {
+  TF_RETURN_IF_ERROR(ValidateTables(cdf, cdf_length, offset, precision, tables));
   const int32_t* idx = index.flat<int32_t>().data();
   const int64_t elements = index.NumElements();
   for (int64_t i = 0; i < elements; ++i) {
-    if (idx[i] < 0 || idx[i] >= rows) {
-      return InvalidArgument("index", FormatIndex(i, index.shape()), " = ", idx[i],
-                                     " is not a CDF row in [0, ", rows, ").");
+    if (!IsRow(idx[i], tables->rows)) {
+      return BadRowError(i, index.shape(), idx[i], tables->rows);
     }
   }
-  *tables = IndexedTables{c, stride, rows, length, off, idx, elements};
+  tables->index = idx;
+  tables->elements = elements;
+  return absl::OkStatus();
+}
+
+// Validates the table tensors for a batched index [B, ...] (the data's shape, B >= 0),
+// whose values the coding loops check, and fills `tables`.
+inline absl::Status MakeBatchedIndexedTables(const tensorflow::Tensor& index,
+                                             const tensorflow::Tensor& cdf,
+                                             const tensorflow::Tensor& cdf_length,
+                                             const tensorflow::Tensor& offset,
+                                             int precision, IndexedTables* tables) {
+  TF_RETURN_IF_ERROR(ValidateTables(cdf, cdf_length, offset, precision, tables));
+  tensorflow::TensorShape item_shape = index.shape();
+  item_shape.RemoveDim(0);
+  tables->index = index.flat<int32_t>().data();
+  tables->elements = item_shape.num_elements();
   return absl::OkStatus();
 }
 

@@ -100,25 +100,34 @@ REGISTER_OP("IndexedRangeEncode")
     .Input("offset: int32")
     .Output("encoded: string")
     .Attr("precision: int >= 1")
+    .Attr("batched_index: bool = false")
     .SetShapeFn([](InferenceContext* c) {
       TF_RETURN_IF_ERROR(IndexedShapeCommon(c, 1));
+      bool batched_index;
+      TF_RETURN_IF_ERROR(c->GetAttr("batched_index", &batched_index));
       ShapeHandle data;
       TF_RETURN_IF_ERROR(c->WithRankAtLeast(c->input(0), 1, &data));
+      if (batched_index) {
+        TF_RETURN_IF_ERROR(c->Merge(data, c->input(1), &data));
+      }
       c->set_output(0, c->Vector(c->Dim(data, 0)));
       return absl::OkStatus();
     })
     .Doc(R"doc(
 Range-codes each batch item of `data` into its own string, element i with CDF row
-index[i] of the table (cdf, cdf_length, offset); values outside a row's range are coded
-losslessly after its escape symbol.
+index[i] of the table (cdf, cdf_length, offset), or with `batched_index` element i of
+item b with row index[b, i]; values outside a row's range are coded losslessly after its
+escape symbol. Both index layouts give the same bitstream for the same rows.
 
 data: int32 [B, ...].
-index: int32 of shape data.shape[1:], values in [0, C).
+index: int32 of shape data.shape[1:], or of data.shape with batched_index; values in
+  [0, C).
 cdf: int32 [C, L]; row c is used in its first cdf_length[c] entries; its last symbol is
   the escape and must have positive width.
 cdf_length: int32 [C], each in [2, L].
 offset: int32 [C], the value that symbol 0 of row c stands for.
 encoded: string [B].
+batched_index: Whether `index` has a row per element of every batch item.
 )doc");
 
 REGISTER_OP("IndexedRangeDecode")
@@ -130,12 +139,24 @@ REGISTER_OP("IndexedRangeDecode")
     .Output("decoded: int32")
     .Output("exact: bool")
     .Attr("precision: int >= 1")
+    .Attr("batched_index: bool = false")
     .SetShapeFn([](InferenceContext* c) {
       TF_RETURN_IF_ERROR(IndexedShapeCommon(c, 1));
+      bool batched_index;
+      TF_RETURN_IF_ERROR(c->GetAttr("batched_index", &batched_index));
       ShapeHandle encoded;
       TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 1, &encoded));
       ShapeHandle out;
-      TF_RETURN_IF_ERROR(c->Concatenate(encoded, c->input(1), &out));
+      if (batched_index) {
+        ShapeHandle index;
+        TF_RETURN_IF_ERROR(c->WithRankAtLeast(c->input(1), 1, &index));
+        DimensionHandle batch;
+        TF_RETURN_IF_ERROR(c->Merge(c->Dim(encoded, 0), c->Dim(index, 0), &batch));
+        TF_RETURN_IF_ERROR(c->ReplaceDim(index, 0, batch, &out));
+        encoded = c->Vector(batch);
+      } else {
+        TF_RETURN_IF_ERROR(c->Concatenate(encoded, c->input(1), &out));
+      }
       c->set_output(0, out);
       c->set_output(1, encoded);
       return absl::OkStatus();
@@ -144,8 +165,11 @@ REGISTER_OP("IndexedRangeDecode")
 Decodes strings written by IndexedRangeEncode with the same index and tables.
 
 encoded: string [B].
-decoded: int32 [B] + index.shape.
+index: As given to IndexedRangeEncode: int32 of one item's shape, or with batched_index
+  [B, ...].
+decoded: int32 [B] + index.shape, or index.shape with batched_index.
 exact: bool [B], true where the string is exactly the encoding of its decoded values.
+batched_index: Whether `index` has a row per element of every batch item.
 )doc");
 
 }  // namespace

@@ -98,47 +98,70 @@ def pmf_to_quantized_cdf(pmf, precision, name=None):
   return _ops.pmf_to_quantized_cdf(pmf, precision=_check_precision(precision), name=name)
 
 
-def indexed_range_encode(data, index, cdf, cdf_length, offset, precision, name=None):
+def indexed_range_encode(data, index, cdf, cdf_length, offset, precision, name=None, *,
+                         batched_index=False):
   """Range-codes each batch item of `data` into its own string, losslessly.
 
-  Element `i` of every item is coded with CDF row `r = index[i]`: row `r` is valid in
-  its first `cdf_length[r]` entries and has `K = cdf_length[r] - 2` regular symbols
-  standing for the values `offset[r] .. offset[r] + K - 1`, then an escape symbol. A
-  value outside that range is coded as the escape followed by the value (so nothing is
-  clipped); it costs the escape's bits plus 4 to 64 raw bits.
+  Element `i` of every item is coded with CDF row `r = index[i]` (with
+  `batched_index=True`, element `i` of item `b` with `r = index[b, i]`): row `r` is
+  valid in its first `cdf_length[r]` entries and has `K = cdf_length[r] - 2` regular
+  symbols standing for the values `offset[r] .. offset[r] + K - 1`, then an escape
+  symbol. A value outside that range is coded as the escape followed by the value (so
+  nothing is clipped); it costs the escape's bits plus 4 to 64 raw bits. The bitstream
+  depends only on the rows used, not on the index layout: a batched index that repeats
+  the same rows for every item gives the same strings as the shared index.
 
   Args:
     data: int32 `[B, ...]`.
-    index: int32 with shape `data.shape[1:]`, values in `[0, C)`.
+    index: int32 with shape `data.shape[1:]` (shared by the batch items), or with
+      `batched_index=True` shape `data.shape`; values in `[0, C)`.
     cdf: int32 `[C, L]`.
     cdf_length: int32 `[C]`, each in `[2, L]`.
     offset: int32 `[C]`.
     precision: Python int in 1..16.
     name: Optional op name.
+    batched_index: Python bool (keyword only), whether `index` has a row per element
+      of every batch item (the conditional entropy models, whose scales vary per item).
 
   Returns:
     `tf.string` `[B]`.
+
+  Raises:
+    tf.errors.InvalidArgumentError (at run time) naming the broken rule: an index value
+    outside `[0, C)` (with its full position), a shape mismatch, a bad table, or a value
+    on a zero-width symbol.
   """
   return _ops.indexed_range_encode(
       data, index, cdf, cdf_length, offset, precision=_check_precision(precision),
-      name=name)
+      batched_index=_check_batched_index(batched_index), name=name)
 
 
 def indexed_range_decode(encoded, index, cdf, cdf_length, offset, precision,
-                         return_exact=False, name=None):
+                         return_exact=False, name=None, *, batched_index=False):
   """Decodes strings written by `indexed_range_encode` with the same tables.
 
   Args:
     encoded: `tf.string` `[B]`.
-    index, cdf, cdf_length, offset, precision: As given to `indexed_range_encode`.
+    index, cdf, cdf_length, offset, precision, batched_index: As given to
+      `indexed_range_encode`; with `batched_index=True`, `index` is `[B, ...]` with
+      `B = len(encoded)`.
     return_exact: Also return, per string, whether it is exactly the encoding of its
       decoded values.
     name: Optional op name.
 
   Returns:
-    int32 `[B] + index.shape`; with `return_exact`, also bool `[B]`.
+    int32 `[B] + index.shape`, or `index.shape` with `batched_index=True`; with
+    `return_exact`, also bool `[B]`. Any string, corrupt or not, decodes without error.
   """
   decoded, exact = _ops.indexed_range_decode(
       encoded, index, cdf, cdf_length, offset, precision=_check_precision(precision),
-      name=name)
+      batched_index=_check_batched_index(batched_index), name=name)
   return (decoded, exact) if return_exact else decoded
+
+
+def _check_batched_index(batched_index):
+  """Returns `batched_index` after checking it is a Python bool."""
+  if not isinstance(batched_index, bool):
+    raise TypeError(f"batched_index must be a Python bool, got {batched_index!r} of type "
+                    f"{type(batched_index).__name__}.")
+  return batched_index
