@@ -12,7 +12,8 @@ ALL = sorted(commands.COMMANDS)
 
 def test_every_command_is_there():
   assert ALL == sorted(["demo", "train", "compress", "decompress",
-                        "evaluate", "sweep", "sample", "report"])
+                        "evaluate", "sweep", "sample", "report",
+                        "beam_compress", "beam_decompress"])
 
 
 def test_top_level_help_lists_commands():

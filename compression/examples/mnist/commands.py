@@ -62,7 +62,10 @@ _LAMBDA = ("float", "lambda", 2000.0,
 class Command:
 
   def __init__(self, name, summary, description, flag_specs, run,
-               required=()):
+               required=(), passthrough=False):
+    """`passthrough`: arguments that are not the command's flags are passed
+    to `run(fv, rest)` (Beam pipeline options) instead of being refused."""
+    self.passthrough = passthrough
     self.name = name
     self.summary = summary
     self.description = description
@@ -276,6 +279,37 @@ def _run_sample(fv):
        f"wrote {fv['output'].value}")
 
 
+def _run_beam_compress(fv, beam_args):
+  from compression.examples.mnist import beam_pipeline  # pylint: disable=g-import-not-at-top
+  beam_pipeline.compress(
+      fv["model_dir"].value, fv["output"].value, beam_args,
+      data_dir=fv["data_dir"].value, split=fv["split"].value,
+      start=fv["start"].value, count=fv["count"].value, png=fv["png"].value,
+      num_shards=fv["num_shards"].value,
+      max_batch_size=fv["max_batch_size"].value, log=_log)
+
+
+def _run_beam_decompress(fv, beam_args):
+  from compression.examples.mnist import beam_pipeline  # pylint: disable=g-import-not-at-top
+  beam_pipeline.decompress(
+      fv["model_dir"].value, fv["input"].value, fv["output"].value, beam_args,
+      output_format=fv["output_format"].value,
+      num_shards=fv["num_shards"].value,
+      max_batch_size=fv["max_batch_size"].value, log=_log)
+
+
+_BEAM_NOTE = ("\n\nEvery other --flag is a Beam pipeline option (--runner, "
+              "--direct_num_workers, --direct_running_mode, Dataflow's "
+              "--project/--region/--temp_location, Flink's --flink_master, "
+              "...). Default: the DirectRunner, multi-process, one worker per "
+              "CPU. Needs the beam extra (apache-beam).")
+_BEAM_FLAGS = [
+    ("integer", "num_shards", 0, "Output TFRecord shards (0: the runner "
+     "decides)."),
+    ("integer", "max_batch_size", 1000, "Most elements a worker codes in one "
+     "session run (Beam's BatchElements adapts up to it).")]
+
+
 def _run_demo(fv):
   _check_positive(fv, "steps", "count")
   _check_data(fv)
@@ -407,6 +441,47 @@ COMMANDS = {c.name: c for c in [
          _SEED,
          ("string", "output", "samples.png", "Grid PNG to write.")],
         _run_sample),
+    Command(
+        "beam_compress", "compress a whole split or PNG glob on Apache Beam "
+        "into sharded TFRecords",
+        "Compresses every digit of an MNIST split (train or test, or "
+        "[--start, --start + --count) of it) or of the PNG files matching "
+        "--png, one range-coded string per digit (byte-identical to "
+        "`compress --per_digit_strings` with the same checkpoint), into "
+        "sharded TFRecord files <output>-SSSSS-of-NNNNN.tfrecord of "
+        "tf.train.Example records (key, string, latent_shape, fingerprint). "
+        "Digits that cannot be read go to <output>-dead-letter-*.txt (key, "
+        "one-line error); the rest completes." + _BEAM_NOTE,
+        [_MODEL_DIR, _DATA_DIR,
+         ("string", "output", None, "Output path prefix of the TFRecord "
+          "shards (local or any Beam filesystem)."),
+         ("string", "split", "test", "MNIST split: train or test."),
+         ("integer", "start", 0, "First index of the split to compress."),
+         ("integer", "count", 0, "Digits to compress (0: to the end)."),
+         ("string", "png", "", "A glob of 28x28 grayscale PNG files to "
+          "compress instead of the split (keys: paths relative to the "
+          "glob's directory, without .png).")] + _BEAM_FLAGS,
+        _run_beam_compress, required=("output",), passthrough=True),
+    Command(
+        "beam_decompress", "decode TFRecords of beam_compress on Apache Beam "
+        "into PNGs or TFRecords",
+        "Decodes the compressed records of the TFRecord files matching "
+        "--input with the checkpoint in --model_dir (the same decoder as "
+        "`decompress`): into <output>/<key>.png files, or with "
+        "--output_format=tfrecord into sharded TFRecord files "
+        "<output>-SSSSS-of-NNNNN.tfrecord (key, image: 784 uint8 bytes, "
+        "shape). Records that are unparsable, of another model (fingerprint, "
+        "latent shape) or not exactly decodable go to the dead-letter "
+        "files (<output>/dead-letter-*.txt, or <output>-dead-letter-*.txt) "
+        "with their keys; the rest completes." + _BEAM_NOTE,
+        [_MODEL_DIR,
+         ("string", "input", None, "Glob of the TFRecord files to decode."),
+         ("string", "output", None, "Output directory (png) or path prefix "
+          "(tfrecord)."),
+         ("string", "output_format", "png", "png or tfrecord.")]
+        + _BEAM_FLAGS,
+        _run_beam_decompress, required=("input", "output"),
+        passthrough=True),
 ]}
 
 
@@ -484,10 +559,11 @@ def main(argv=None):
 
   def parse(args):
     try:
-      rest = fv([f"{PROG} {name}"] + args[2:])
+      rest = fv([f"{PROG} {name}"] + args[2:],
+                known_only=command.passthrough)
     except flags.Error as e:
       _fail(f"{e}\nsee `{PROG} {name} --help`")
-    if len(rest) > 1:
+    if len(rest) > 1 and not command.passthrough:
       _fail(f"unexpected arguments {rest[1:]} (flags are --name=value)\n"
             f"see `{PROG} {name} --help`")
     for flag_name in command.required:
@@ -496,12 +572,15 @@ def main(argv=None):
     flags.FLAGS.mark_as_parsed()  # absl's own flags keep their defaults.
     return rest
 
-  def run(unused_rest):
+  def run(rest):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _quiet_tensorflow()
     known = _known_errors()
     try:
-      command.run(fv)
+      if command.passthrough:
+        command.run(fv, list(rest[1:]))
+      else:
+        command.run(fv)
     except known as e:
       _fail(str(e))
     except OSError as e:  # Files: permissions, full disk, paths.

@@ -1,0 +1,290 @@
+"""The `beam_compress` and `beam_decompress` pipelines (Apache Beam).
+
+beam_compress: MNIST IDX digits (a split, or an index range of it) or a glob
+of PNG files -> keyed digits -> `DigitEncoder` (beam_codecs.py) -> sharded
+TFRecord files `<output>-SSSSS-of-NNNNN.tfrecord` of compressed records.
+
+beam_decompress: TFRecord files (a glob) of compressed records ->
+`DigitDecoder` -> `<output>/<key>.png` files, or sharded TFRecord files of
+decoded records with --output_format=tfrecord.
+
+Both write the records that failed (unreadable PNG, unparsable record,
+foreign fingerprint, string that does not decode exactly) as lines
+`key<TAB>message` to `<output>-dead-letter-SSSSS-of-NNNNN.txt` (compress) or
+`<output>/dead-letter-...txt` (decompress), and print Beam's counters.
+
+Every command line argument that is not a flag of the command is a Beam
+pipeline option (`--runner`, `--direct_num_workers`, Dataflow's `--project`,
+Flink's `--flink_master`, ...). Without `--runner`, the DirectRunner runs in
+multi-process mode with one worker per CPU.
+"""
+
+import gzip
+import logging
+import os
+import struct
+import urllib.parse
+
+from compression.examples.mnist import data
+from compression.examples.mnist import errors
+
+KEY_DIGITS = 5  # Keys "train_00042": zero-padded to 5 digits.
+CHUNK = 1000  # Digits of an IDX split read by one element of work.
+
+
+def _beam():
+  """The apache_beam module, or MissingDependencyError naming the extra."""
+  try:
+    import apache_beam  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    raise errors.MissingDependencyError(
+        "beam_compress and beam_decompress need Apache Beam (module "
+        "'apache_beam' not found): install the beam extra (`pip install "
+        "learned-compression[beam]`, or `pip install -r requirements.txt`)"
+    ) from None
+  return apache_beam
+
+
+def pipeline_options(beam_args):
+  """PipelineOptions of `beam_args`, after the defaults of one machine.
+
+  Raises:
+    errors.InputError: an argument that is neither a flag of the command
+      nor a Beam pipeline option.
+  """
+  _beam()
+  from apache_beam.options import pipeline_options as po  # pylint: disable=g-import-not-at-top
+  # Beam logs every worker's start and stop at INFO; keep warnings only.
+  logging.getLogger("apache_beam").setLevel(logging.WARNING)
+  defaults = ["--runner=DirectRunner",
+              "--default_sdk_harness_log_level=WARNING",
+              "--direct_running_mode=multi_processing",
+              f"--direct_num_workers={os.cpu_count() or 1}"]
+  options = po.PipelineOptions(defaults + list(beam_args))
+  unknown = sorted(set(options.get_all_options(retain_unknown_options=True))
+                   - set(options.get_all_options()))
+  if unknown:
+    raise errors.InputError(
+        f"unknown flag(s) {', '.join('--' + u for u in unknown)}: neither a "
+        "flag of this command nor a Beam pipeline option")
+  return options
+
+
+def _worker_import_path():
+  """Lets worker processes started by the DirectRunner import `compression`."""
+  root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+      os.path.abspath(__file__)))))
+  paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+  if root not in paths:
+    os.environ["PYTHONPATH"] = os.pathsep.join([root] + paths)
+
+
+def digit_key(split, index):
+  return f"{split}_{index:0{KEY_DIGITS}d}"
+
+
+def png_file_name(key):
+  """File name of a decoded digit: the key, %-quoted where unsafe, + .png."""
+  return urllib.parse.quote(key, safe="-_.") + ".png"
+
+
+def _open(path):
+  from apache_beam.io.filesystems import CompressionTypes  # pylint: disable=g-import-not-at-top
+  from apache_beam.io.filesystems import FileSystems  # pylint: disable=g-import-not-at-top
+  return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+
+
+def read_idx_images(path):
+  """uint8 [N, 28, 28] of an IDX image file (gzipped or not), any filesystem."""
+  with _open(path) as f:
+    raw = f.read()
+  if raw[:2] == b"\x1f\x8b":
+    raw = gzip.decompress(raw)
+  images = data.parse_idx(raw, data.IMAGE_MAGIC, path)
+  if images.shape[1:] != (28, 28):
+    raise data.MnistDataError(f"{path}: images are not 28x28")
+  return images
+
+
+def idx_count(path):
+  """Number of images in an IDX image file, from its header."""
+  with _open(path) as f:
+    head = f.read(2)
+    stream = gzip.GzipFile(fileobj=f) if head == b"\x1f\x8b" else None
+    if stream is None:
+      raw = head + f.read(14)
+    else:
+      f.seek(0)
+      raw = stream.read(16)
+  if len(raw) < 8 or struct.unpack(">I", raw[:4])[0] != data.IMAGE_MAGIC:
+    raise data.MnistDataError(f"{path}: not an IDX image file")
+  return struct.unpack(">I", raw[4:8])[0]
+
+
+def _digit_chunks(split, path, start, count):
+  """(path, split, first, stop) work items of CHUNK digits each."""
+  total = idx_count(path)
+  stop = total if count <= 0 else start + count
+  if start < 0 or start >= total or stop > total:
+    raise errors.InputError(
+        f"--start={start} --count={count} is outside the {split} set "
+        f"(0..{total - 1})")
+  return [(path, split, first, min(first + CHUNK, stop))
+          for first in range(start, stop, CHUNK)]
+
+
+def _idx_reader():
+  beam = _beam()
+
+  class ReadIdxChunk(beam.DoFn):
+    """(path, split, first, stop) -> (key, uint8 [28, 28]) digits.
+
+    A worker reads each IDX file once and keeps it (47 MB for the train set).
+    """
+
+    def setup(self):
+      self.files = {}
+
+    def process(self, chunk):
+      path, split, first, stop = chunk
+      if path not in self.files:
+        self.files[path] = read_idx_images(path)
+      images = self.files[path]
+      for i in range(first, stop):
+        yield digit_key(split, i), images[i]
+
+  return ReadIdxChunk()
+
+
+def _png_keys(pattern):
+  """[(key, path)] of the files matching `pattern`, key = relative path - .png."""
+  from apache_beam.io.filesystems import FileSystems  # pylint: disable=g-import-not-at-top
+  matches = FileSystems.match([pattern])[0].metadata_list
+  if not matches:
+    raise errors.InputError(f"--png={pattern} matches no file")
+  wild = min([pattern.find(c) for c in "*?[" if c in pattern] or [len(pattern)])
+  base = pattern[:wild].rsplit("/", 1)[0] + "/" if "/" in pattern[:wild] else ""
+  records = []
+  for m in sorted(matches, key=lambda m: m.path):
+    key = m.path[len(base):] if m.path.startswith(base) else m.path
+    records.append((key[:-4] if key.lower().endswith(".png") else key, m.path))
+  return records
+
+
+def _write_dead_letters(dead, prefix):
+  beam = _beam()
+  from compression.python import beam as beam_lib  # pylint: disable=g-import-not-at-top
+  return (dead | "FormatDeadLetters" >> beam.Map(beam_lib.format_dead_letter)
+          | "WriteDeadLetters" >> beam.io.WriteToText(prefix,
+                                                      file_name_suffix=".txt"))
+
+
+def _print_counters(result, log):
+  from compression.python import beam as beam_lib  # pylint: disable=g-import-not-at-top
+  counters = beam_lib.counter_values(result)
+  log("counters: " + ", ".join(f"{k}={v}" for k, v in counters.items()))
+  return counters
+
+
+def compress(model_dir, output, beam_args, data_dir="", split="test",
+             start=0, count=0, png="", num_shards=0, max_batch_size=1000,
+             log=print):
+  """Runs beam_compress; returns the counters (dict)."""
+  beam = _beam()
+  from compression.examples.mnist import beam_codecs  # pylint: disable=g-import-not-at-top
+  from compression.examples.mnist import config  # pylint: disable=g-import-not-at-top
+  from compression.python import beam as beam_lib  # pylint: disable=g-import-not-at-top
+  values = config.read(model_dir)
+  if values is None:
+    raise errors.CheckpointError(
+        f"no trained model in {model_dir!r} (no config.json). Run `python -m "
+        f"compression.examples.mnist train --model_dir={model_dir}` first.")
+  latent_shape = [values["latent_dims"]]
+  options = pipeline_options(beam_args)
+  _worker_import_path()
+  if png:
+    source = _png_keys(png)
+  else:
+    if split not in data.FILE_NAMES:
+      raise errors.InputError(f"--split must be train or test, got {split!r}")
+    directory = data_dir or os.environ.get(data.ENV_VAR, "")
+    if not directory:
+      data.resolve_data_dir(directory)  # Raises, naming the four files.
+    source = _digit_chunks(
+        split, os.path.join(directory, data.FILE_NAMES[split][0]), start,
+        count)
+  with beam.Pipeline(options=options) as p:
+    records = p | "Inputs" >> beam.Create(source) | beam.Reshuffle()
+    if not png:
+      records = records | "ReadIdx" >> beam.ParDo(_idx_reader())
+    strings, dead = records | "Compress" >> beam_lib.ApplyCodec(
+        beam_codecs.DigitEncoder(model_dir), max_batch_size=max_batch_size)
+    _ = (strings
+         | "ToRecords" >> beam.MapTuple(
+             lambda key, r: beam_codecs.compressed_record(
+                 key, r[0], latent_shape, r[1]))
+         | "WriteRecords" >> beam.io.WriteToTFRecord(
+             output, file_name_suffix=".tfrecord", num_shards=num_shards))
+    _write_dead_letters(dead, output + "-dead-letter")
+  return _print_counters(p.result, log)
+
+
+def _write_png(output_dir):
+  beam = _beam()
+
+  def write(key, image):
+    from apache_beam.io.filesystems import FileSystems  # pylint: disable=g-import-not-at-top
+    import io  # pylint: disable=g-import-not-at-top
+    from compression.examples.mnist import images as images_lib  # pylint: disable=g-import-not-at-top
+    pil = images_lib._pil()  # pylint: disable=protected-access
+    buffer = io.BytesIO()
+    pil.fromarray(image).save(buffer, format="PNG")
+    path = FileSystems.join(output_dir, png_file_name(key))
+    with FileSystems.create(path) as f:
+      f.write(buffer.getvalue())
+    return path
+
+  return beam.MapTuple(write)
+
+
+def decompress(model_dir, input_pattern, output, beam_args,
+               output_format="png", num_shards=0, max_batch_size=1000,
+               log=print):
+  """Runs beam_decompress; returns the counters (dict)."""
+  beam = _beam()
+  from apache_beam.io.filesystems import FileSystems  # pylint: disable=g-import-not-at-top
+  from compression.examples.mnist import beam_codecs  # pylint: disable=g-import-not-at-top
+  from compression.examples.mnist import codec  # pylint: disable=g-import-not-at-top
+  from compression.python import beam as beam_lib  # pylint: disable=g-import-not-at-top
+  if output_format not in ("png", "tfrecord"):
+    raise errors.InputError(
+        f"--output_format must be png or tfrecord, got {output_format!r}")
+  latent_dims = codec.load_latent_dims(model_dir)
+  options = pipeline_options(beam_args)
+  _worker_import_path()
+  if not FileSystems.match([input_pattern])[0].metadata_list:
+    raise errors.InputError(f"--input={input_pattern} matches no file")
+  if output_format == "png":
+    FileSystems.mkdirs(output) if not FileSystems.exists(output) else None
+    dead_prefix = FileSystems.join(output, "dead-letter")
+  else:
+    dead_prefix = output + "-dead-letter"
+  with beam.Pipeline(options=options) as p:
+    records = (p
+               | "Inputs" >> beam.Create([input_pattern])
+               | "Read" >> beam.io.ReadAllFromTFRecord(with_filename=True)
+               | "Key" >> beam.MapTuple(
+                   lambda name, r: (beam_codecs.record_key(r, name), r))
+               | beam.Reshuffle())
+    images, dead = records | "Decompress" >> beam_lib.ApplyCodec(
+        beam_codecs.DigitDecoder(model_dir, latent_dims),
+        max_batch_size=max_batch_size)
+    if output_format == "png":
+      _ = images | "WritePng" >> _write_png(output)
+    else:
+      _ = (images
+           | "ToRecords" >> beam.MapTuple(beam_codecs.decoded_record)
+           | "WriteRecords" >> beam.io.WriteToTFRecord(
+               output, file_name_suffix=".tfrecord", num_shards=num_shards))
+    _write_dead_letters(dead, dead_prefix)
+  return _print_counters(p.result, log)
