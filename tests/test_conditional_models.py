@@ -213,13 +213,16 @@ class SymmetricConditionalTest(tf.test.TestCase):
       scale = np.concatenate([
           table, np.nextafter(table, np.float32(0)), np.nextafter(table, np.inf),
           np.float32(np.exp(rng.uniform(-10, 14, 2000))), np.float32([1e-30, 3e38])])
-      expected = np.clip(np.searchsorted(table, scale, side="right") - 1, 0, None)
-      with self.subTest(entries=len(table)), tf.Graph().as_default():
-        layer = GaussianConditional(scale, scale_table=table, scale_bound=1e-30)
-        layer.build(scale.shape)
-        index = layer._table_index(layer._table_variables[3])  # pylint: disable=protected-access
-        with _session(layer) as sess:
-          self.assertAllEqual(sess.run(index), expected)
+      for bound in (np.float32(1e-30), table[len(table) // 2] * np.float32(1.01),
+                    np.float32(1e30)):
+        expected = np.clip(np.searchsorted(table, np.maximum(scale, bound),
+                                           side="right") - 1, 0, None)
+        with self.subTest(entries=len(table), bound=bound), tf.Graph().as_default():
+          layer = GaussianConditional(scale, scale_table=table, scale_bound=bound)
+          layer.build(scale.shape)
+          index = layer._table_index(layer._table_variables[3])  # pylint: disable=protected-access
+          with _session(layer) as sess:
+            self.assertAllEqual(sess.run(index), expected)
 
   def test_scale_table_of_the_checkpoint_must_match(self):
     with tf.Graph().as_default():

@@ -275,14 +275,14 @@ class SymmetricConditional(entropy_model.EntropyModel):
     `scale_table`.
     """
     if self._index_lookup is None:
-      self._index_lookup = _IndexLookup(self._scale_table)
+      self._index_lookup = _IndexLookup(self._scale_table, self._scale_bound)
     same = tf.debugging.assert_equal(
         scale_table_bits, tf.bitcast(tf.constant(self._scale_table, tf.float32),
                                      tf.int32),
         message=(f"{self.name}: the scale table of the coding tables (checkpoint) "
                  "differs from the layer's `scale_table`"), summarize=4)
     with tf.control_dependencies([same]):
-      return tf.identity(self._index_lookup(self._bounded_scale()))
+      return tf.identity(self._index_lookup(self._scale))
 
   # -- Coding. --------------------------------------------------------------------
 
@@ -343,63 +343,68 @@ class SymmetricConditional(entropy_model.EntropyModel):
 
 
 class _IndexLookup:
-  """Index of the largest table entry `<=` each scale, clamped to `[0, T - 1]`.
+  """Index of the largest table entry `<=` each bounded scale, clamped to `[0, T - 1]`.
 
-  `tf.searchsorted` does this at about 40 M elements/s; this does it with one
-  gather and a few integer ops, exactly. A positive float32's bit pattern, read as
-  an int32, increases with its value, so scales compare like their bit patterns.
-  The top bits (`bits >> shift`) cut the positive floats into bins of relative width
-  at most `2**(shift - 23)`; `shift` is the largest that puts at most one table entry
-  in any bin (tables with entries closer than about 2**-8 relative, or with over
-  2**20 bins, use `tf.searchsorted`). Each bin's lookup word packs the number of entries below the bin, minus
-  one (high bits), and the low `shift` bits of the bin's entry (or `2**shift`, above
-  any low bits, when the bin has none). A scale's index is the word's count plus
-  one if its own low bits are `>=` the entry's. Scales below or above the table's
-  bins are first clipped to the ends of those bins.
+  `tf.searchsorted` does this at about 40 M elements/s; this does it exactly with
+  one gather and a few integer ops. A positive float32's bit pattern, read as an
+  int32, increases with its value (and a negative float's is negative), so scales
+  compare like their bit patterns, and `max(scale, scale_bound)` is a max of bits.
+  The top bits (`bits >> shift`) cut the floats into bins of relative width at most
+  `2**(shift - 23)`; `shift` is the largest (at most 16) that puts at most one table
+  entry in any bin (tables with entries closer than that, or spanning over 2**20
+  bins, use `tf.searchsorted`). Bits are first clipped to the bins of the table (and
+  to at least the bound's bits). Bin `k`'s lookup word is
+  `((n_k - 1) << (shift + 1)) + 2**(shift + 1) - low_k`, where `n_k` counts the
+  entries below the bin and `low_k` is the low `shift` bits of the bin's entry
+  (`2**shift` if it has none, 0 for the first bin: everything in it is index 0).
+  Adding a scale's own low bits carries into the count exactly when they are
+  `>= low_k`, so the index is `(word + (bits & (2**shift - 1))) >> (shift + 1)`.
   """
 
   _MAX_BINS = 2 ** 20
 
-  def __init__(self, table):
-    bits = np.float32(table).view(np.int32).astype(np.int64)
+  def __init__(self, table, scale_bound):
+    table = np.float32(table)
+    bits = table.view(np.int32).astype(np.int64)
     shift = 16
     while shift > 0 and np.any(np.diff(bits >> shift) == 0):
       shift -= 1
     keys = bits >> shift
     first, last = int(keys[0]), int(keys[-1])
-    self._table = np.float32(table)
-    self._last_index = len(table) - 1
+    self._table = table
+    self._scale_bound = np.float32(scale_bound)
     self._words = None
     if last - first + 1 > self._MAX_BINS or np.any(np.diff(keys) == 0) or (
         len(table) >= 2 ** (30 - shift)):
       return  # Entries too close together for the lookup: tf.searchsorted.
-    bins = np.arange(first, last + 1, dtype=np.int64)
+    # Words for the bins 0 .. last (those below `first` are never used), so that
+    # the gather takes `bits >> shift` as it is.
+    bins = np.arange(0, last + 1, dtype=np.int64)
     below = np.searchsorted(keys, bins, side="left")       # entries in lower bins
-    has_entry = np.zeros(bins.size, bool)
-    has_entry[keys - first] = True
     low = np.full(bins.size, 2 ** shift, np.int64)
-    low[keys - first] = bits & (2 ** shift - 1)
-    self._words = ((below - 1) << (shift + 1)) | low
-    self._words = self._words.astype(np.int32)
+    low[keys] = bits & (2 ** shift - 1)
+    low[first] = 2 ** shift                                 # index 0 in the first bin
+    below[first] = 1
+    words = ((below - 1) << (shift + 1)) + 2 ** (shift + 1) - low
+    self._words = words.astype(np.int32)
     self._shift = shift
-    self._clip = (first << shift, ((last + 1) << shift) - 1)
-    self._first = first
+    bound_bits = int(self._scale_bound.view(np.int32))
+    top = ((last + 1) << shift) - 1
+    self._clip = (min(max(first << shift, bound_bits), top), top)
 
   def __call__(self, scale):
-    """int32 indexes of the shape of `scale` (float32, positive)."""
+    """int32 indexes of the shape of `scale` (float32; the bound is applied here)."""
     if self._words is None:
+      bounded = tf.maximum(scale, self._scale_bound)
       index = tf.searchsorted(tf.constant(self._table)[None, :],
-                              tf.reshape(scale, [1, -1]), side="right",
+                              tf.reshape(bounded, [1, -1]), side="right",
                               out_type=tf.int32) - 1
-      return tf.reshape(tf.clip_by_value(index, 0, self._last_index), tf.shape(scale))
+      return tf.reshape(tf.clip_by_value(index, 0, len(self._table) - 1),
+                        tf.shape(scale))
     bits = tf.clip_by_value(tf.bitcast(scale, tf.int32), *self._clip)
-    word = tf.gather(tf.constant(self._words),
-                     tf.bitwise.right_shift(bits, self._shift) - self._first)
-    mask = 2 ** self._shift - 1
-    above = tf.cast(tf.bitwise.bitwise_and(bits, mask) >= tf.bitwise.bitwise_and(
-        word, 2 * mask + 1), tf.int32)
-    index = tf.bitwise.right_shift(word, self._shift + 1) + above
-    return tf.clip_by_value(index, 0, self._last_index)
+    word = tf.gather(tf.constant(self._words), tf.bitwise.right_shift(bits, self._shift))
+    low = tf.bitwise.bitwise_and(bits, 2 ** self._shift - 1)
+    return tf.bitwise.right_shift(word + low, self._shift + 1)
 
 
 class GaussianConditional(SymmetricConditional):

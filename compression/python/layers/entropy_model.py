@@ -16,7 +16,6 @@ The base holds:
   indexed range coding ops.
 """
 
-import inspect
 import sys
 
 import numpy as np
@@ -36,11 +35,6 @@ QUANTIZATION_MODES = ("noise", "dequantize", "symbols")
 # Largest magnitude a rounded value may have to be coded (a float32 below 2**31, so
 # the int32 cast is exact).
 MAX_CODED_MAGNITUDE = 2. ** 31 - 128
-
-# Whether the indexed range coding ops take `batched_index` (one CDF row per element
-# of every batch item).
-_HAS_BATCHED_INDEX = "batched_index" in inspect.signature(
-    range_coding_ops.indexed_range_encode).parameters
 
 
 class EntropyModel(base.Layer):
@@ -255,40 +249,18 @@ class EntropyModel(base.Layer):
     `index` has the shape of one item (`batched_index=False`) or of `symbols`.
     """
     cdf, cdf_length, cdf_offset = tables[:3]
-    precision = self._range_coder_precision
-    if not batched_index:
-      strings = range_coding_ops.indexed_range_encode(
-          symbols, index, cdf, cdf_length, cdf_offset, precision)
-    elif _HAS_BATCHED_INDEX:
-      strings = range_coding_ops.indexed_range_encode(
-          symbols, index, cdf, cdf_length, cdf_offset, precision, batched_index=True)
-    else:  # One op call per item (same bytes), until the ops take batched indexes.
-      strings = tf.map_fn(
-          lambda item: range_coding_ops.indexed_range_encode(
-              item[0][None], item[1], cdf, cdf_length, cdf_offset, precision)[0],
-          (symbols, index), fn_output_signature=tf.string)
+    strings = range_coding_ops.indexed_range_encode(
+        symbols, index, cdf, cdf_length, cdf_offset, self._range_coder_precision,
+        batched_index=batched_index)
     strings.set_shape(symbols.shape[:1])
     return strings
 
   def _decode(self, strings, index, tables, batched_index=False, return_exact=False):
     """Inverse of `_encode`: int32 `[B] + item shape` (and bool `[B]` if asked)."""
     cdf, cdf_length, cdf_offset = tables[:3]
-    precision = self._range_coder_precision
-    if not batched_index:
-      decoded = range_coding_ops.indexed_range_decode(
-          strings, index, cdf, cdf_length, cdf_offset, precision, return_exact=True)
-    elif _HAS_BATCHED_INDEX:
-      decoded = range_coding_ops.indexed_range_decode(
-          strings, index, cdf, cdf_length, cdf_offset, precision, return_exact=True,
-          batched_index=True)
-    else:
-      def decode_item(item):
-        values, exact = range_coding_ops.indexed_range_decode(
-            item[0][None], item[1], cdf, cdf_length, cdf_offset, precision,
-            return_exact=True)
-        return values[0], exact[0]
-      decoded = tf.map_fn(decode_item, (strings, index),
-                          fn_output_signature=(tf.int32, tf.bool))
+    decoded = range_coding_ops.indexed_range_decode(
+        strings, index, cdf, cdf_length, cdf_offset, self._range_coder_precision,
+        return_exact=True, batched_index=batched_index)
     return decoded if return_exact else decoded[0]
 
   def _string_vector(self, strings):
