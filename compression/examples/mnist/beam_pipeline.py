@@ -194,13 +194,13 @@ def compress(model_dir, output, beam_args, data_dir="", split="test",
   from compression.examples.mnist import beam_codecs  # pylint: disable=g-import-not-at-top
   from compression.examples.mnist import config  # pylint: disable=g-import-not-at-top
   from compression.python import beam as beam_lib  # pylint: disable=g-import-not-at-top
+  options = pipeline_options(beam_args)
   values = config.read(model_dir)
   if values is None:
     raise errors.CheckpointError(
         f"no trained model in {model_dir!r} (no config.json). Run `python -m "
         f"compression.examples.mnist train --model_dir={model_dir}` first.")
   latent_shape = [values["latent_dims"]]
-  options = pipeline_options(beam_args)
   _worker_import_path()
   if png:
     source = _png_keys(png)
@@ -259,8 +259,8 @@ def decompress(model_dir, input_pattern, output, beam_args,
   if output_format not in ("png", "tfrecord"):
     raise errors.InputError(
         f"--output_format must be png or tfrecord, got {output_format!r}")
-  latent_dims = codec.load_latent_dims(model_dir)
   options = pipeline_options(beam_args)
+  latent_dims = codec.load_latent_dims(model_dir)
   _worker_import_path()
   if not FileSystems.match([input_pattern])[0].metadata_list:
     raise errors.InputError(f"--input={input_pattern} matches no file")
