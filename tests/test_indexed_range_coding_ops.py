@@ -535,6 +535,20 @@ class BatchedIndexTest(IndexedTestCase):
     for b in range(300, 301 + len(good)):
       self.assertFalse(exact[b] and (decoded[b] == data[0]).all())
 
+  def test_eager(self):
+    data, index = self.random_case((3, 9), outliers=1)
+    strings = rc.indexed_range_encode(data, index, *self.tables, PRECISION,
+                                      batched_index=True)
+    self.assertAllEqual(strings, self.encode(data, index, self.tables, batched=True))
+    decoded = rc.indexed_range_decode(strings, index, *self.tables, PRECISION,
+                                      batched_index=True)
+    self.assertAllEqual(decoded, data)
+    index[2, 8] = 9
+    with self.assertRaisesRegex(tf.errors.InvalidArgumentError,
+                                r"index\[2, 8\] = 9 is not a CDF row"):
+      rc.indexed_range_decode(strings, index, *self.tables, PRECISION,
+                              batched_index=True)
+
   def test_batched_index_must_be_a_bool(self):
     with self.assertRaisesRegex(TypeError, "batched_index must be a Python bool"):
       rc.indexed_range_encode([[0]], [[0]], *self.tables, PRECISION, batched_index=1)
