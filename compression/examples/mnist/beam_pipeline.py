@@ -265,7 +265,8 @@ def decompress(model_dir, input_pattern, output, beam_args,
   if not FileSystems.match([input_pattern])[0].metadata_list:
     raise errors.InputError(f"--input={input_pattern} matches no file")
   if output_format == "png":
-    FileSystems.mkdirs(output) if not FileSystems.exists(output) else None
+    if not FileSystems.exists(output):
+      FileSystems.mkdirs(output)
     dead_prefix = FileSystems.join(output, "dead-letter")
   else:
     dead_prefix = output + "-dead-letter"
