@@ -5,7 +5,10 @@ from `prepare`, from results returned as exceptions and from failed batches
 retried element by element, and the counters.
 """
 
+import sys
+
 import apache_beam as beam
+import pytest
 from apache_beam.testing.util import assert_that
 from apache_beam.testing.util import equal_to
 
@@ -80,3 +83,8 @@ def test_one_line_and_sizes():
   assert beam_lib.size_in_bytes(b"abc") == 3
   assert beam_lib.size_in_bytes(__import__("numpy").zeros([2, 3])) == 48
   assert beam_lib.size_in_bytes(5) == 0
+
+
+if __name__ == "__main__":
+  # Run as a script (e.g. a Bazel py_test): hand this file to pytest.
+  sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

@@ -13,6 +13,7 @@ import glob
 import os
 import re
 import struct
+import sys
 
 import numpy as np
 import pytest
@@ -228,3 +229,8 @@ def test_unknown_flag_is_one_line_error():
   lines = proc.stderr.strip().splitlines()
   assert lines[-1].startswith("error: unknown flag(s) --no_such_option"), (
       proc.stderr)
+
+
+if __name__ == "__main__":
+  # Run as a script (e.g. a Bazel py_test): hand this file to pytest.
+  sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
