@@ -269,8 +269,8 @@ class SymmetricConditional(entropy_model.EntropyModel):
   def _table_index(self, scale_table_bits):
     """int32 index of each element's table entry (see the class doc), shape of scale.
 
-    Exact float compares of the (bounded) scale against the float32 table, made
-    fast by a lookup on the scale's logarithm (see `_IndexLookup`). Fails at run
+    Exact compares of the (bounded) scale against the float32 table, made fast by
+    a lookup on the scale's float bits (see `_IndexLookup`). Fails at run
     time if `scale_table_bits` (the checkpoint's table) differs from this layer's
     `scale_table`.
     """
