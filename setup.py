@@ -101,7 +101,7 @@ setup(
     python_requires=">=3.10",
     install_requires=[tensorflow_requirement(LIBRARY_DIR), "numpy", "absl-py"],
     extras_require={"examples": ["pillow", "matplotlib"],
-                    "beam": ["apache-beam[tfrecord]==2.77.*"]},
+                    "beam": ["apache-beam==2.77.*", "google-crc32c==1.*"]},
     distclass=BinaryDistribution,
     cmdclass={"build_py": BuildPyWithLibrary},
     zip_safe=False,

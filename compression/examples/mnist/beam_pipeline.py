@@ -34,6 +34,12 @@ CHUNK = 1000  # Digits of an IDX split read by one element of work.
 
 def _beam():
   """The apache_beam module, or MissingDependencyError naming the extra."""
+  # Beam logs its optional modules at import and every worker's start and
+  # stop at INFO; keep warnings only.
+  logging.getLogger("apache_beam").setLevel(logging.WARNING)
+  root = logging.getLogger()
+  level = root.level
+  root.setLevel(logging.ERROR)  # "apitools not found": Google Cloud extras.
   try:
     import apache_beam  # pylint: disable=g-import-not-at-top
   except ImportError:
@@ -42,6 +48,8 @@ def _beam():
         "'apache_beam' not found): install the beam extra (`pip install "
         "learned-compression[beam]`, or `pip install -r requirements.txt`)"
     ) from None
+  finally:
+    root.setLevel(level)
   return apache_beam
 
 
@@ -54,8 +62,6 @@ def pipeline_options(beam_args):
   """
   _beam()
   from apache_beam.options import pipeline_options as po  # pylint: disable=g-import-not-at-top
-  # Beam logs every worker's start and stop at INFO; keep warnings only.
-  logging.getLogger("apache_beam").setLevel(logging.WARNING)
   defaults = ["--runner=DirectRunner",
               "--default_sdk_harness_log_level=WARNING",
               "--direct_running_mode=multi_processing",
