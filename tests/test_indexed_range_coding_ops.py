@@ -34,7 +34,8 @@ class IndexedTestCase(tf.test.TestCase):
 
   def encode(self, data, index, tables, batched=False):
     return run_graph(
-        lambda *a: rc.indexed_range_encode(*a, precision=PRECISION, batched_index=batched),
+        lambda *a: rc.indexed_range_encode(*a, precision=PRECISION,
+                                           batched_index=batched),
         np.asarray(data, np.int32), np.asarray(index, np.int32), *tables)
 
   def decode(self, strings, index, tables, batched=False):
@@ -407,8 +408,8 @@ class BatchedIndexTest(IndexedTestCase):
     for position, row in [((1, 2, 3), 6), ((2, 0, 4), -1), ((0, 3, 0), 2**31 - 1)]:
       bad = index.copy()
       bad[position] = row
-      message = rf"index\[{', '.join(map(str, position))}\] = {row} is not a CDF row in " \
-                r"\[0, 6\)"
+      where = ", ".join(map(str, position))
+      message = rf"index\[{where}\] = {row} is not a CDF row in \[0, 6\)"
       with self.subTest(position=position):
         with self.assertRaisesRegex(tf.errors.InvalidArgumentError, message):
           self.encode(data, bad, self.tables, batched=True)

@@ -38,6 +38,9 @@ class IndexedRangeDecodeOp : public PrecisionOpKernel {
   void DoCompute(OpKernelContext* context) override {
     const Tensor& encoded = context->input(0);
     const Tensor& index = context->input(1);
+    const Tensor& cdf = context->input(2);
+    const Tensor& cdf_length = context->input(3);
+    const Tensor& offset = context->input(4);
     OP_REQUIRES(context, TensorShapeUtils::IsVector(encoded.shape()),
                 InvalidArgument("encoded must be a vector of strings [B], got shape ",
                                 encoded.shape().DebugString(), "."));
@@ -50,12 +53,11 @@ class IndexedRangeDecodeOp : public PrecisionOpKernel {
                                   "decoded data [B, ...] with B = ", batch,
                                   " (one item per string), got shape ",
                                   index.shape().DebugString(), "."));
-      OP_REQUIRES_OK(context, MakeBatchedIndexedTables(index, context->input(2),
-                                                       context->input(3), context->input(4),
+      OP_REQUIRES_OK(context, MakeBatchedIndexedTables(index, cdf, cdf_length, offset,
                                                        precision_, &tables));
     } else {
-      OP_REQUIRES_OK(context, MakeIndexedTables(index, context->input(2), context->input(3),
-                                                context->input(4), precision_, &tables));
+      OP_REQUIRES_OK(context, MakeIndexedTables(index, cdf, cdf_length, offset,
+                                                precision_, &tables));
       OP_REQUIRES_OK(context, data_shape.InsertDimWithStatus(0, batch));
     }
     Tensor* decoded;
@@ -88,18 +90,11 @@ class IndexedRangeDecodeOp : public PrecisionOpKernel {
         const int64_t start = b * tables.elements;
         int32_t* item = values + start;
         int64_t bad = -1;
-        if (!batched) {
-          exact_flags[b] =
-              table_search
-                  ? DecodeItem<false>(*table_search, tables, tables.index, &decoder, item)
-                  : DecodeItem<false>(BinarySearch(), tables, tables.index, &decoder, item);
-        } else {
-          const int32_t* index_b = tables.index + start;
-          exact_flags[b] =
-              table_search
-                  ? DecodeItem<true>(*table_search, tables, index_b, &decoder, item, &bad)
-                  : DecodeItem<true>(BinarySearch(), tables, index_b, &decoder, item, &bad);
-        }
+        const int32_t* rows = batched ? tables.index + start : tables.index;
+        exact_flags[b] =
+            table_search
+                ? DecodeRows(batched, *table_search, tables, rows, &decoder, item, &bad)
+                : DecodeRows(batched, BinarySearch(), tables, rows, &decoder, item, &bad);
         if (bad >= 0) {
           error.Record(b, BadRowError(start + bad, context->input(1).shape(),
                                       tables.index[start + bad], tables.rows));
@@ -120,7 +115,7 @@ class IndexedRangeDecodeOp : public PrecisionOpKernel {
   template <bool kCheckRows, typename Search>
   static bool DecodeItem(const Search& search, const IndexedTables& tables,
                          const int32_t* index, RangeDecoder* decoder, int32_t* item,
-                         int64_t* bad = nullptr) {
+                         int64_t* bad) {
     bool ok = true;
     for (int64_t i = 0; i < tables.elements; ++i) {
       const int32_t r = index[i];
@@ -137,6 +132,15 @@ class IndexedRangeDecodeOp : public PrecisionOpKernel {
                           : DecodeEscapedValue(m - 1, tables.offset[r], decoder, &ok);
     }
     return ok && decoder->Exact();
+  }
+
+  // DecodeItem, checking the rows when they come from a batched index.
+  template <typename Search>
+  static bool DecodeRows(bool batched, const Search& search, const IndexedTables& tables,
+                         const int32_t* index, RangeDecoder* decoder, int32_t* item,
+                         int64_t* bad) {
+    return batched ? DecodeItem<true>(search, tables, index, decoder, item, bad)
+                   : DecodeItem<false>(search, tables, index, decoder, item, bad);
   }
 
   bool batched_index_;

@@ -34,16 +34,18 @@ class IndexedRangeEncodeOp : public PrecisionOpKernel {
   void DoCompute(OpKernelContext* context) override {
     const Tensor& data = context->input(0);
     const Tensor& index = context->input(1);
+    const Tensor& cdf = context->input(2);
+    const Tensor& cdf_length = context->input(3);
+    const Tensor& offset = context->input(4);
     OP_REQUIRES(context, data.dims() >= 1,
                 InvalidArgument("data must have a batch axis, got a scalar."));
     IndexedTables tables;
     if (batched_index_) {
       OP_REQUIRES(context, index.shape() == data.shape(),
-                  InvalidArgument("with batched_index, index must have the shape of data, ",
-                                  data.shape().DebugString(), ", got ",
+                  InvalidArgument("with batched_index, index must have the shape of "
+                                  "data, ", data.shape().DebugString(), ", got ",
                                   index.shape().DebugString(), "."));
-      OP_REQUIRES_OK(context, MakeBatchedIndexedTables(index, context->input(2),
-                                                       context->input(3), context->input(4),
+      OP_REQUIRES_OK(context, MakeBatchedIndexedTables(index, cdf, cdf_length, offset,
                                                        precision_, &tables));
     } else {
       TensorShape item_shape = data.shape();
@@ -52,8 +54,8 @@ class IndexedRangeEncodeOp : public PrecisionOpKernel {
                   InvalidArgument("index must have the shape of one batch item, ",
                                   item_shape.DebugString(), ", got ",
                                   index.shape().DebugString(), "."));
-      OP_REQUIRES_OK(context, MakeIndexedTables(index, context->input(2), context->input(3),
-                                                context->input(4), precision_, &tables));
+      OP_REQUIRES_OK(context, MakeIndexedTables(index, cdf, cdf_length, offset,
+                                                precision_, &tables));
     }
     const int64_t batch = data.dim_size(0);
     Tensor* encoded;
@@ -126,7 +128,8 @@ class IndexedRangeEncodeOp : public PrecisionOpKernel {
     return InvalidArgument(
         "data", FormatIndex(flat, context->input(0).shape()), " = ", value,
         " (batch item ", b, ", position ", FormatIndex(i, item_shape),
-        ") has zero probability in CDF row ", RowName("cdf", r, context->input(2).shape()),
+        ") has zero probability in CDF row ",
+        RowName("cdf", r, context->input(2).shape()),
         " (cdf[", s, "] = ", row[s], ", cdf[", s + 1, "] = ", row[s + 1],
         "); a value inside its row's range needs a symbol of positive width.");
   }

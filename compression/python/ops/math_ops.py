@@ -1,4 +1,4 @@
-"""Element-wise bounds whose gradients can still let an optimizer move away from the bound.
+"""Element-wise bounds whose gradient can still let an optimizer move off the bound.
 
 `tf.maximum(x, bound)` has zero gradient with respect to `x` wherever `x < bound`, so
 a parameter stuck below the bound can never recover. The bounds here keep the forward
