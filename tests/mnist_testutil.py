@@ -59,16 +59,16 @@ def data_dir():
   return _CACHE["data"]
 
 
-def trained_model(steps=20, latent_dims=16, seed=0):
+def trained_model(steps=20, latent_dims=16, seed=0, prior="deep_factorized"):
   """A model directory trained for a few steps (cached per process)."""
-  key = ("model", steps, latent_dims, seed)
+  key = ("model", steps, latent_dims, seed, prior)
   if key not in _CACHE:
     from compression.examples.mnist import train  # pylint: disable=g-import-not-at-top
     model_dir = tempfile.mkdtemp(prefix="model_", dir=_TMP)
     train.train(train.TrainConfig(
         model_dir=model_dir, data_dir=data_dir(), latent_dims=latent_dims,
         steps=steps, batch_size=64, seed=seed, train_size=512,
-        test_size=64, log_every=1000), log=lambda *a: None)
+        test_size=64, log_every=1000, prior=prior), log=lambda *a: None)
     _CACHE[key] = model_dir
   return _CACHE[key]
 

@@ -1,21 +1,22 @@
 """Compress-only and decompress-only graphs, each restoring a checkpoint.
 
-`Encoder`: image -> analysis transform -> latent y [N, D]; then
-EntropyBottleneck.compress on y reshaped to [S, k, D]: one string per k
-consecutive digits (k = 1: one string per digit; k = N: one string for all).
+`Encoder`: image -> analysis transform -> latent y [N, D]; then the prior's
+compress (priors.py: EntropyBottleneck or the noisy logistic) on y reshaped to
+[S, k, D]: one string per k consecutive digits (k = 1: one string per digit;
+k = N: one string for all).
 
-`Decoder`: strings -> EntropyBottleneck.decompress(shape=[k, D], channels=D)
--> latents [k, D] -> synthesis transform (in batches) -> images clipped to
-[0, 1]. It streams: `iter_decode` yields batches, so memory stays bounded by
+`Decoder`: strings -> the prior's decompress (item shape [k, D]) -> latents
+[k, D] -> synthesis transform (in batches) -> images clipped to [0, 1]. It streams: `iter_decode` yields batches, so memory stays bounded by
 one string's latents plus one batch of images, whatever the digit count.
 
-Both also evaluate `EntropyBottleneck.fingerprint()`, the int64 fingerprint
-of the checkpoint's coding tables, which the container stores so that a
+Both also evaluate the prior's `fingerprint()`, the int64 fingerprint of the
+checkpoint's coding tables, which the container stores so that a
 decoder can refuse a file made with other tables.
 
 Each holds its own `tf.Graph` and `Session`; the decoder never builds the
 analysis transform, so it is what a receiver would run. Both read
-`latent_dims` from the model directory's config.json (validated, config.py).
+`latent_dims` and `prior` from the model directory's config.json (validated,
+config.py).
 """
 
 import os
@@ -26,6 +27,7 @@ import tensorflow as tf
 from compression.examples.mnist import config
 from compression.examples.mnist import errors
 from compression.examples.mnist import model
+from compression.examples.mnist import priors
 
 v1 = tf.compat.v1
 
@@ -37,11 +39,16 @@ def _missing(model_dir):
       f"--model_dir={model_dir}` first.")
 
 
-def load_latent_dims(model_dir):
+def load_config(model_dir):
+  """The model directory's validated config.json (dict, see config.read)."""
   values = config.read(model_dir)
   if values is None:
     raise _missing(model_dir)
-  return values["latent_dims"]
+  return values
+
+
+def load_latent_dims(model_dir):
+  return load_config(model_dir)["latent_dims"]
 
 
 def _restore(sess, model_dir):
@@ -57,7 +64,9 @@ class _Session:
 
   def __init__(self, model_dir):
     self.model_dir = model_dir
-    self.latent_dims = load_latent_dims(model_dir)
+    values = load_config(model_dir)
+    self.latent_dims = values["latent_dims"]
+    self.prior_name = values["prior"]
     if v1.train.latest_checkpoint(model_dir) is None:
       raise _missing(model_dir)
     self.graph = tf.Graph()
@@ -92,16 +101,18 @@ class Encoder(_Session):
     d = self.latent_dims
     self.x = v1.placeholder(tf.uint8, [None, 28, 28], name="x")
     x = tf.cast(self.x, tf.float32)[..., None] / 255.0
-    eb = model.entropy_bottleneck()
     self.y = model.analysis_transform(x, d)
-    # What the decoder must recover: the quantized latent of the evaluation
-    # branch. Rank 3 ([B, 1, D]) like the coded tensors [S, k, D].
-    y_hat, likelihoods = eb(self.y[:, None, :], training=False)
+    # The coded latents [S, k, D]; fed by `code`, else the analysis output as
+    # [B, 1, D], whose quantized value (the evaluation branch) is what the
+    # decoder must recover. One tensor, so the prior sees one shape.
+    self.y_in = v1.placeholder_with_default(self.y[:, None, :], [None, None, d],
+                                            name="y_in")
+    prior = priors.create(self.prior_name, d, tf.shape(self.y_in))
+    y_hat, likelihoods = prior.call(self.y_in, training=False)
     self.y_hat = y_hat[:, 0, :]
     self.bits = model.bits_per_digit(likelihoods)
-    self.y_in = v1.placeholder(tf.float32, [None, None, d], name="y_in")
-    self.strings = eb.compress(self.y_in)
-    self.fingerprint_tensor = eb.fingerprint()
+    self.strings = prior.compress(self.y_in)
+    self.fingerprint_tensor = prior.fingerprint()
 
   def fingerprint(self):
     """The coding tables' fingerprint: int (int64)."""
@@ -169,14 +180,15 @@ class Decoder(_Session):
     d = self.latent_dims
     self.strings = v1.placeholder(tf.string, [None], name="strings")
     self.shape = v1.placeholder(tf.int32, [2], name="shape")  # [k, D]
-    eb = model.entropy_bottleneck()
-    y_hat, self.exact = eb.decompress(self.strings, self.shape, channels=d,
-                                      return_exact=True)
+    prior = priors.create(
+        self.prior_name, d, tf.concat([tf.size(self.strings)[None], self.shape],
+                                      axis=0))
+    y_hat, self.exact = prior.decompress(self.strings, self.shape)
     self.y_hat = tf.reshape(y_hat, [-1, d])
     self.y_in = v1.placeholder(tf.float32, [None, d], name="y_in")
     x_hat = model.synthesis_transform(self.y_in)
     self.x_hat = tf.clip_by_value(x_hat[..., 0], 0.0, 1.0)
-    self.fingerprint_tensor = eb.fingerprint()
+    self.fingerprint_tensor = prior.fingerprint()
 
   def fingerprint(self):
     """The coding tables' fingerprint: int (int64)."""

@@ -49,6 +49,10 @@ _TRAIN_FLAGS = [
      "(0: a constant learning rate)."),
     ("float", "aux_learning_rate", 1e-3,
      "Adam learning rate of the EntropyBottleneck's auxiliary (quantile) loss."),
+    ("string", "prior", "deep_factorized",
+     "Entropy model of the latents: deep_factorized (EntropyBottleneck) or "
+     "noisy_logistic (logistic, mean 0, one learned scale per latent "
+     "dimension). Recorded in config.json."),
     _SEED,
     ("integer", "log_every", 100, "Print a progress line every N steps."),
     ("integer", "train_size", 0,
@@ -123,6 +127,7 @@ def _train_config(fv, model_dir):
       batch_size=fv["batch_size"].value,
       learning_rate=fv["learning_rate"].value,
       aux_learning_rate=fv["aux_learning_rate"].value,
+      prior=fv["prior"].value,
       decay_last=fv["decay_last"].value, seed=fv["seed"].value,
       log_every=fv["log_every"].value, train_size=fv["train_size"].value,
       test_size=fv["test_size"].value)
@@ -139,6 +144,13 @@ def _check_latent_dims(fv):
   if not 1 <= fv["latent_dims"].value <= config.MAX_LATENT_DIMS:
     raise CommandError(f"--latent_dims must be in 1..{config.MAX_LATENT_DIMS}"
                        f", got {fv['latent_dims'].value}")
+
+
+def _check_prior(fv):
+  from compression.examples.mnist import config  # pylint: disable=g-import-not-at-top
+  if fv["prior"].value not in config.PRIORS:
+    raise CommandError(f"--prior must be one of {', '.join(config.PRIORS)}, "
+                       f"got {fv['prior'].value!r}")
 
 
 def _check_at_most(fv, name, limit):
@@ -163,6 +175,7 @@ def _run_train(fv):
   _check_positive(fv, "latent_dims", "batch_size", "log_every", "lambda",
                   "learning_rate", "aux_learning_rate")
   _check_latent_dims(fv)
+  _check_prior(fv)
   if fv["steps"].value <= 0 and fv["epochs"].value <= 0:
     raise CommandError("give --epochs > 0 or --steps > 0")
   _check_data(fv)
@@ -248,6 +261,7 @@ def _run_sweep(fv):
   from compression.examples.mnist import paths  # pylint: disable=g-import-not-at-top
   paths.check_output_dir("output_dir", fv["output_dir"].value)
   _check_latent_dims(fv)
+  _check_prior(fv)
   _check_data(fv)
   output_dir = fv["output_dir"].value
   rows = sweep.sweep(_train_config(fv, output_dir), lambdas, output_dir,

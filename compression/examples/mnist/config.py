@@ -1,7 +1,9 @@
 """config.json of a model directory: the hyperparameters compress/decompress
 need, validated before anything is built (no TensorFlow import here).
 
-Fields: latent_dims (int, 1..MAX_LATENT_DIMS), lambda (positive number).
+Fields: latent_dims (int, 1..MAX_LATENT_DIMS), lambda (positive number),
+prior (one of PRIORS; absent reads as "deep_factorized", the only prior of
+model directories written before the field existed).
 """
 
 import json
@@ -15,6 +17,9 @@ CONFIG_FILE = "config.json"
 # weights; 4096 is far beyond any useful MNIST model and keeps graphs small.
 MAX_LATENT_DIMS = 4096
 _MAX_CONFIG_BYTES = 1 << 16
+# Entropy models of the latents (priors.py builds them).
+PRIORS = ("deep_factorized", "noisy_logistic")
+DEFAULT_PRIOR = "deep_factorized"
 
 
 def check_latent_dims(value, where):
@@ -28,17 +33,28 @@ def check_latent_dims(value, where):
   return value
 
 
-def write(model_dir, latent_dims, lmbda):
+def check_prior(value, where):
+  """Returns `value` if it names one of PRIORS, else raises."""
+  if value not in PRIORS:
+    raise errors.InputError(
+        f"{where}: prior must be one of {', '.join(PRIORS)}, got {value!r}")
+  return value
+
+
+def write(model_dir, latent_dims, lmbda, prior=DEFAULT_PRIOR):
+  check_prior(prior, "prior")
   os.makedirs(model_dir, exist_ok=True)
   with open(os.path.join(model_dir, CONFIG_FILE), "w") as f:
-    json.dump({"latent_dims": latent_dims, "lambda": lmbda}, f, indent=2)
+    json.dump({"latent_dims": latent_dims, "lambda": lmbda, "prior": prior},
+              f, indent=2)
 
 
 def read(model_dir):
   """Reads and validates config.json; None when absent.
 
   Returns:
-    dict with "latent_dims" (int) and "lambda" (float or None if absent).
+    dict with "latent_dims" (int), "lambda" (float or None if absent) and
+    "prior" (str, DEFAULT_PRIOR if absent).
 
   Raises:
     errors.CheckpointError: unreadable, not JSON, not an object, or a field
@@ -71,4 +87,9 @@ def read(model_dir):
       not math.isfinite(lmbda) or lmbda <= 0):
     raise errors.CheckpointError(
         f"{path}: lambda must be a positive number, got {lmbda!r}")
-  return {"latent_dims": config["latent_dims"], "lambda": lmbda}
+  prior = config.get("prior", DEFAULT_PRIOR)
+  if prior not in PRIORS:
+    raise errors.CheckpointError(
+        f"{path}: prior must be one of {', '.join(PRIORS)}, got {prior!r}")
+  return {"latent_dims": config["latent_dims"], "lambda": lmbda,
+          "prior": prior}

@@ -123,6 +123,7 @@ def evaluate(model_dir, data_dir="", test_size=0, batch_size=1000,
       model_dir=model_dir,
       checkpoint=encoder.checkpoint,
       latent_dims=encoder.latent_dims,
+      prior=encoder.prior_name,
       fingerprint=codec.format_fingerprint(fingerprint),
       latents_round_trip_exact=True,
       container_bytes=int(sum(len(s) for s in strings) + overhead),
@@ -146,7 +147,8 @@ def format_report(summary):
   """Human-readable lines for `summary`."""
   lines = [
       f"model {summary['model_dir']} ({summary['checkpoint']}), "
-      f"{summary['count']} test digits, latent_dims={summary['latent_dims']}",
+      f"{summary['count']} test digits, latent_dims={summary['latent_dims']}, "
+      f"prior={summary.get('prior', 'deep_factorized')}",
       f"  coded bits/digit      {summary['coded_bits_per_digit']:8.2f}  "
       "(actual range-coded strings)",
       f"  estimated bits/digit  {summary['estimated_bits_per_digit']:8.2f}  "

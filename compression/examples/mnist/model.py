@@ -114,16 +114,6 @@ def transform_variables(scope):
   return v1.get_collection(v1.GraphKeys.GLOBAL_VARIABLES, scope=scope + "/")
 
 
-def entropy_bottleneck():
-  """A fresh EntropyBottleneck (imported lazily: the layer needs the C++ ops).
-
-  Every graph (train, compress, decompress) creates exactly one, the same way,
-  so its variable names match across graphs and checkpoints.
-  """
-  from compression.python.layers.entropy_models import EntropyBottleneck  # pylint: disable=g-import-not-at-top
-  return EntropyBottleneck()
-
-
 def bits_per_digit(likelihoods):
   """Sum of -log2(likelihood) over all but the batch axis: [B] bits."""
   bits = -tf.math.log(likelihoods) / tf.math.log(2.0)

@@ -24,6 +24,10 @@ REFERENCE = (
 )
 
 
+# One colour per prior, in the order the rows name them.
+_COLOURS = ("tab:blue", "tab:green", "tab:purple", "tab:orange", "tab:brown")
+
+
 def _pyplot():
   """matplotlib.pyplot with the Agg backend, or MissingDependencyError."""
   matplotlib = errors.require("matplotlib", "matplotlib", "drawing figures")
@@ -34,24 +38,31 @@ def _pyplot():
 def rate_distortion(rows, path):
   """Bits/digit vs MAE and vs PSNR, one point per lambda: coded (one string
   per digit), estimated and, when the rows have shared_file_bits_per_digit,
-  whole files coded as one shared string."""
+  whole files coded as one shared string. Rows with a "prior" get one colour
+  per prior (no "prior": deep_factorized)."""
   plt = _pyplot()
-  rows = sorted(rows, key=lambda r: r["coded_bits_per_digit"])
-  bits = [r["coded_bits_per_digit"] for r in rows]
-  estimated = [r["estimated_bits_per_digit"] for r in rows]
-  fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+  by_prior = {}
+  for r in rows:
+    by_prior.setdefault(str(r.get("prior", "deep_factorized")), []).append(r)
+  fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), constrained_layout=True)
   for ax, key, label in ((axes[0], "mae", "MAE (pixels in [0, 1])"),
                          (axes[1], "psnr", "PSNR (dB)")):
-    values = [r[key] for r in rows]
-    ax.plot(bits, values, "o-", label="coded bits, one string per digit")
-    ax.plot(estimated, values, ".--", color="gray", label="estimated bits")
-    if all("shared_file_bits_per_digit" in r for r in rows):
-      ax.plot([r["shared_file_bits_per_digit"] for r in rows], values, "s-",
-              color="tab:green", markersize=4,
-              label="file bits, one shared string (files of 1000 digits)")
-    for b, v, r in zip(bits, values, rows):
-      ax.annotate(f"λ={r['lambda']:g}", (b, v), textcoords="offset points",
-                  xytext=(4, 4), fontsize=8)
+    for (prior, group), colour in zip(by_prior.items(), _COLOURS):
+      group = sorted(group, key=lambda r: r["coded_bits_per_digit"])
+      bits = [r["coded_bits_per_digit"] for r in group]
+      values = [r[key] for r in group]
+      ax.plot(bits, values, "o-", color=colour,
+              label=f"{prior}: coded bits, one string per digit")
+      ax.plot([r["estimated_bits_per_digit"] for r in group], values, ".--",
+              color=colour, alpha=0.6, label=f"{prior}: estimated bits")
+      if all("shared_file_bits_per_digit" in r for r in group):
+        ax.plot([r["shared_file_bits_per_digit"] for r in group], values,
+                "s:", color=colour, markersize=4,
+                label=f"{prior}: file bits, one shared string (files of "
+                "1000 digits)")
+      for b, v, r in zip(bits, values, group):
+        ax.annotate(f"λ={r['lambda']:g}", (b, v), textcoords="offset points",
+                    xytext=(4, 4), fontsize=7, color=colour)
     ax.set_xlabel("bits per digit")
     ax.set_ylabel(label)
     ax.grid(True, alpha=0.3)
@@ -59,7 +70,7 @@ def rate_distortion(rows, path):
     axes[0].plot(*zip(*points), marker, color="tab:red", markersize=8,
                  label=name)
   for ax in axes:
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
   axes[0].set_title("Rate vs MAE")
   axes[1].set_title("Rate vs PSNR")
   fig.savefig(path, dpi=120)

@@ -1,13 +1,15 @@
 """Training: rate + lambda * distortion, in a tf.compat.v1 graph.
 
 rate        bits per digit, sum of -log2(likelihood) over the latent, from the
-            EntropyBottleneck with additive uniform noise (training=True).
+            prior (priors.py: `deep_factorized` EntropyBottleneck or
+            `noisy_logistic`) with additive uniform noise (training=True).
 distortion  mean absolute pixel difference, pixels in [0, 1].
 
 Two Adam optimizers step together: one (`learning_rate`) minimizes the loss
-over the transforms and the density model, the other (`aux_learning_rate`)
-minimizes the layer's auxiliary loss over the layer's quantile variables (the
-only ones it has gradients for). The layer's update op (integer CDF tables) runs before each checkpoint
+over the transforms and the density model (for noisy_logistic: its scales),
+the other (`aux_learning_rate`) minimizes the EntropyBottleneck's auxiliary
+loss over its quantile variables (the only ones it has gradients for; the
+noisy logistic has no auxiliary loss). The prior's update op (integer CDF tables) runs before each checkpoint
 save, so every checkpoint written can compress and decompress.
 
 The model directory receives:
@@ -30,6 +32,7 @@ from compression.examples.mnist import data
 from compression.examples.mnist import errors
 from compression.examples.mnist import metrics
 from compression.examples.mnist import model
+from compression.examples.mnist import priors
 
 v1 = tf.compat.v1
 
@@ -57,10 +60,11 @@ class TrainConfig:
   test_size: int = 0  # 0 = all 10000.
   eval_batch_size: int = 1000
   max_to_keep: int = 3
+  prior: str = config_lib.DEFAULT_PRIOR  # One of config_lib.PRIORS.
 
 
 def write_config(model_dir, config):
-  config_lib.write(model_dir, config.latent_dims, config.lmbda)
+  config_lib.write(model_dir, config.latent_dims, config.lmbda, config.prior)
 
 
 def read_config(model_dir):
@@ -86,18 +90,18 @@ class _Graph:
       v1.set_random_seed(config.seed)
       self.x = v1.placeholder(tf.float32, [None, 28, 28], name="x")
       x = self.x[..., None]
-      eb = model.entropy_bottleneck()
 
       # Training branch.
       y = model.analysis_transform(x, config.latent_dims)
-      y_tilde, likelihoods = eb(y, training=True)
+      prior = priors.create(config.prior, config.latent_dims, tf.shape(y))
+      y_tilde, likelihoods = prior.call(y, training=True)
       x_tilde = model.synthesis_transform(y_tilde)
       self.rate = tf.reduce_mean(model.bits_per_digit(likelihoods))
       self.distortion = tf.reduce_mean(tf.abs(x - x_tilde))
       self.loss = self.rate + config.lmbda * self.distortion
 
       # Evaluation branch, same variables.
-      y_hat, eval_likelihoods = eb(y, training=False)
+      y_hat, eval_likelihoods = prior.call(y, training=False)
       self.eval_bits = model.bits_per_digit(eval_likelihoods)
       self.eval_x_hat = tf.clip_by_value(
           model.synthesis_transform(y_hat)[..., 0], 0.0, 1.0)
@@ -105,19 +109,20 @@ class _Graph:
       self.global_step = v1.train.get_or_create_global_step()
       self.learning_rate = v1.placeholder_with_default(
           tf.constant(config.learning_rate, tf.float32), [], name="learning_rate")
-      aux_loss = eb.losses[0]
-      self.aux_loss = aux_loss
-      # The aux optimizer trains the layer's quantiles, the only variables the
-      # aux loss reaches; the main one gets every other trainable variable.
-      aux_vars = list(eb.quantile_variables)
+      # The aux optimizer trains the bottleneck's quantiles, the only
+      # variables the aux loss reaches; the main one gets every other
+      # trainable variable (for noisy_logistic: all of them, its scales too).
+      aux_vars = list(prior.aux_variables)
       aux_ids = {id(v) for v in aux_vars}
       main_vars = [v for v in v1.trainable_variables() if id(v) not in aux_ids]
       main_step = v1.train.AdamOptimizer(self.learning_rate).minimize(
           self.loss, var_list=main_vars, global_step=self.global_step)
-      aux_step = v1.train.AdamOptimizer(config.aux_learning_rate).minimize(
-          aux_loss, var_list=aux_vars)
-      self.train_op = tf.group(main_step, aux_step)
-      self.update_op = eb.updates[0]
+      steps = [main_step]
+      if prior.aux_loss is not None:
+        steps.append(v1.train.AdamOptimizer(config.aux_learning_rate).minimize(
+            prior.aux_loss, var_list=aux_vars))
+      self.train_op = tf.group(*steps)
+      self.update_op = prior.update_op
       self.init_op = v1.global_variables_initializer()
       self.saver = v1.train.Saver(max_to_keep=config.max_to_keep)
       self.graph.finalize()
@@ -168,7 +173,7 @@ def train(config, log=print):
   log(f"training on {num_train} digits, testing on {len(test_images)}; "
       f"{total_steps} steps of batch {batch_size} "
       f"({steps_per_epoch} steps/epoch), lambda={config.lmbda:g}, "
-      f"latent_dims={config.latent_dims}, model_dir={config.model_dir}")
+      f"latent_dims={config.latent_dims}, prior={config.prior}, model_dir={config.model_dir}")
 
   def checkpoint(sess, step):
     sess.run(g.update_op)
