@@ -202,3 +202,34 @@ def test_report_tabulates_both_priors(tmp_path):
   assert "| noisy_logistic | 2000 | 44.00 | 43.20 | 43.00 |" in md
   files_md = open(os.path.join(out, "files.md")).read()
   assert "| noisy_logistic | 300 | 11.00 | 11.10 | 1.400 | 2.500 |" in files_md
+
+
+def test_noisy_logistic_beam_matches_single_process():
+  from compression.examples.mnist import beam_codecs  # pylint: disable=g-import-not-at-top
+  from compression.examples.mnist import images  # pylint: disable=g-import-not-at-top
+  import test_beam_mnist  # pylint: disable=g-import-not-at-top
+  model_dir = _noisy_logistic_model()
+  work = mnist_testutil.tmp_dir()
+  one_worker = ["--direct_num_workers=1"]
+  test_beam_mnist.run(
+      "beam_compress", f"--model_dir={model_dir}", "--count=6",
+      f"--data_dir={mnist_testutil.data_dir()}",
+      f"--output={work}/beam", *one_worker)
+  records = [beam_codecs.parse_compressed_record(r) for r in
+             test_beam_mnist.read_tfrecords(f"{work}/beam-*.tfrecord")]
+  strings = {key: string for key, string, _, _ in records}
+  digits = data.load("test", mnist_testutil.data_dir())[0][:6]
+  with codec.Encoder(model_dir) as encoder:
+    here = encoder.compress(digits)
+    assert {r[3] for r in records} == {encoder.fingerprint()}
+  assert [strings[f"test_{i:05d}"] for i in range(6)] == here["strings"]
+  test_beam_mnist.run(
+      "beam_decompress", f"--model_dir={model_dir}",
+      f"--input={work}/beam-*.tfrecord", f"--output={work}/decoded",
+      *one_worker)
+  with codec.Decoder(model_dir) as decoder:
+    expected, _ = decoder.decompress(here["strings"])
+  for i in range(6):
+    decoded = images.read_png(f"{work}/decoded/test_{i:05d}.png")
+    np.testing.assert_array_equal(
+        decoded, data.to_uint8(expected[i]))
