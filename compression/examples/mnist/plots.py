@@ -44,7 +44,7 @@ def rate_distortion(rows, path):
   by_prior = {}
   for r in rows:
     by_prior.setdefault(str(r.get("prior", "deep_factorized")), []).append(r)
-  fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), constrained_layout=True)
+  fig, axes = plt.subplots(1, 2, figsize=(10, 5.5), constrained_layout=True)
   for ax, key, label in ((axes[0], "mae", "MAE (pixels in [0, 1])"),
                          (axes[1], "psnr", "PSNR (dB)")):
     for (prior, group), colour in zip(by_prior.items(), _COLOURS):
@@ -69,8 +69,9 @@ def rate_distortion(rows, path):
   for name, marker, points in REFERENCE:
     axes[0].plot(*zip(*points), marker, color="tab:red", markersize=8,
                  label=name)
-  for ax in axes:
-    ax.legend(fontsize=7)
+  # One legend, below both plots.
+  fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
+             ncol=3, fontsize=7)
   axes[0].set_title("Rate vs MAE")
   axes[1].set_title("Rate vs PSNR")
   fig.savefig(path, dpi=120)
