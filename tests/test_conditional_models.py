@@ -4,9 +4,7 @@ Run with `python -m pytest tests/test_conditional_models.py`. The coding tests n
 op library (`compression/_compression_ops.so` or `bazel-bin/compression/`).
 """
 
-import json
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -17,6 +15,7 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO)
 
 import compression  # pylint: disable=g-import-not-at-top
+import graph_testutil  # pylint: disable=g-import-not-at-top
 from compression.python.layers import conditional_models  # pylint: disable=g-import-not-at-top
 
 GaussianConditional = conditional_models.GaussianConditional
@@ -28,13 +27,7 @@ _FAMILIES = [(GaussianConditional, stats.norm), (LogisticConditional, stats.logi
              (LaplacianConditional, stats.laplace)]
 
 
-def _session(*layers):
-  """A session with the variables initialized and the layers' update ops run."""
-  sess = tf.compat.v1.Session()
-  sess.run(tf.compat.v1.global_variables_initializer())
-  for layer in layers:
-    sess.run(layer.updates[0])
-  return sess
+_session = graph_testutil.session_with_tables
 
 
 class SymmetricConditionalTest(tf.test.TestCase):
@@ -431,12 +424,7 @@ class SymmetricConditionalTest(tf.test.TestCase):
         tf.compat.v1.train.Saver().save(sess, path)
         strings, dequantized = sess.run([strings, dequantized])
     request = dict(repo=_REPO, checkpoint=path, strings=[s.hex() for s in strings])
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    result = subprocess.run(
-        [sys.executable, "-c", _DECODER_SCRIPT], input=json.dumps(request),
-        capture_output=True, text=True, env=env, timeout=300, check=False)
-    self.assertEqual(result.returncode, 0, result.stderr)
-    reply = json.loads(result.stdout.strip().splitlines()[-1])
+    reply = graph_testutil.run_json_script(_DECODER_SCRIPT, request)
     self.assertEqual(np.float32(reply["values"]).tobytes(), dequantized.tobytes())
     self.assertEqual(reply["exact"], [True, True])
 

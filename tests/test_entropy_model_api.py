@@ -17,17 +17,13 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO)
 
 from compression.python.layers import entropy_model  # pylint: disable=g-import-not-at-top
+import graph_testutil  # pylint: disable=g-import-not-at-top
 from compression.python.layers import entropy_models  # pylint: disable=g-import-not-at-top
 
 EntropyBottleneck = entropy_models.EntropyBottleneck
 
 
-def _session(*layers):
-  sess = tf.compat.v1.Session()
-  sess.run(tf.compat.v1.global_variables_initializer())
-  for layer in layers:
-    sess.run(layer.updates[0])
-  return sess
+_session = graph_testutil.session_with_tables
 
 
 class EntropyModelApiTest(tf.test.TestCase):

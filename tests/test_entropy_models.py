@@ -5,9 +5,7 @@ Run with `python -m pytest tests/test_entropy_models.py` or
 (`compression/_compression_ops.so` or `bazel-bin/compression/`).
 """
 
-import json
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -17,6 +15,7 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO)
 
 from compression.python.layers import entropy_models  # pylint: disable=g-import-not-at-top
+import graph_testutil  # pylint: disable=g-import-not-at-top
 
 EntropyBottleneck = entropy_models.EntropyBottleneck
 
@@ -714,12 +713,7 @@ class EntropyBottleneckTest(tf.test.TestCase):
     path, strings, outputs = self._train_and_save("channels_last", inputs)
     request = dict(repo=_REPO, checkpoint=path, shape=[6, 3], channels=3,
                    strings=[s.hex() for s in strings])
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    result = subprocess.run(
-        [sys.executable, "-c", _DECODER_SCRIPT], input=json.dumps(request),
-        capture_output=True, text=True, env=env, timeout=300, check=False)
-    self.assertEqual(result.returncode, 0, result.stderr)
-    reply = json.loads(result.stdout.strip().splitlines()[-1])
+    reply = graph_testutil.run_json_script(_DECODER_SCRIPT, request)
     self.assertEqual(reply["values"], outputs.astype(np.int64).tolist())
     self.assertEqual(reply["exact"], [True, True])
     # Re-encoding the decoded values in the other process gives the same bytes.
