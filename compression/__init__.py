@@ -4,7 +4,8 @@
 
 Entropy models: `EntropyBottleneck` (learned factorized prior) and the conditional
 models `GaussianConditional`, `LogisticConditional`, `LaplacianConditional` (on
-`SymmetricConditional`), all on the `EntropyModel` base.
+`SymmetricConditional`), all on the `EntropyModel` base. `GDN` (and IGDN with
+`inverse=True`), the normalization layer of image transforms.
 
 The names below load lazily, so that importing a submodule that needs neither
 TensorFlow nor the op library (the MNIST data reader, a command's --help) stays fast.
@@ -20,6 +21,7 @@ _EXPORTS = {
     "LogisticConditional": "compression.python.layers.conditional_models",
     "LaplacianConditional": "compression.python.layers.conditional_models",
     "default_scale_table": "compression.python.layers.conditional_models",
+    "GDN": "compression.python.layers.gdn",
     "lower_bound": "compression.python.ops.math_ops",
     "upper_bound": "compression.python.ops.math_ops",
     "range_encode": "compression.python.ops.range_coding_ops",

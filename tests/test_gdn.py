@@ -1,0 +1,341 @@
+"""Tests of compression/python/layers/gdn.py (graph mode).
+
+Run with `python -m pytest tests/test_gdn.py` (a few seconds).
+"""
+
+import os
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, _REPO)
+
+import compression  # pylint: disable=g-import-not-at-top
+from compression.python.layers import gdn  # pylint: disable=g-import-not-at-top
+
+GDN = gdn.GDN
+
+# Spatial shapes of the three supported ranks (1-D, 2-D, 3-D).
+_SPATIAL = [(5,), (4, 3), (3, 2, 2)]
+
+
+def _numpy_gdn(x, beta, gamma, inverse=False, simplified=False,
+               channels_first=False):
+  """NumPy reference in float64: y_i = x_i / sqrt(beta_i + sum_j gamma_ij x_j^2) etc."""
+  x = np.asarray(x, np.float64)
+  if channels_first:
+    x = np.moveaxis(x, 1, -1)
+  magnitude = np.abs(x) if simplified else x ** 2
+  norm = beta + magnitude @ np.asarray(gamma, np.float64).T
+  if not simplified:
+    norm = np.sqrt(norm)
+  y = x * norm if inverse else x / norm
+  return np.moveaxis(y, -1, 1) if channels_first else y
+
+
+def _run(fetches, feed=None, assign=None):
+  """Initializes the variables, runs `assign` ops, then returns `fetches`."""
+  with tf.compat.v1.Session() as sess:
+    sess.run(tf.compat.v1.global_variables_initializer())
+    if assign:
+      sess.run(assign)
+    return sess.run(fetches, feed)
+
+
+def _random_parameters(rng, channels):
+  beta = rng.uniform(.5, 2., channels)
+  gamma = rng.uniform(0., .3, (channels, channels))
+  return beta, gamma
+
+
+def _assign_parameters(layer, beta, gamma):
+  return [layer.beta_variable.assign(layer.parameter_value(beta, layer.beta_min)),
+          layer.gamma_variable.assign(layer.parameter_value(gamma, 0.))]
+
+
+class GDNTest(tf.test.TestCase):
+
+  def test_exports_and_defaults(self):
+    self.assertIs(compression.GDN, GDN)
+    from compression.python import layers  # pylint: disable=g-import-not-at-top
+    self.assertIs(layers.GDN, GDN)
+    layer = GDN()
+    self.assertFalse(layer.inverse)
+    self.assertFalse(layer.simplified)
+    self.assertEqual(layer.data_format, "channels_last")
+    self.assertEqual(layer.beta_min, 1e-6)
+    self.assertEqual(layer.reparam_offset, 2. ** -18)
+    self.assertEqual(layer.pedestal, 2. ** -36)
+    self.assertEqual(layer.name, "gdn")
+    self.assertIsNone(layer.channels)
+    self.assertEqual(GDN(inverse=True).name, "igdn")
+    self.assertEqual(GDN(inverse=True, name="synthesis_igdn").name, "synthesis_igdn")
+
+  def test_shape_and_dtype_all_ranks_and_formats(self):
+    for data_format in ("channels_last", "channels_first"):
+      for spatial in _SPATIAL:
+        for inverse in (False, True):
+          with self.subTest(data_format=data_format, spatial=spatial, inverse=inverse):
+            with tf.Graph().as_default():
+              if data_format == "channels_last":
+                shape = (2,) + spatial + (3,)
+                placeholder_shape = (None,) * (1 + len(spatial)) + (3,)
+              else:
+                shape = (2, 3) + spatial
+                placeholder_shape = (None, 3) + (None,) * len(spatial)
+              x = tf.compat.v1.placeholder(tf.float32, placeholder_shape)
+              layer = GDN(inverse=inverse, data_format=data_format)
+              y = layer(x)
+              self.assertEqual(y.dtype, tf.float32)
+              self.assertEqual(y.shape.as_list(), list(placeholder_shape))
+              self.assertEqual(layer.channels, 3)
+              self.assertEqual(layer.variables[0].shape.as_list(), [3])
+              self.assertEqual(layer.variables[1].shape.as_list(), [3, 3])
+              self.assertLen(layer.trainable_variables, 2)
+              value = _run(y, {x: np.ones(shape, np.float32)})
+              self.assertEqual(value.shape, shape)
+
+  def test_initial_parameters_and_formula(self):
+    with tf.Graph().as_default():
+      x = tf.constant(np.linspace(-4, 4, 2 * 5 * 3).reshape(2, 5, 3), tf.float32)
+      layer = GDN()
+      y = layer(x)
+      beta, gamma, y_value, x_value = _run([layer.beta, layer.gamma, y, x])
+    self.assertAllClose(beta, np.ones(3), rtol=0, atol=1e-7)
+    # Off-diagonal entries sit exactly on the bound: value 0.
+    self.assertAllEqual(gamma - np.diag(np.diag(gamma)), np.zeros([3, 3]))
+    self.assertAllClose(np.diag(gamma), [.1] * 3, rtol=1e-6)
+    self.assertAllClose(y_value, x_value / np.sqrt(1 + .1 * x_value ** 2), rtol=1e-6)
+    # Not the identity for large inputs (so the next test's closeness means something).
+    self.assertGreater(np.max(np.abs(y_value - x_value)), 1.)
+
+  def test_near_identity_for_tiny_inputs_at_init(self):
+    rng = np.random.default_rng(0)
+    x_value = rng.uniform(-.03, .03, (2, 4, 4, 3)).astype(np.float32)
+    for inverse in (False, True):
+      for simplified in (False, True):
+        with self.subTest(inverse=inverse, simplified=simplified):
+          with tf.Graph().as_default():
+            y = GDN(inverse=inverse, simplified=simplified)(tf.constant(x_value))
+            y_value = _run(y)
+          # Relative change about 0.1 |x| <= 3e-3 (simplified) or 0.05 x^2 <= 4.5e-5.
+          rtol = 3.1e-3 if simplified else 5e-5
+          self.assertAllClose(y_value, x_value, rtol=rtol, atol=0)
+          self.assertFalse(np.array_equal(y_value, x_value))
+
+  def test_formula_at_random_parameters(self):
+    rng = np.random.default_rng(1)
+    for data_format in ("channels_last", "channels_first"):
+      for spatial in _SPATIAL:
+        for inverse in (False, True):
+          for simplified in (False, True):
+            with self.subTest(data_format=data_format, spatial=spatial,
+                              inverse=inverse, simplified=simplified):
+              channels = 4
+              first = data_format == "channels_first"
+              shape = ((2, channels) + spatial if first
+                       else (2,) + spatial + (channels,))
+              x_value = rng.normal(0, 2, shape).astype(np.float32)
+              beta, gamma = _random_parameters(rng, channels)
+              with tf.Graph().as_default():
+                layer = GDN(inverse=inverse, simplified=simplified,
+                            data_format=data_format)
+                y = layer(tf.constant(x_value))
+                y_value, beta_value, gamma_value = _run(
+                    [y, layer.beta, layer.gamma],
+                    assign=_assign_parameters(layer, beta, gamma))
+              self.assertAllClose(beta_value, beta, rtol=1e-6)
+              self.assertAllClose(gamma_value, gamma, rtol=1e-5, atol=1e-7)
+              expected = _numpy_gdn(x_value, beta, gamma, inverse, simplified, first)
+              self.assertAllClose(y_value, expected, rtol=1e-5, atol=1e-6)
+
+  def test_channels_first_matches_channels_last(self):
+    rng = np.random.default_rng(2)
+    x_value = rng.normal(0, 2, (2, 4, 3, 5)).astype(np.float32)
+    beta, gamma = _random_parameters(rng, 5)
+    outputs = []
+    for data_format, x in (("channels_last", x_value),
+                           ("channels_first", np.moveaxis(x_value, -1, 1))):
+      with tf.Graph().as_default():
+        layer = GDN(data_format=data_format)
+        y = layer(tf.constant(x))
+        outputs.append(_run(y, assign=_assign_parameters(layer, beta, gamma)))
+    self.assertAllClose(outputs[0], np.moveaxis(outputs[1], 1, -1), rtol=1e-6)
+
+  def test_gradients_finite(self):
+    rng = np.random.default_rng(3)
+    x_value = rng.normal(0, 3, (2, 4, 4, 3)).astype(np.float32)
+    x_value[0, 0, 0] = 0.  # |x| and the square root at 0.
+    for inverse in (False, True):
+      for simplified in (False, True):
+        with self.subTest(inverse=inverse, simplified=simplified):
+          with tf.Graph().as_default():
+            x = tf.constant(x_value)
+            layer = GDN(inverse=inverse, simplified=simplified)
+            loss = tf.reduce_sum(tf.square(layer(x)))
+            grads = tf.gradients(loss, [x] + layer.trainable_variables)
+            values = _run(grads)
+          for value in values:
+            self.assertTrue(np.all(np.isfinite(value)))
+          # Every gradient is nonzero somewhere (the variables are connected).
+          for value in values:
+            self.assertGreater(np.max(np.abs(value)), 0.)
+
+  def test_input_gradient_matches_numeric(self):
+    rng = np.random.default_rng(4)
+    x_value = rng.normal(0, 1, (1, 3, 2)).astype(np.float64)
+    beta, gamma = _random_parameters(rng, 2)
+    eps = 1e-3
+    with tf.Graph().as_default():
+      x = tf.compat.v1.placeholder(tf.float32, (1, 3, 2))
+      layer = GDN()
+      loss = tf.reduce_sum(layer(x) * np.arange(1, 7).reshape(1, 3, 2))
+      grad = tf.gradients(loss, x)[0]
+      with tf.compat.v1.Session() as sess:
+        sess.run(tf.compat.v1.global_variables_initializer())
+        sess.run(_assign_parameters(layer, beta, gamma))
+        analytic = sess.run(grad, {x: x_value})
+    weights = np.arange(1, 7).reshape(1, 3, 2)
+    numeric = np.zeros_like(x_value)
+    for index in np.ndindex(*x_value.shape):
+      plus, minus = x_value.copy(), x_value.copy()
+      plus[index] += eps
+      minus[index] -= eps
+      numeric[index] = np.sum(
+          (_numpy_gdn(plus, beta, gamma) - _numpy_gdn(minus, beta, gamma)) * weights
+      ) / (2 * eps)
+    self.assertAllClose(analytic, numeric, rtol=1e-3, atol=1e-4)
+
+  def test_inverse_after_forward_close_to_identity(self):
+    rng = np.random.default_rng(5)
+    for data_format in ("channels_last", "channels_first"):
+      with self.subTest(data_format=data_format):
+        x_value = rng.uniform(-.1, .1, (2, 3, 8, 8)).astype(np.float32)
+        with tf.Graph().as_default():
+          x = tf.constant(x_value)
+          y = GDN(data_format=data_format)(x)
+          x_back = GDN(inverse=True, data_format=data_format)(y)
+          y_value, back = _run([y, x_back])
+        # The forward step alone moves the values by up to 0.05%, the round trip far less.
+        self.assertGreater(np.max(np.abs(y_value - x_value)), 1e-5)
+        self.assertAllClose(back, x_value, rtol=0, atol=1e-6)
+
+  def test_simplified_formula_at_init(self):
+    x_value = np.array([[[-3., -.5, 0., .5, 3.]]], np.float32).transpose(0, 2, 1)
+    for inverse in (False, True):
+      with self.subTest(inverse=inverse):
+        with tf.Graph().as_default():
+          y = GDN(simplified=True, inverse=inverse)(tf.constant(x_value))
+          y_value = _run(y)
+        norm = 1 + .1 * np.abs(x_value)
+        self.assertAllClose(y_value, x_value * norm if inverse else x_value / norm,
+                            rtol=1e-6)
+
+  def test_parameters_stay_nonnegative_under_gradient_descent(self):
+    with tf.Graph().as_default():
+      layer = GDN()
+      layer(tf.zeros([1, 2, 2, 3]))
+      beta, gamma = layer.beta, layer.gamma
+      # The loss decreases as beta and gamma decrease: descent pushes them negative.
+      loss = tf.reduce_sum(beta) + tf.reduce_sum(gamma)
+      step = tf.compat.v1.train.GradientDescentOptimizer(1.).minimize(loss)
+      with tf.compat.v1.Session() as sess:
+        sess.run(tf.compat.v1.global_variables_initializer())
+        for _ in range(5):
+          sess.run(step)
+        beta_value, gamma_value, params = sess.run(
+            [beta, gamma, layer.beta_variable])
+    # The stored parameter did go below the bound (the update was not blocked) ...
+    self.assertLess(np.max(params), np.sqrt(1e-6))
+    # ... yet the values stay at their minimums.
+    self.assertAllClose(beta_value, [1e-6] * 3, rtol=1e-3)
+    self.assertAllGreaterEqual(beta_value, 1e-6 * (1 - 1e-4))
+    self.assertAllGreaterEqual(gamma_value, 0.)
+    self.assertAllEqual(gamma_value, np.zeros([3, 3]))
+
+  def test_clipped_parameter_recovers(self):
+    with tf.Graph().as_default():
+      layer = GDN()
+      layer(tf.zeros([1, 2, 3]))
+      gamma = layer.gamma
+      sign = tf.compat.v1.placeholder(tf.float32, [])
+      step = tf.compat.v1.train.GradientDescentOptimizer(.5).minimize(
+          sign * tf.reduce_sum(gamma))
+      with tf.compat.v1.Session() as sess:
+        sess.run(tf.compat.v1.global_variables_initializer())
+        for _ in range(3):
+          sess.run(step, {sign: 1.})
+        self.assertAllEqual(sess.run(gamma), np.zeros([3, 3]))
+        # Now descent pulls gamma up: the clipped parameters must move (by 1e4 *
+        # 2 * 2**-18 * 0.5 = 0.038, so every gamma becomes about 1.5e-3).
+        sess.run(step, {sign: -1e4})
+        self.assertGreater(np.min(sess.run(gamma)), 1e-3)
+
+  def test_bad_arguments(self):
+    cases = [
+        (dict(data_format="NHWC"), "`data_format` must be 'channels_last' or "
+         "'channels_first', got 'NHWC'"),
+        (dict(inverse=1), "`inverse` must be a bool, got 1"),
+        (dict(simplified="yes"), "`simplified` must be a bool, got 'yes'"),
+        (dict(beta_min=0.), r"`beta_min` must be a number in \(0, 1\], got 0.0"),
+        (dict(gamma_init=-1), "`gamma_init` must be a finite number >= 0, got -1"),
+        (dict(reparam_offset=.5), r"`reparam_offset` must be a number in \(0, 0.01\]"),
+        (dict(name=""), "`name` must be a non-empty string"),
+    ]
+    for kwargs, message in cases:
+      with self.subTest(**kwargs):
+        with self.assertRaisesRegex(ValueError, message):
+          GDN(**kwargs)
+
+  def test_bad_inputs(self):
+    with tf.Graph().as_default():
+      with self.assertRaisesRegex(
+          ValueError, r"gdn: the channel axis \(channels_last, axis 3\) of the inputs "
+          "must have a static size"):
+        GDN()(tf.compat.v1.placeholder(tf.float32, [None, 4, 4, None]))
+      with self.assertRaisesRegex(
+          ValueError, r"the channel axis \(channels_first, axis 1\) of the inputs must "
+          "have a static size"):
+        GDN(data_format="channels_first")(
+            tf.compat.v1.placeholder(tf.float32, [2, None, 4, 4]))
+      with self.assertRaisesRegex(ValueError, "inputs must have rank 3, 4 or 5"):
+        GDN()(tf.zeros([2, 3]))
+      with self.assertRaisesRegex(ValueError, "inputs must have rank 3, 4 or 5"):
+        GDN()(tf.zeros([1, 2, 2, 2, 2, 3]))
+      with self.assertRaisesRegex(ValueError, "inputs must have rank 3, 4 or 5"):
+        GDN()(tf.compat.v1.placeholder(tf.float32))
+      with self.assertRaisesRegex(ValueError, "inputs must be float32, got float64"):
+        GDN()(tf.zeros([1, 2, 3], tf.float64))
+      layer = GDN()
+      layer(tf.zeros([1, 2, 3]))
+      with self.assertRaisesRegex(
+          ValueError, "built for 3 channels, got inputs with 4"):
+        layer(tf.zeros([1, 2, 4]))
+      with self.assertRaisesRegex(ValueError, "not built yet"):
+        _ = GDN().beta
+
+  def test_checkpoint_round_trip(self):
+    rng = np.random.default_rng(6)
+    beta, gamma = _random_parameters(rng, 2)
+    x_value = rng.normal(0, 1, (1, 3, 2)).astype(np.float32)
+    path = os.path.join(self.get_temp_dir(), "gdn")
+    with tf.Graph().as_default():
+      layer = GDN()
+      y = layer(tf.constant(x_value))
+      saver = tf.compat.v1.train.Saver()
+      with tf.compat.v1.Session() as sess:
+        sess.run(tf.compat.v1.global_variables_initializer())
+        sess.run(_assign_parameters(layer, beta, gamma))
+        saver.save(sess, path)
+    with tf.Graph().as_default():
+      y = GDN()(tf.constant(x_value))
+      with tf.compat.v1.Session() as sess:
+        tf.compat.v1.train.Saver().restore(sess, path)
+        restored = sess.run(y)
+    self.assertAllClose(restored, _numpy_gdn(x_value, beta, gamma), rtol=1e-5)
+
+
+if __name__ == "__main__":
+  tf.test.main()
