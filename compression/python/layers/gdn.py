@@ -44,7 +44,6 @@ __all__ = ["GDN"]
 
 _DATA_FORMATS = ("channels_last", "channels_first")
 
-
 _is_number = entropy_model.is_number
 
 
