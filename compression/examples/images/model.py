@@ -1,0 +1,412 @@
+"""The two image codecs, bls2017 and bmshj2018, as tf.compat.v1 graphs.
+
+Pixels are float32 in [0, 1] inside the networks (`[B, H, W, 3]`, NHWC, H and W
+multiples of the architecture's `total_stride`); distortion is the MSE on the
+[0, 255] scale, as in the papers. Rates are in bits.
+
+bls2017 (Ballé, Laparra, Simoncelli, "End-to-end optimized image compression", 2017):
+  analysis   3 x [conv 5x5 /2 (N) + GDN] + conv 5x5 /2 (M)        -> y [B, H/16, W/16, M]
+  synthesis  3 x [conv^T 5x5 x2 (N) + IGDN] + conv^T 5x5 x2 (3)
+  prior      EntropyBottleneck on y.
+
+bmshj2018 (Ballé, Minnen, Singh, Hwang, Johnston, "Variational image compression with
+a scale hyperprior", 2018): the same transforms, and
+  hyper-analysis   |y| -> conv 3x3 /1 (N) ReLU -> conv 5x5 /2 (N) ReLU -> conv 5x5 /2 (N)
+                                                                  -> z [B, H/64, W/64, N]
+  hyper-synthesis  z_hat -> conv^T 5x5 x2 (N) ReLU -> conv^T 5x5 x2 (N) ReLU
+                   -> conv^T 3x3 x1 (M) = h;  scale = exp(h)
+  priors           EntropyBottleneck on z; GaussianConditional on y with those scales.
+
+Deterministic scales (bmshj2018). The decoder recomputes the scales from `z_hat`; in
+floating point another machine (or oneDNN off, or another thread count) may land an
+element on the neighbouring scale-table entry and the rest of the string decodes to
+garbage. So coding never uses floating-point scales: `IntegerHyperSynthesis` runs the
+same three layers on integers (fixed point), held in float64 where every product and
+partial sum is an integer below 2**53, hence exact whatever the summation order, and
+maps `h` to a table index by integer thresholds. Its integer kernels, biases, shifts
+and thresholds are written by an update op into non-trainable variables, saved in the
+checkpoint; the encoder and the decoder read them from there. Training uses the float
+path (the integer one is within a rounding of it).
+
+Variables are named by scope: "analysis/...", "synthesis/...", "hyper_analysis/...",
+"hyper_synthesis/...", "entropy_bottleneck/...", "gaussian_conditional/...", so a
+decoder graph restores only what it builds.
+"""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from compression.python.layers import conditional_models
+from compression.python.layers import entropy_models
+from compression.python.layers import gdn as gdn_lib
+
+v1 = tf.compat.v1
+
+ARCHITECTURES = ("bls2017", "bmshj2018")
+TOTAL_STRIDE = {"bls2017": 16, "bmshj2018": 64}
+KERNEL_SIZE = 5
+
+# Fixed point of the integer hyper-synthesis.
+Z_FRACTION_BITS = 8           # z_hat is an integer plus an offset in 2**-8 steps.
+ACTIVATION_FRACTION_BITS = 12  # hidden activations
+MAX_INPUT_MAGNITUDE = 2. ** 10  # |z_hat| and hidden activations are clipped to this
+WEIGHT_MAGNITUDE_BITS = 14     # integer kernels have |w| < 2**14
+EXACT_LIMIT = 2. ** 53         # float64 integers are exact below this
+
+
+def _weights(kernel_shape, filters):
+  kernel = v1.get_variable("kernel", kernel_shape, tf.float32,
+                           initializer=v1.glorot_uniform_initializer())
+  bias = v1.get_variable("bias", [filters], tf.float32,
+                         initializer=v1.zeros_initializer())
+  return kernel, bias
+
+
+def _pow2(exponent):
+  """2**exponent as an exact float64 tensor (exponent: int or integer tensor)."""
+  return tf.pow(tf.constant(2., tf.float64), tf.cast(exponent, tf.float64))
+
+
+def conv(x, filters, kernel_size, stride, name):
+  """Convolution, "same" padding, NHWC: [B, H, W, C] -> [B, H/s, W/s, filters]."""
+  with v1.variable_scope(name):
+    kernel, bias = _weights(
+        [kernel_size, kernel_size, int(x.shape[-1]), filters], filters)
+    return tf.nn.bias_add(
+        tf.nn.conv2d(x, kernel, strides=stride, padding="SAME"), bias)
+
+
+def _transposed(x, kernel, stride):
+  shape = tf.shape(x)
+  output_shape = tf.stack(
+      [shape[0], shape[1] * stride, shape[2] * stride, tf.shape(kernel)[2]])
+  return tf.nn.conv2d_transpose(x, kernel, output_shape, strides=stride,
+                                padding="SAME")
+
+
+def conv_transpose(x, filters, kernel_size, stride, name):
+  """Transposed convolution, "same": [B, H, W, C] -> [B, H*s, W*s, filters].
+
+  The kernel is `[k, k, filters, C]`, the layout of `tf.nn.conv2d_transpose`.
+  """
+  with v1.variable_scope(name):
+    kernel, bias = _weights(
+        [kernel_size, kernel_size, filters, int(x.shape[-1])], filters)
+    return tf.nn.bias_add(_transposed(x, kernel, stride), bias)
+
+
+def analysis_transform(x, num_filters, latent_filters):
+  """float32 [B, H, W, 3] in [0, 1] -> y float32 [B, H/16, W/16, latent_filters]."""
+  with v1.variable_scope("analysis"):
+    for i in range(3):
+      x = conv(x, num_filters, KERNEL_SIZE, 2, f"conv_{i}")
+      x = gdn_lib.GDN(name=f"gdn_{i}")(x)
+    return conv(x, latent_filters, KERNEL_SIZE, 2, "conv_3")
+
+
+def synthesis_transform(y, num_filters):
+  """y float32 [B, h, w, M] -> float32 [B, 16 h, 16 w, 3] (not clipped; ~[0, 1])."""
+  with v1.variable_scope("synthesis"):
+    for i in range(3):
+      y = conv_transpose(y, num_filters, KERNEL_SIZE, 2, f"conv_{i}")
+      y = gdn_lib.GDN(inverse=True, name=f"igdn_{i}")(y)
+    return conv_transpose(y, 3, KERNEL_SIZE, 2, "conv_3")
+
+
+def hyper_analysis_transform(y, num_filters):
+  """y float32 [B, h, w, M] -> z float32 [B, h/4, w/4, num_filters]."""
+  with v1.variable_scope("hyper_analysis"):
+    z = tf.nn.relu(conv(tf.abs(y), num_filters, 3, 1, "conv_0"))
+    z = tf.nn.relu(conv(z, num_filters, KERNEL_SIZE, 2, "conv_1"))
+    return conv(z, num_filters, KERNEL_SIZE, 2, "conv_2")
+
+
+class HyperSynthesis:
+  """The hyper-synthesis, in floating point (training) and in integers (coding).
+
+  Layers (kernel size, stride, ReLU after): (5, 2, yes), (5, 2, yes), (3, 1, no); the
+  output `h` [B, 4 h_z, 4 w_z, M] gives the scales `exp(h)`.
+
+  Integer path (`scale_indexes`), from the tables of `update_op` (see the module
+  doc): input `a_0 = round(z_hat * 2**8)` clipped to +-2**18; layer `l` computes
+  `acc = conv^T(a, K_l) + b_l` with integer kernel `K_l = round(kernel * 2**e_l)`
+  (`e_l` chosen so `|K_l| < 2**14`) and bias `b_l = round(bias * 2**(f_l + e_l))`,
+  `f_l` the input's fraction bits; hidden layers keep
+  `clip(floor(acc / 2**(f_l + e_l - 12)), 0, 2**22)` (ReLU, 12 fraction bits); the
+  last compares `acc` with thresholds `t_k = ceil(log(table_k) * 2**(12 + e_3))`:
+  index = #{k : t_k <= acc} - 1, clamped to [0, T-1] -- the table entry whose scale
+  is the largest not above `exp(h)`. The update op checks that no partial sum can
+  reach 2**53.
+  """
+
+  LAYERS = ((KERNEL_SIZE, 2, True), (KERNEL_SIZE, 2, True), (3, 1, False))
+
+  def __init__(self, num_filters, latent_filters, scale_table):
+    self._filters = (num_filters, num_filters, latent_filters)
+    self._scale_table = tuple(float(s) for s in scale_table)
+    self._float = None
+    self._integer = None
+
+  def _build(self, in_channels):
+    if self._float is not None:
+      return
+    self._float = []
+    self._integer = []
+    with v1.variable_scope("hyper_synthesis"):
+      for i, ((size, _, _), filters) in enumerate(zip(self.LAYERS, self._filters)):
+        with v1.variable_scope(f"conv_{i}"):
+          kernel, bias = _weights([size, size, filters, in_channels], filters)
+          kernel_int = v1.get_variable(
+              "kernel_int", kernel.shape, tf.float64, trainable=False,
+              initializer=v1.zeros_initializer())
+          bias_int = v1.get_variable(
+              "bias_int", [filters], tf.float64, trainable=False,
+              initializer=v1.zeros_initializer())
+          weight_bits = v1.get_variable(
+              "weight_bits", [], tf.int32, trainable=False,
+              initializer=v1.zeros_initializer())
+        self._float.append((kernel, bias))
+        self._integer.append((kernel_int, bias_int, weight_bits))
+        in_channels = filters
+      self._thresholds = v1.get_variable(
+          "scale_thresholds", [len(self._scale_table)], tf.float64, trainable=False,
+          initializer=v1.zeros_initializer())
+
+  def scales(self, z):
+    """Float path: z float32 [B, h, w, N] -> scales float32 [B, 4h, 4w, M] (> 0)."""
+    self._build(int(z.shape[-1]))
+    h = z
+    for (size, stride, relu), (kernel, bias) in zip(self.LAYERS, self._float):
+      del size
+      h = tf.nn.bias_add(_transposed(h, kernel, stride), bias)
+      if relu:
+        h = tf.nn.relu(h)
+    # exp, capped well above the table (the GaussianConditional bounds it below).
+    return tf.exp(tf.minimum(h, math.log(self._scale_table[-1]) + 4.))
+
+  def update_op(self):
+    """Writes the integer kernels, biases, shifts and thresholds from the floats."""
+    if self._float is None:
+      raise ValueError("HyperSynthesis.update_op: call `scales` first (not built).")
+    ops = []
+    fraction_bits = tf.constant(Z_FRACTION_BITS, tf.int32)
+    input_bound = MAX_INPUT_MAGNITUDE * 2. ** Z_FRACTION_BITS
+    for i, ((kernel, bias), (kernel_int, bias_int, weight_bits)) in enumerate(
+        zip(self._float, self._integer)):
+      kernel64 = tf.cast(kernel, tf.float64)
+      largest = tf.reduce_max(tf.abs(kernel64))
+      exponent = tf.cast(tf.math.ceil(
+          tf.math.log(tf.maximum(largest, 1e-30)) / math.log(2.)), tf.int32)
+      bits = tf.minimum(WEIGHT_MAGNITUDE_BITS - exponent - 1, 40)
+      k_int = tf.round(kernel64 * _pow2(bits))
+      b_int = tf.round(tf.cast(bias, tf.float64)
+                       * _pow2(fraction_bits + bits))
+      # Largest |partial sum|: every input at the bound times the output's L1 norm.
+      l1 = tf.reduce_max(tf.reduce_sum(tf.abs(k_int), axis=[0, 1, 3]))
+      check = tf.debugging.assert_less(
+          input_bound * l1 + tf.reduce_max(tf.abs(b_int)),
+          tf.constant(EXACT_LIMIT, tf.float64),
+          message=f"hyper_synthesis/conv_{i}: integer sums could exceed 2**53")
+      with tf.control_dependencies([check]):
+        ops += [kernel_int.assign(k_int), bias_int.assign(b_int),
+                weight_bits.assign(bits)]
+      if i + 1 < len(self._float):
+        fraction_bits = tf.constant(ACTIVATION_FRACTION_BITS, tf.int32)
+        input_bound = MAX_INPUT_MAGNITUDE * 2. ** ACTIVATION_FRACTION_BITS
+    output_bits = tf.cast(ACTIVATION_FRACTION_BITS + bits, tf.float64)
+    log_table = tf.math.log(tf.constant(self._scale_table, tf.float64))
+    ops.append(self._thresholds.assign(
+        tf.math.ceil(log_table * _pow2(output_bits))))
+    return tf.group(*ops, name="update_hyper_synthesis")
+
+  def scale_indexes(self, z_hat):
+    """Integer path: z_hat float32 [B, h, w, N] -> int32 table indexes [B, 4h, 4w, M].
+
+    Depends only on `z_hat` and the integer variables (bit-exact across machines).
+    """
+    self._build(int(z_hat.shape[-1]))
+    bound = MAX_INPUT_MAGNITUDE * 2. ** Z_FRACTION_BITS
+    a = tf.clip_by_value(
+        tf.round(tf.cast(z_hat, tf.float64) * 2. ** Z_FRACTION_BITS), -bound, bound)
+    fraction_bits = Z_FRACTION_BITS
+    for (_, stride, relu), (kernel_int, bias_int, weight_bits) in zip(
+        self.LAYERS, self._integer):
+      acc = tf.nn.bias_add(_transposed(a, kernel_int, stride), bias_int)
+      if relu:
+        shift = tf.cast(fraction_bits + weight_bits - ACTIVATION_FRACTION_BITS,
+                        tf.float64)
+        bound = MAX_INPUT_MAGNITUDE * 2. ** ACTIVATION_FRACTION_BITS
+        a = tf.clip_by_value(tf.floor(acc * _pow2(-shift)), 0., bound)
+        fraction_bits = ACTIVATION_FRACTION_BITS
+    # Number of thresholds <= acc, minus one, clamped.
+    above = tf.searchsorted(self._thresholds, tf.reshape(acc, [-1]), side="right")
+    index = tf.clip_by_value(above - 1, 0, len(self._scale_table) - 1)
+    return tf.reshape(tf.cast(index, tf.int32), tf.shape(acc))
+
+  def fingerprint(self):
+    """int64 scalar: a farmhash64 of the integer tables (kernels, biases, shifts,
+    thresholds), for file headers; two models with other tables differ."""
+    if self._integer is None:
+      raise ValueError("HyperSynthesis.fingerprint: not built.")
+    parts = [tf.io.serialize_tensor(v) for layer in self._integer for v in layer]
+    parts.append(tf.io.serialize_tensor(self._thresholds))
+    return tf.strings.to_hash_bucket_fast(
+        tf.strings.reduce_join(tf.stack(parts)), 2 ** 63 - 1)
+
+  def quantized_scales(self, z_hat):
+    """The table scale of each element's index, float32 [B, 4h, 4w, M]: the scale
+    whose table lookup gives exactly `scale_indexes(z_hat)`."""
+    table = tf.constant(self._scale_table, tf.float32)
+    return tf.gather(table, self.scale_indexes(z_hat))
+
+
+class ImageModel:
+  """One architecture with its sizes; builds training, encoder and decoder graphs.
+
+  Args:
+    architecture: "bls2017" or "bmshj2018".
+    num_filters: N, channels of the hidden layers (and of z).
+    latent_filters: M, channels of y (default N).
+  """
+
+  def __init__(self, architecture, num_filters, latent_filters=None):
+    if architecture not in ARCHITECTURES:
+      raise ValueError(f"architecture must be one of {ARCHITECTURES}, got "
+                       f"{architecture!r}")
+    self.architecture = architecture
+    self.num_filters = int(num_filters)
+    self.latent_filters = int(latent_filters or num_filters)
+    self.total_stride = TOTAL_STRIDE[architecture]
+    self.hyperprior = architecture == "bmshj2018"
+    self.scale_table = conditional_models.default_scale_table()
+
+  # -- Layers (fresh per graph). ---------------------------------------------------
+
+  def _entropy_bottleneck(self):
+    return entropy_models.EntropyBottleneck(name="entropy_bottleneck")
+
+  def _hyper_synthesis(self):
+    return HyperSynthesis(self.num_filters, self.latent_filters, self.scale_table)
+
+  def _gaussian(self, scale):
+    return conditional_models.GaussianConditional(
+        scale, scale_table=self.scale_table, name="gaussian_conditional")
+
+  # -- Training. -------------------------------------------------------------------
+
+  def training_graph(self, x, training=True):
+    """x float32 [B, H, W, 3] in [0, 1] -> dict of tensors.
+
+    Keys: "x_hat" (float32, x's shape, not clipped), "bits" (float32 [B], the
+    estimated rate), "bpp" (scalar, bits per pixel), "mse" (scalar, on [0, 255]),
+    "aux_loss", "updates" (the coding-table update ops, a list).
+    """
+    num_pixels = tf.cast(tf.reduce_prod(tf.shape(x)[1:3]), tf.float32)
+    y = analysis_transform(x, self.num_filters, self.latent_filters)
+    eb = self._entropy_bottleneck()
+    updates = []
+    if self.hyperprior:
+      z = hyper_analysis_transform(y, self.num_filters)
+      z_tilde, z_likelihoods = eb(z, training=training)
+      hyper = self._hyper_synthesis()
+      scale = hyper.scales(z_tilde)
+      gc = self._gaussian(scale)
+      y_tilde, y_likelihoods = gc(y, training=training)
+      likelihoods = [y_likelihoods, z_likelihoods]
+      updates = [eb.updates[0], gc.updates[0], hyper.update_op()]
+    else:
+      y_tilde, y_likelihoods = eb(y, training=training)
+      likelihoods = [y_likelihoods]
+      updates = [eb.updates[0]]
+    x_hat = synthesis_transform(y_tilde, self.num_filters)
+    bits = tf.add_n([
+        tf.reduce_sum(-tf.math.log(l), axis=[1, 2, 3]) for l in likelihoods
+    ]) / math.log(2.)
+    mse = tf.reduce_mean(tf.math.squared_difference(x, x_hat)) * 255. ** 2
+    return {
+        "x_hat": x_hat,
+        "bits": bits,
+        "bpp": tf.reduce_mean(bits) / num_pixels,
+        "mse": mse,
+        "aux_loss": eb.losses[0],
+        "updates": updates,
+    }
+
+  # -- Coding. ---------------------------------------------------------------------
+
+  def encoder_graph(self, x):
+    """x float32 [1, H, W, 3] (H, W multiples of total_stride) -> dict of tensors.
+
+    Keys: "y_string" (tf.string scalar), "z_string" (bmshj2018), "y_shape" and
+    "z_shape" (int32 [3], h, w, c of one latent), "bits_estimate" (float32 scalar:
+    the model's estimate of the coded size), "y_hat" and "z_hat" (the quantized
+    latents the decoder will see), "fingerprints" (dict: layer -> int64 scalar).
+    """
+    y = analysis_transform(x, self.num_filters, self.latent_filters)
+    eb = self._entropy_bottleneck()
+    out = {"y_shape": tf.shape(y)[1:]}
+    if self.hyperprior:
+      z = hyper_analysis_transform(y, self.num_filters)
+      z_hat, z_likelihoods = eb(z, training=False)
+      z_string = eb.compress(z)
+      hyper = self._hyper_synthesis()
+      gc = self._gaussian(hyper.quantized_scales(z_hat))
+      y_hat, y_likelihoods = gc(y, training=False)
+      out.update(z_string=z_string[0], z_shape=tf.shape(z)[1:], z_hat=z_hat)
+      out["y_string"] = gc.compress(y)[0]
+      likelihoods = [y_likelihoods, z_likelihoods]
+      out["fingerprints"] = {"entropy_bottleneck": eb.fingerprint(),
+                             "gaussian_conditional": gc.fingerprint(),
+                             "hyper_synthesis": hyper.fingerprint()}
+    else:
+      y_hat, y_likelihoods = eb(y, training=False)
+      out["y_string"] = eb.compress(y)[0]
+      likelihoods = [y_likelihoods]
+      out["fingerprints"] = {"entropy_bottleneck": eb.fingerprint()}
+    out["y_hat"] = y_hat
+    out["bits_estimate"] = tf.add_n(
+        [tf.reduce_sum(-tf.math.log(l)) for l in likelihoods]) / math.log(2.)
+    return out
+
+  def decoder_graph(self, y_string, y_shape, z_string=None, z_shape=None):
+    """Strings (tf.string scalars) and latent shapes (int32 [3]) -> dict of tensors.
+
+    Keys: "x_hat" float32 [1, H, W, 3] in [0, 1] (clipped, before rounding to
+    8 bits), "y_hat", "z_hat" (bmshj2018), "exact" (bool scalar: every string is
+    exactly the encoding of what was decoded), "fingerprints".
+    """
+    eb = self._entropy_bottleneck()
+    out = {}
+    if self.hyperprior:
+      z_shape = tf.convert_to_tensor(z_shape, tf.int32)
+      z_hat, z_exact = eb.decompress(tf.reshape(z_string, [1]), z_shape,
+                                     channels=self.num_filters, return_exact=True)
+      z_hat = tf.reshape(z_hat, tf.concat([[1], z_shape], 0))
+      z_hat.set_shape([1, None, None, self.num_filters])
+      hyper = self._hyper_synthesis()
+      scale = hyper.quantized_scales(z_hat)
+      same = tf.debugging.assert_equal(
+          tf.convert_to_tensor(y_shape, tf.int32), tf.shape(scale)[1:],
+          message="the file's y shape does not match its z shape (4 z, M channels)")
+      with tf.control_dependencies([same]):
+        scale = tf.identity(scale)
+      gc = self._gaussian(scale)
+      y_hat, y_exact = gc.decompress(tf.reshape(y_string, [1]), return_exact=True)
+      out.update(z_hat=z_hat, exact=tf.logical_and(z_exact[0], y_exact[0]))
+      out["fingerprints"] = {"entropy_bottleneck": eb.fingerprint(),
+                             "gaussian_conditional": gc.fingerprint(),
+                             "hyper_synthesis": hyper.fingerprint()}
+    else:
+      y_shape = tf.convert_to_tensor(y_shape, tf.int32)
+      y_hat, y_exact = eb.decompress(tf.reshape(y_string, [1]), y_shape,
+                                     channels=self.latent_filters, return_exact=True)
+      y_hat = tf.reshape(y_hat, tf.concat([[1], y_shape], 0))
+      out["exact"] = y_exact[0]
+      out["fingerprints"] = {"entropy_bottleneck": eb.fingerprint()}
+    y_hat.set_shape([1, None, None, self.latent_filters])
+    out["y_hat"] = y_hat
+    out["x_hat"] = tf.clip_by_value(
+        synthesis_transform(y_hat, self.num_filters), 0., 1.)
+    return out

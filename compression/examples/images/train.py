@@ -1,0 +1,188 @@
+"""Training on random crops: loss = bits per pixel + lambda * MSE (pixels 0..255).
+
+Two Adam optimizers step together: the main one (`learning_rate`, divided by 10 for
+the last `decay_last` fraction of the steps) over the transforms and densities, the
+auxiliary one over the EntropyBottleneck's quantiles. Before every checkpoint the
+coding-table update ops run (EntropyBottleneck, GaussianConditional, the integer
+hyper-synthesis), so every checkpoint can compress and decompress.
+
+The model directory receives:
+  config.json       architecture and sizes (read back by every other command)
+  model.ckpt-*      checkpoints; `train` resumes from the newest one
+  events.*          TensorBoard summaries: loss, bpp, mse, psnr, reconstructions
+  train_log.jsonl   one JSON line per log line (step, loss, bpp, mse, psnr, seconds)
+"""
+
+import dataclasses
+import json
+import math
+import os
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from compression.examples.images import config as config_lib
+from compression.examples.images import data
+from compression.examples.images import model as model_lib
+
+v1 = tf.compat.v1
+
+CHECKPOINT_PREFIX = "model.ckpt"
+LOG_FILE = "train_log.jsonl"
+
+
+@dataclasses.dataclass
+class TrainConfig:
+  """The `train` command's settings."""
+  model_dir: str
+  architecture: str = "bmshj2018"
+  num_filters: int = config_lib.DEFAULT_NUM_FILTERS
+  latent_filters: int = config_lib.DEFAULT_LATENT_FILTERS
+  lmbda: float = 0.01
+  train_glob: str = ""        # empty: the embedded photographs (data.TRAIN)
+  patchsize: int = 64
+  batch_size: int = 8
+  num_steps: int = 5000       # total, counting steps of earlier (resumed) runs
+  learning_rate: float = 1e-3
+  aux_learning_rate: float = 1e-3
+  decay_last: float = .2
+  log_every: int = 100
+  checkpoint_every: int = 500
+  threads: int = 0            # intra/inter-op threads; 0 = TensorFlow's default
+  seed: int = 0
+
+
+def _duration(seconds):
+  seconds = int(round(seconds))
+  if seconds >= 3600:
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+  if seconds >= 60:
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+  return f"{seconds}s"
+
+
+def _psnr(mse):
+  return 10. * math.log10(255. ** 2 / max(mse, 1e-10))
+
+
+def session_config(threads):
+  if not threads:
+    return None
+  return v1.ConfigProto(intra_op_parallelism_threads=threads,
+                        inter_op_parallelism_threads=threads)
+
+
+def train(config, log=print):
+  """Trains (or resumes) into config.model_dir; returns the last logged metrics."""
+  stride = model_lib.TOTAL_STRIDE[config.architecture]
+  if config.patchsize % stride:
+    raise data.DataError(f"--patchsize must be a multiple of {stride} for "
+                         f"{config.architecture}, got {config.patchsize}")
+  paths = (data.glob_paths(config.train_glob) if config.train_glob
+           else data.default_paths("train"))
+  crops = data.RandomCrops(paths, config.patchsize, seed=config.seed)
+  os.makedirs(config.model_dir, exist_ok=True)
+  config_lib.write(config.model_dir, config.architecture, config.num_filters,
+                   config.latent_filters, config.lmbda)
+  image_model = model_lib.ImageModel(config.architecture, config.num_filters,
+                                     config.latent_filters)
+
+  graph = tf.Graph()
+  with graph.as_default():
+    v1.set_random_seed(config.seed)
+    x = v1.placeholder(tf.float32, [None, config.patchsize, config.patchsize, 3], "x")
+    net = image_model.training_graph(x)
+    loss = net["bpp"] + config.lmbda * net["mse"]
+    global_step = v1.train.get_or_create_global_step()
+    learning_rate = v1.placeholder_with_default(
+        tf.constant(config.learning_rate, tf.float32), [], "learning_rate")
+    aux_vars = [v for v in v1.trainable_variables() if "quantiles" in v.name]
+    main_vars = [v for v in v1.trainable_variables() if v not in aux_vars]
+    train_op = tf.group(
+        v1.train.AdamOptimizer(learning_rate).minimize(
+            loss, var_list=main_vars, global_step=global_step),
+        v1.train.AdamOptimizer(config.aux_learning_rate).minimize(
+            net["aux_loss"], var_list=aux_vars))
+    psnr = 10. * tf.math.log(255. ** 2 / net["mse"]) / math.log(10.)
+    summaries = v1.summary.merge([
+        v1.summary.scalar("loss", loss), v1.summary.scalar("bpp", net["bpp"]),
+        v1.summary.scalar("mse", net["mse"]), v1.summary.scalar("psnr", psnr),
+        v1.summary.scalar("aux_loss", net["aux_loss"]),
+    ])
+    images = v1.summary.merge([
+        v1.summary.image("original", x, max_outputs=2),
+        v1.summary.image("reconstruction",
+                         tf.clip_by_value(net["x_hat"], 0., 1.), max_outputs=2),
+    ])
+    update_op = tf.group(*net["updates"])
+    saver = v1.train.Saver(max_to_keep=3)
+    init_op = v1.global_variables_initializer()
+    graph.finalize()
+
+  decay_from = config.num_steps - int(round(config.decay_last * config.num_steps))
+  with graph.as_default():
+    writer = v1.summary.FileWriter(config.model_dir, graph)
+  last = {}
+  with v1.Session(graph=graph, config=session_config(config.threads)) as sess:
+    latest = tf.train.latest_checkpoint(config.model_dir)
+    if latest:
+      saver.restore(sess, latest)
+    else:
+      sess.run(init_op)
+    step = int(sess.run(global_step))
+    log(f"{config.architecture} N={config.num_filters} M={config.latent_filters} "
+        f"lambda={config.lmbda:g}: {len(crops.images)} training images, "
+        f"{config.patchsize}x{config.patchsize} crops, batch {config.batch_size}; "
+        + (f"resuming at step {step} of {config.num_steps}" if latest
+           else f"{config.num_steps} steps") + f" -> {config.model_dir}")
+    if step >= config.num_steps:
+      log("already trained to --num_steps; nothing to do")
+
+    def checkpoint():
+      sess.run(update_op)
+      return saver.save(sess, os.path.join(config.model_dir, CHECKPOINT_PREFIX),
+                        global_step=step)
+
+    window = []
+    started = time.time()
+    done_here = 0
+    while step < config.num_steps:
+      rate = config.learning_rate * (.1 if step >= decay_from else 1.)
+      fetches = [train_op, loss, net["bpp"], net["mse"], summaries]
+      want_images = step % (config.checkpoint_every) == 0
+      if want_images:
+        fetches.append(images)
+      out = sess.run(fetches, {x: crops.batch(config.batch_size),
+                               learning_rate: rate})
+      step += 1
+      done_here += 1
+      window.append(out[1:4])
+      if not all(np.isfinite(out[1:4])):
+        raise FloatingPointError(
+            f"step {step}: the loss is not finite ({out[1]}); lower --learning_rate")
+      if step % 10 == 0:
+        writer.add_summary(out[4], step)
+      if want_images:
+        writer.add_summary(out[5], step)
+      if step % config.log_every == 0 or step == config.num_steps:
+        mean = np.mean(window, axis=0)
+        window = []
+        elapsed = time.time() - started
+        eta = elapsed / done_here * (config.num_steps - step)
+        last = {"step": step, "loss": float(mean[0]), "bpp": float(mean[1]),
+                "mse": float(mean[2]), "psnr": _psnr(float(mean[2])),
+                "seconds": elapsed}
+        log(f"step {step}/{config.num_steps} | loss {mean[0]:.4f} | "
+            f"bpp {mean[1]:.4f} | MSE {mean[2]:.2f} | PSNR {last['psnr']:.2f} dB | "
+            f"{done_here / elapsed:.2f} steps/s | ETA {_duration(eta)}")
+        with open(os.path.join(config.model_dir, LOG_FILE), "a") as f:
+          f.write(json.dumps(last) + "\n")
+      if step % config.checkpoint_every == 0 or step == config.num_steps:
+        checkpoint()
+    if done_here == 0 and latest is None:
+      checkpoint()
+  writer.close()
+  if done_here:
+    log(f"saved {tf.train.latest_checkpoint(config.model_dir)}")
+  return last
