@@ -100,7 +100,7 @@ setup(
     package_data={"compression": list(LIBRARY_FILES)},
     python_requires=">=3.10",
     install_requires=[tensorflow_requirement(LIBRARY_DIR), "numpy", "absl-py"],
-    extras_require={"examples": ["pillow", "matplotlib"],
+    extras_require={"examples": ["pillow", "matplotlib", "scikit-image"],
                     "beam": ["apache-beam==2.77.*", "google-crc32c==1.*"]},
     distclass=BinaryDistribution,
     cmdclass={"build_py": BuildPyWithLibrary},

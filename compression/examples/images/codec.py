@@ -1,0 +1,167 @@
+"""Encoder and decoder sessions: uint8 images <-> compressed image files (bytes).
+
+Each builds only its own graph (the decoder: entropy decoding, the integer
+hyper-synthesis and the synthesis transform) and restores only those variables from
+the newest checkpoint of the model directory. Construction is the slow part (graph,
+restore, about a second); reuse one object for many images.
+"""
+
+import dataclasses
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from compression.examples.images import config as config_lib
+from compression.examples.images import container
+from compression.examples.images import data
+from compression.examples.images import model as model_lib
+
+v1 = tf.compat.v1
+
+
+class CheckpointError(ValueError):
+  """A model directory that cannot be used (one line)."""
+
+
+class DecodeError(ValueError):
+  """A file whose strings do not decode exactly with this model (one line)."""
+
+
+def _session_config(threads):
+  if not threads:
+    return None
+  return v1.ConfigProto(intra_op_parallelism_threads=threads,
+                        inter_op_parallelism_threads=threads)
+
+
+def _restore(sess, model_dir):
+  checkpoint = tf.train.latest_checkpoint(model_dir)
+  if checkpoint is None:
+    raise CheckpointError(f"{model_dir} has no checkpoint; train a model first")
+  try:
+    v1.train.Saver().restore(sess, checkpoint)
+  except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError,
+          tf.errors.DataLossError) as error:
+    first = (error.message or "").strip().splitlines()
+    raise CheckpointError(
+        f"{checkpoint} does not fit this model ({first[0] if first else error})"
+    ) from None
+  return checkpoint
+
+
+def _model(model_dir):
+  config = config_lib.require(model_dir)
+  return config, model_lib.ImageModel(config["architecture"], config["num_filters"],
+                                      config["latent_filters"])
+
+
+@dataclasses.dataclass
+class Encoded:
+  """One compressed image: the file's bytes and what the encoder knows of it."""
+  blob: bytes
+  bits_estimate: float   # the entropy model's estimate of the two strings, bits
+  y_hat: np.ndarray      # float32 [1, h, w, M], what the decoder will decode
+  z_hat: np.ndarray      # float32 [1, h/4, w/4, N] (bmshj2018) or None
+  seconds: float
+
+  def bpp(self, height, width):
+    return 8. * len(self.blob) / (height * width)
+
+
+class Encoder:
+  """`Encoder(model_dir).compress(image)`: uint8 [H, W, 3] -> Encoded."""
+
+  def __init__(self, model_dir, threads=0):
+    self.config, self.model = _model(model_dir)
+    self.graph = tf.Graph()
+    with self.graph.as_default():
+      self._x = v1.placeholder(tf.float32, [1, None, None, 3], "x")
+      self._out = self.model.encoder_graph(self._x)
+      self.sess = v1.Session(config=_session_config(threads))
+      self.checkpoint = _restore(self.sess, model_dir)
+      self.fingerprint = container.model_fingerprint(
+          self.sess.run(self._out["fingerprints"]))
+    self.graph.finalize()
+
+  def compress(self, image):
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+      raise ValueError(f"compress needs a uint8 [H, W, 3] image, got "
+                       f"{image.dtype} {image.shape}")
+    height, width = image.shape[:2]
+    if not (height <= container.MAX_SIDE and width <= container.MAX_SIDE
+            and height * width <= container.MAX_PIXELS):
+      raise ValueError(f"{width}x{height} is larger than the format allows")
+    padded = data.pad_to_multiple(image, self.model.total_stride)
+    start = time.time()
+    fetches = {k: v for k, v in self._out.items() if k != "fingerprints"}
+    out = self.sess.run(fetches, {self._x: padded[None].astype(np.float32) / 255.})
+    seconds = time.time() - start
+    compressed = container.CompressedImage(
+        architecture=self.model.architecture, fingerprint=self.fingerprint,
+        height=height, width=width, y_shape=tuple(int(s) for s in out["y_shape"]),
+        z_shape=tuple(int(s) for s in out.get("z_shape", (0, 0, 0))),
+        y_string=out["y_string"], z_string=out.get("z_string", b""))
+    return Encoded(container.pack(compressed), float(out["bits_estimate"]),
+                   out["y_hat"], out.get("z_hat"), seconds)
+
+
+@dataclasses.dataclass
+class Decoded:
+  image: np.ndarray      # uint8 [H, W, 3]
+  y_hat: np.ndarray
+  z_hat: np.ndarray
+  seconds: float
+
+
+class Decoder:
+  """`Decoder(model_dir).decompress(blob)`: file bytes -> Decoded."""
+
+  def __init__(self, model_dir, threads=0):
+    self.config, self.model = _model(model_dir)
+    self.graph = tf.Graph()
+    with self.graph.as_default():
+      self._y_string = v1.placeholder(tf.string, [], "y_string")
+      self._z_string = v1.placeholder(tf.string, [], "z_string")
+      self._y_shape = v1.placeholder(tf.int32, [3], "y_shape")
+      self._z_shape = v1.placeholder(tf.int32, [3], "z_shape")
+      if self.model.hyperprior:
+        self._out = self.model.decoder_graph(self._y_string, self._y_shape,
+                                             self._z_string, self._z_shape)
+      else:
+        self._out = self.model.decoder_graph(self._y_string, self._y_shape)
+      self.sess = v1.Session(config=_session_config(threads))
+      self.checkpoint = _restore(self.sess, model_dir)
+      self.fingerprint = container.model_fingerprint(
+          self.sess.run(self._out["fingerprints"]))
+    self.graph.finalize()
+
+  def decompress(self, blob, where="file"):
+    compressed = container.unpack(blob, where)
+    if compressed.architecture != self.model.architecture:
+      raise container.ContainerError(
+          f"{where} was made by a {compressed.architecture} model, this model is "
+          f"{self.model.architecture}")
+    if compressed.fingerprint != self.fingerprint:
+      raise container.ContainerError(
+          f"{where} was made with other coding tables (fingerprint "
+          f"{compressed.fingerprint:016x}, this model's is {self.fingerprint:016x}); "
+          "decode it with the model that wrote it")
+    if (compressed.y_shape[2] != self.model.latent_filters or
+        self.model.hyperprior and compressed.z_shape[2] != self.model.num_filters):
+      raise container.ContainerError(f"{where}: latent channels do not fit this model")
+    feed = {self._y_string: compressed.y_string, self._y_shape: compressed.y_shape}
+    if self.model.hyperprior:
+      feed.update({self._z_string: compressed.z_string,
+                   self._z_shape: compressed.z_shape})
+    start = time.time()
+    fetches = {k: v for k, v in self._out.items() if k != "fingerprints"}
+    out = self.sess.run(fetches, feed)
+    seconds = time.time() - start
+    if not out["exact"]:
+      raise DecodeError(f"{where}: the strings do not decode exactly (corrupt file "
+                        "or another model's file)")
+    image = np.round(out["x_hat"][0] * 255.).astype(np.uint8)
+    image = image[:compressed.height, :compressed.width]
+    return Decoded(image, out["y_hat"], out.get("z_hat"), seconds)

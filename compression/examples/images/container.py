@@ -1,0 +1,140 @@
+"""The compressed image file (".cim"), version 1. All integers little-endian.
+
+  offset  size  field
+  0       4     magic b"CIMG"
+  4       1     version (1)
+  5       1     architecture: 1 = bls2017, 2 = bmshj2018
+  6       2     zero (reserved)
+  8       8     model fingerprint (uint64): SHA-256 (first 8 bytes) of the int64
+                fingerprints of the model's coding tables (EntropyBottleneck;
+                bmshj2018 also GaussianConditional and the integer hyper-synthesis)
+  16      4     image height H (pixels, before padding)
+  20      4     image width W
+  24      12    y shape: height, width, channels (uint32 each)
+  36      12    z shape (bmshj2018; zeros for bls2017)
+  48      4     length of the y string, Ly
+  52      4     length of the z string, Lz (0 for bls2017)
+  56      Ly    y string (range coded, `compress` of the y entropy model)
+  56+Ly   Lz    z string
+  end-4   4     CRC-32 (zlib) of every byte before it
+
+The image is padded (edge rows/columns repeated) to multiples of the total stride
+S (16 or 64) before coding, so y is [ceil(H/S) S/16, ceil(W/S) S/16, M] and z a
+quarter of that; `unpack` checks these relations, the sizes, and the CRC, so a
+truncated, damaged or foreign file is refused before any decoding.
+"""
+
+import dataclasses
+import hashlib
+import struct
+import zlib
+
+import numpy as np
+
+MAGIC = b"CIMG"
+VERSION = 1
+ARCHITECTURE_CODES = {"bls2017": 1, "bmshj2018": 2}
+_HEADER = struct.Struct("<4sBBH Q II III III II")
+HEADER_BYTES = _HEADER.size  # 56
+CRC_BYTES = 4
+MAX_SIDE = 1 << 15
+MAX_PIXELS = 64 * 2 ** 20
+MAX_FILE_BYTES = 1 << 30
+_STRIDES = {"bls2017": 16, "bmshj2018": 64}
+
+
+class ContainerError(ValueError):
+  """A file that is not a valid compressed image for this model (one line)."""
+
+
+@dataclasses.dataclass
+class CompressedImage:
+  architecture: str
+  fingerprint: int          # uint64
+  height: int
+  width: int
+  y_shape: tuple            # (h, w, c)
+  z_shape: tuple            # (h, w, c), zeros for bls2017
+  y_string: bytes
+  z_string: bytes = b""
+
+
+def model_fingerprint(fingerprints):
+  """dict name -> int64 fingerprint -> uint64 (order-independent by name)."""
+  digest = hashlib.sha256()
+  for name in sorted(fingerprints):
+    digest.update(name.encode() + b"\0" +
+                  struct.pack("<q", int(np.int64(fingerprints[name]))))
+  return struct.unpack("<Q", digest.digest()[:8])[0]
+
+
+def latent_shapes(architecture, height, width, latent_filters, num_filters):
+  """The y and z shapes of an H x W image (see the module doc)."""
+  stride = _STRIDES[architecture]
+  padded_h = -(-height // stride) * stride
+  padded_w = -(-width // stride) * stride
+  y_shape = (padded_h // 16, padded_w // 16, latent_filters)
+  if architecture == "bmshj2018":
+    return y_shape, (padded_h // 64, padded_w // 64, num_filters)
+  return y_shape, (0, 0, 0)
+
+
+def pack(image):
+  """CompressedImage -> bytes."""
+  header = _HEADER.pack(
+      MAGIC, VERSION, ARCHITECTURE_CODES[image.architecture], 0, image.fingerprint,
+      image.height, image.width, *image.y_shape, *image.z_shape,
+      len(image.y_string), len(image.z_string))
+  body = header + image.y_string + image.z_string
+  return body + struct.pack("<I", zlib.crc32(body))
+
+
+def unpack(blob, where="file"):
+  """bytes -> CompressedImage; ContainerError naming the first problem found."""
+  if len(blob) < HEADER_BYTES + CRC_BYTES:
+    if not MAGIC.startswith(bytes(blob[:4])):
+      raise ContainerError(f"{where} is not a compressed image (no CIMG magic)")
+    raise ContainerError(f"{where} is truncated: {len(blob)} bytes, a compressed "
+                         f"image has at least {HEADER_BYTES + CRC_BYTES}")
+  (magic, version, code, reserved, fingerprint, height, width, yh, yw, yc, zh, zw,
+   zc, y_length, z_length) = _HEADER.unpack_from(blob)
+  if magic != MAGIC:
+    raise ContainerError(f"{where} is not a compressed image (magic {magic!r}, "
+                         f"expected {MAGIC!r})")
+  if version != VERSION:
+    raise ContainerError(f"{where}: format version {version} is not supported "
+                         f"(this program reads version {VERSION})")
+  names = {v: k for k, v in ARCHITECTURE_CODES.items()}
+  if code not in names or reserved:
+    raise ContainerError(f"{where}: bad header (architecture code {code})")
+  expected = HEADER_BYTES + y_length + z_length + CRC_BYTES
+  if len(blob) != expected:
+    raise ContainerError(
+        f"{where} is {'truncated' if len(blob) < expected else 'too long'}: "
+        f"{len(blob)} bytes, its header says {expected}")
+  (crc,) = struct.unpack_from("<I", blob, len(blob) - CRC_BYTES)
+  if crc != zlib.crc32(blob[:-CRC_BYTES]):
+    raise ContainerError(f"{where} is damaged: CRC-32 mismatch")
+  architecture = names[code]
+  if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE
+          and height * width <= MAX_PIXELS):
+    raise ContainerError(f"{where}: image size {width}x{height} out of range")
+  y_shape, z_shape = latent_shapes(architecture, height, width, yc, zc)
+  if (yh, yw, yc) != y_shape or (zh, zw, zc) != z_shape or yc < 1 or (
+      architecture == "bmshj2018" and zc < 1) or (
+          architecture == "bls2017" and z_length):
+    raise ContainerError(f"{where}: latent shapes {(yh, yw, yc)} {(zh, zw, zc)} do "
+                         f"not fit a {width}x{height} {architecture} image")
+  y_string = blob[HEADER_BYTES:HEADER_BYTES + y_length]
+  z_string = blob[HEADER_BYTES + y_length:HEADER_BYTES + y_length + z_length]
+  return CompressedImage(architecture, fingerprint, height, width, y_shape, z_shape,
+                         y_string, z_string)
+
+
+def read(path):
+  """Reads and unpacks a file, bounded by MAX_FILE_BYTES."""
+  with open(path, "rb") as f:
+    blob = f.read(MAX_FILE_BYTES + 1)
+  if len(blob) > MAX_FILE_BYTES:
+    raise ContainerError(f"{path}: larger than {MAX_FILE_BYTES} bytes")
+  return unpack(blob, path)
