@@ -1,21 +1,37 @@
 """Command line: `python -m compression.examples.images <command> [flags]`.
 
+  train       train a model (bls2017 or bmshj2018) on random crops
+  compress    IMAGE (PNG/JPEG) -> OUT (.cim file, format in container.py)
+  decompress  IN (.cim) -> OUT.png
+  evaluate    bits per pixel, PSNR and MS-SSIM of a model on a folder of images
+  compare     rate-distortion of models against JPEG and WebP, plots, BD-rate
+
 Each command has its own absl flags (`<command> --help`). TensorFlow is imported
-only when a command runs. Expected failures print one `error:` line, exit status 1.
+only when a command needs it (help and most input errors come without it).
+Expected failures print one `error:` line on stderr and exit with status 1.
 """
 
+import json
 import os
 import sys
 import tempfile
+import time
 
-from compression.examples.mnist import commands as cli
+from compression.examples import cli
 
 PROG = "python -m compression.examples.images"
+DESCRIPTION = ("Image example: learned compression of photographs (bls2017, "
+               "bmshj2018).")
 DEFAULT_MODEL_DIR = os.path.join(tempfile.gettempdir(), "image_model")
 
 _MODEL_DIR = ("string", "model_dir", DEFAULT_MODEL_DIR,
               "Model directory: config.json, checkpoints and summaries written by "
               "`train`.")
+_THREADS = ("integer", "threads", 0,
+            "TensorFlow intra- and inter-op threads (0: its default).")
+_FOLDER = ("string", "folder", "",
+           "Folder of PNG/JPEG images. Empty: the held-out photographs that "
+           "scikit-image ships (chelsea, coffee, ihc, rocket; never trained on).")
 _TRAIN_FLAGS = [
     _MODEL_DIR,
     ("string", "architecture", "bmshj2018",
@@ -50,14 +66,39 @@ _TRAIN_FLAGS = [
 ]
 
 
+def _check_output_file(what, path):
+  """`path` can be written as a file: not a folder, in an existing folder."""
+  if os.path.isdir(path):
+    raise cli.CommandError(f"{what} {path} is a folder; give a file name")
+  folder = os.path.dirname(os.path.abspath(path))
+  if not os.path.isdir(folder):
+    raise cli.CommandError(f"{what} {path}: folder {folder} does not exist")
+
+
+def _image_paths(folder):
+  from compression.examples.images import data  # pylint: disable=g-import-not-at-top
+  return data.folder_paths(folder) if folder else data.default_paths("held_out")
+
+
 def _run_train(fv):
-  from compression.examples.images import train  # pylint: disable=g-import-not-at-top
+  from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
+  from compression.examples.images import data  # pylint: disable=g-import-not-at-top
   for name in ("num_filters", "latent_filters", "patchsize", "batch_size",
                "num_steps", "log_every", "checkpoint_every"):
     if fv[name].value <= 0:
       raise cli.CommandError(f"--{name} must be positive, got {fv[name].value}")
   if not fv["lambda"].value > 0:
     raise cli.CommandError(f"--lambda must be positive, got {fv['lambda'].value}")
+  if fv.architecture not in config_lib.ARCHITECTURES:
+    raise cli.CommandError(f"--architecture must be one of "
+                           f"{', '.join(config_lib.ARCHITECTURES)}, got "
+                           f"{fv.architecture!r}")
+  # Before TensorFlow loads: a glob matching no image fails at once.
+  if fv.train_glob:
+    data.glob_paths(fv.train_glob)
+  else:
+    data.default_paths("train")
+  from compression.examples.images import train  # pylint: disable=g-import-not-at-top
   config = train.TrainConfig(
       model_dir=fv.model_dir, architecture=fv.architecture,
       num_filters=fv.num_filters, latent_filters=fv.latent_filters,
@@ -66,7 +107,92 @@ def _run_train(fv):
       learning_rate=fv.learning_rate, decay_last=fv.decay_last,
       log_every=fv.log_every, checkpoint_every=fv.checkpoint_every,
       threads=fv.threads, seed=fv.seed)
-  train.train(config, log=cli._log)  # pylint: disable=protected-access
+  train.train(config, log=cli.log)
+
+
+def _run_compress(fv):
+  started = time.time()
+  _check_output_file("OUT", fv.output)
+  from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
+  from compression.examples.images import data  # pylint: disable=g-import-not-at-top
+  image = data.read_image(fv.input)
+  config_lib.require(fv.model_dir)
+  from compression.examples.images import codec  # pylint: disable=g-import-not-at-top
+  encoded = codec.Encoder(fv.model_dir, threads=fv.threads).compress(image)
+  with open(fv.output, "wb") as f:
+    f.write(encoded.blob)
+  height, width = image.shape[:2]
+  pixels = height * width
+  cli.log(f"{fv.output}: {len(encoded.blob)} bytes for {width}x{height}, "
+          f"{encoded.bpp(height, width):.4f} bpp (model estimate "
+          f"{encoded.bits_estimate / pixels:.4f} bpp); coded in "
+          f"{encoded.seconds:.3f} s, {time.time() - started:.1f} s in all")
+
+
+def _read_compressed(path):
+  """The bytes of a .cim file, checked (header, sizes, CRC) without TensorFlow."""
+  from compression.examples.images import container  # pylint: disable=g-import-not-at-top
+  with open(path, "rb") as f:
+    blob = f.read(container.MAX_FILE_BYTES + 1)
+  if len(blob) > container.MAX_FILE_BYTES:
+    raise container.ContainerError(
+        f"{path}: larger than {container.MAX_FILE_BYTES} bytes")
+  return blob, container.unpack(blob, path)
+
+
+def _run_decompress(fv):
+  started = time.time()
+  _check_output_file("OUT", fv.output)
+  if not os.path.isfile(fv.input):
+    raise cli.CommandError(f"IN {fv.input}: no such file")
+  blob, compressed = _read_compressed(fv.input)
+  from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
+  config_lib.require(fv.model_dir)
+  from compression.examples.images import codec  # pylint: disable=g-import-not-at-top
+  from compression.examples.images import data  # pylint: disable=g-import-not-at-top
+  decoded = codec.Decoder(fv.model_dir, threads=fv.threads).decompress(
+      blob, fv.input)
+  data.write_png(fv.output, decoded.image)
+  height, width = compressed.height, compressed.width
+  cli.log(f"{fv.output}: {width}x{height} from {len(blob)} bytes "
+          f"({8. * len(blob) / (height * width):.4f} bpp); decoded in "
+          f"{decoded.seconds:.3f} s, {time.time() - started:.1f} s in all")
+
+
+def _json_value(value):
+  if hasattr(value, "tolist"):  # numpy scalars and arrays
+    return value.tolist()
+  raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _run_evaluate(fv):
+  if fv.output_json:
+    _check_output_file("--output_json", fv.output_json)
+  paths = _image_paths(fv.folder)
+  from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
+  config_lib.require(fv.model_dir)
+  from compression.examples.images import evaluate  # pylint: disable=g-import-not-at-top
+  result = evaluate.evaluate(fv.model_dir, paths, threads=fv.threads, log=cli.log)
+  if fv.output_json:
+    with open(fv.output_json, "w") as f:
+      json.dump(result, f, indent=2, default=_json_value)
+    cli.log(f"wrote {fv.output_json}")
+
+
+def _run_compare(fv):
+  model_dirs = [d for d in fv.model_dirs or [] if d]
+  if not model_dirs:
+    raise cli.CommandError("--model_dirs needs at least one model directory")
+  if os.path.exists(fv.out_dir) and not os.path.isdir(fv.out_dir):
+    raise cli.CommandError(f"--out_dir {fv.out_dir} exists and is not a folder")
+  paths = _image_paths(fv.folder)
+  from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
+  for model_dir in model_dirs:
+    config_lib.require(model_dir)
+  from compression.examples.images import compare  # pylint: disable=g-import-not-at-top
+  os.makedirs(fv.out_dir, exist_ok=True)
+  compare.compare(model_dirs, paths, fv.out_dir, log=cli.log)
+  cli.log(f"results in {fv.out_dir}")
 
 
 COMMANDS = {
@@ -76,4 +202,71 @@ COMMANDS = {
         "lambda * MSE. Writes config.json, checkpoints (resumable: run the same "
         "command again) and TensorBoard summaries under --model_dir.",
         _TRAIN_FLAGS, _run_train),
+    "compress": cli.Command(
+        "compress", "compress a PNG/JPEG image into a .cim file",
+        "Reads IMAGE (PNG or JPEG; grey and alpha images become RGB), codes it "
+        "with the newest checkpoint in --model_dir and writes OUT, a .cim file "
+        "(format: compression/examples/images/README.md). Prints the file size, "
+        "the actual bits per pixel (file bits / pixels, header included), the "
+        "model's estimate and the time.",
+        [_MODEL_DIR,
+         ("string", "input", None, "The PNG or JPEG image to compress."),
+         ("string", "output", None, "The compressed file to write (.cim)."),
+         _THREADS],
+        _run_compress, required=("input", "output"),
+        positional=(("input", "IMAGE"), ("output", "OUT"))),
+    "decompress": cli.Command(
+        "decompress", "decode a .cim file into a PNG image",
+        "Reads IN (refusing files that are truncated, damaged (CRC-32), not "
+        ".cim files, or made by another model: the header's architecture and "
+        "fingerprint of the coding tables), decodes it with the newest "
+        "checkpoint in --model_dir and writes OUT as a PNG of the original "
+        "size.",
+        [_MODEL_DIR,
+         ("string", "input", None, "The .cim file to decode."),
+         ("string", "output", None, "The PNG file to write."),
+         _THREADS],
+        _run_decompress, required=("input", "output"),
+        positional=(("input", "IN"), ("output", "OUT.png"))),
+    "evaluate": cli.Command(
+        "evaluate", "bits per pixel, PSNR and MS-SSIM on a folder of images",
+        "Compresses and decompresses every image of --folder with the model in "
+        "--model_dir, checks the round trip, and reports per image and on "
+        "average the actual bits per pixel, PSNR (dB, peak 255) and MS-SSIM.",
+        [_MODEL_DIR, _FOLDER,
+         ("string", "output_json", "", "Optional JSON file for the results."),
+         _THREADS],
+        _run_evaluate),
+    "compare": cli.Command(
+        "compare", "models against JPEG and WebP: CSV, plots, BD-rate",
+        "Evaluates every model of --model_dirs and sweeps the quality of JPEG "
+        "and WebP on the images of --folder; writes the rate-distortion points "
+        "(CSV), plots of PSNR and MS-SSIM against bits per pixel and the "
+        "BD-rate of each model against the classic codecs into --out_dir.",
+        [("list", "model_dirs", [], "Comma-separated model directories."),
+         _FOLDER,
+         ("string", "out_dir", "image_compare",
+          "Folder for the CSV, plots and tables (created).")],
+        _run_compare, required=("model_dirs",)),
 }
+
+
+def _known_errors():
+  """Exception types reported as one `error:` line.
+
+  The codec's errors can only have been raised once it was imported, so it is
+  not imported here (that would load TensorFlow just to report an error).
+  """
+  from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
+  from compression.examples.images import container  # pylint: disable=g-import-not-at-top
+  from compression.examples.images import data  # pylint: disable=g-import-not-at-top
+  known = [config_lib.ConfigError, container.ContainerError, data.DataError]
+  codec = sys.modules.get("compression.examples.images.codec")
+  if codec is not None:
+    known += [codec.CheckpointError, codec.DecodeError]
+  return tuple(known)
+
+
+def main(argv=None):
+  """Entry point (also the `image-compression` console script)."""
+  cli.main(PROG, DESCRIPTION, COMMANDS, _known_errors, argv)

@@ -6,22 +6,21 @@ Expected failures (missing data or checkpoint, bad container files, bad
 flags) print one `error:` message and exit with status 1, no traceback.
 """
 
-import logging
 import os
-import sys
 import tempfile
-import textwrap
 
-from absl import app
-from absl import flags
+from compression.examples import cli
 
 PROG = "python -m compression.examples.mnist"
+DESCRIPTION = "MNIST worked example: learned compression of handwritten digits."
 DEFAULT_MODEL_DIR = os.path.join(tempfile.gettempdir(), "mnist_model")
 
 
-class CommandError(Exception):
-  """A user error the CLI reports as one line."""
-
+# The shared plumbing, under the names this module has always offered.
+Command = cli.Command
+CommandError = cli.CommandError
+op_error_message = cli.op_error_message
+_log = cli.log
 
 # Flag specs: (kind, name, default, help). Kinds map to absl DEFINE_*.
 _MODEL_DIR = ("string", "model_dir", DEFAULT_MODEL_DIR,
@@ -61,60 +60,6 @@ _TRAIN_FLAGS = [
 ]
 _LAMBDA = ("float", "lambda", 2000.0,
            "Rate-distortion trade-off: loss = bits/digit + lambda * MAE.")
-
-
-class Command:
-
-  def __init__(self, name, summary, description, flag_specs, run,
-               required=(), passthrough=False):
-    """`passthrough`: arguments that are not the command's flags are passed
-    to `run(fv, rest)` (Beam pipeline options) instead of being refused."""
-    self.passthrough = passthrough
-    self.name = name
-    self.summary = summary
-    self.description = description
-    self.flag_specs = flag_specs
-    self.run = run
-    self.required = required
-
-  def make_flags(self):
-    fv = flags.FlagValues()
-    for kind, name, default, help_text in self.flag_specs:
-      define = {"string": flags.DEFINE_string,
-                "integer": flags.DEFINE_integer,
-                "float": flags.DEFINE_float,
-                "bool": flags.DEFINE_bool,
-                "list": flags.DEFINE_list}[kind]
-      define(name, default, help_text, flag_values=fv)
-    return fv
-
-  def help(self):
-    lines = [f"usage: {PROG} {self.name} [--flag=value ...]", ""]
-    lines += [textwrap.fill(p, 79) for p in self.description.split("\n\n")
-              for p in (p, "")]
-    lines.append("flags:")
-    for kind, name, default, help_text in self.flag_specs:
-      if kind == "bool":
-        head = f"  --[no]{name} (default: {default})"
-      elif kind == "list":
-        head = f"  --{name}=A,B,... (default: {','.join(default or [])!r})"
-      else:
-        head = f"  --{name}=VALUE (default: {default!r})"
-      if name in self.required:
-        head = f"  --{name}=VALUE (required)"
-      lines.append(head)
-      lines += textwrap.wrap(help_text, 79, initial_indent="      ",
-                             subsequent_indent="      ")
-    return "\n".join(lines)
-
-
-def _quiet_tensorflow():
-  # TensorFlow's Python logger (deprecation notices); no TF import needed.
-  logging.getLogger("tensorflow").setLevel(logging.ERROR)
-
-
-def _log(*args):
-  print(*args, flush=True)
 
 
 def _train_config(fv, model_dir):
@@ -500,13 +445,7 @@ COMMANDS = {c.name: c for c in [
 
 
 def usage():
-  width = max(len(n) for n in COMMANDS)
-  lines = [f"usage: {PROG} <command> [--flag=value ...]", "",
-           "MNIST worked example: learned compression of handwritten digits.",
-           "", "commands:"]
-  lines += [f"  {n:<{width}}  {c.summary}" for n, c in COMMANDS.items()]
-  lines += ["", f"`{PROG} <command> --help` explains a command and its flags."]
-  return "\n".join(lines)
+  return cli.usage(PROG, DESCRIPTION, COMMANDS)
 
 
 def _known_errors():
@@ -515,94 +454,12 @@ def _known_errors():
   from compression.examples.mnist import data  # pylint: disable=g-import-not-at-top
   from compression.examples.mnist import errors  # pylint: disable=g-import-not-at-top
   from compression.examples.mnist import images  # pylint: disable=g-import-not-at-top
-  return (CommandError, errors.CheckpointError, errors.NotExactError,
+  return (errors.CheckpointError, errors.NotExactError,
           errors.RoundTripError, errors.InputError, container.ContainerError,
           data.MnistDataError, images.ImageError,
           errors.MissingDependencyError)
 
 
-# Lines of a TensorFlow OpError message that are context, not the error:
-# the "Graph execution error:" banner, "Detected at node ... defined at"
-# headers with their indented Python traceback, "Node: '...'" and the
-# "\t [[{{node ...}}]]" trailers.
-_OP_ERROR_NOISE = ("Graph execution error:", "Detected at node",
-                   "Node: ", "[[", "Traceback (most recent call last)")
-
-
-def op_error_message(error):
-  """The op's own words of a tf.errors.OpError, on one line.
-
-  Keeps the message lines the kernel or the Assert wrote (naming the rule,
-  index and value) and drops the graph-execution banner, node names and
-  trace lines; falls back to the whole message when nothing else is left.
-  """
-  text = error.message or ""
-  kept = []
-  for line in text.splitlines():
-    stripped = line.strip()
-    if (not stripped or line[:1] in (" ", "\t") or
-        stripped.startswith(_OP_ERROR_NOISE)):
-      continue
-    kept.append(stripped)
-  if not kept:
-    kept = [line.strip() for line in text.splitlines() if line.strip()]
-  return " ".join(kept) or type(error).__name__
-
-
-def _fail(message):
-  print(f"error: {message}", file=sys.stderr, flush=True)
-  sys.exit(1)
-
-
 def main(argv=None):
   """Entry point; `argv` defaults to sys.argv."""
-  argv = list(sys.argv if argv is None else argv)
-  argv[0] = PROG
-  if len(argv) < 2 or argv[1] in ("-h", "--help", "help", "--helpfull"):
-    print(usage())
-    sys.exit(0 if len(argv) >= 2 else 1)
-  name = argv[1]
-  if name not in COMMANDS:
-    _fail(f"unknown command {name!r}\n\n{usage()}")
-  command = COMMANDS[name]
-  if any(a in ("-h", "--help", "-help", "--helpshort", "--helpfull")
-         for a in argv[2:]):
-    print(command.help())
-    sys.exit(0)
-  fv = command.make_flags()
-
-  def parse(args):
-    try:
-      rest = fv([f"{PROG} {name}"] + args[2:],
-                known_only=command.passthrough)
-    except flags.Error as e:
-      _fail(f"{e}\nsee `{PROG} {name} --help`")
-    if len(rest) > 1 and not command.passthrough:
-      _fail(f"unexpected arguments {rest[1:]} (flags are --name=value)\n"
-            f"see `{PROG} {name} --help`")
-    for flag_name in command.required:
-      if not fv[flag_name].value:
-        _fail(f"--{flag_name} is required\nsee `{PROG} {name} --help`")
-    flags.FLAGS.mark_as_parsed()  # absl's own flags keep their defaults.
-    return rest
-
-  def run(rest):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    _quiet_tensorflow()
-    known = _known_errors()
-    try:
-      if command.passthrough:
-        command.run(fv, list(rest[1:]))
-      else:
-        command.run(fv)
-    except known as e:
-      _fail(str(e))
-    except OSError as e:  # Files: permissions, full disk, paths.
-      _fail(f"{e.filename}: {e.strerror}" if e.filename else str(e))
-    except Exception as e:  # pylint: disable=broad-except
-      tf = sys.modules.get("tensorflow")
-      if tf is not None and isinstance(e, tf.errors.OpError):
-        _fail(f"TensorFlow {type(e).__name__}: {op_error_message(e)}")
-      raise
-
-  app.run(run, argv=argv, flags_parser=parse)
+  cli.main(PROG, DESCRIPTION, COMMANDS, _known_errors, argv)
