@@ -76,7 +76,10 @@ def ms_ssim_scales(height, width, filter_size=MS_SSIM_FILTER_SIZE):
 
 
 def ms_ssim_power_factors(scales):
-  """The first `scales` standard power factors, renormalized to sum to one."""
+  """The standard power factors for 5 scales (as published, summing to 1.0001);
+  for fewer, the first `scales` of them renormalized to sum to one."""
+  if scales == len(MS_SSIM_POWER_FACTORS):
+    return MS_SSIM_POWER_FACTORS
   factors = MS_SSIM_POWER_FACTORS[:scales]
   total = sum(factors)
   return tuple(f / total for f in factors)

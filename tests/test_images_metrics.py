@@ -1,0 +1,254 @@
+"""Image metrics (PSNR, MS-SSIM, BD-rate), evaluate() and compare() on a tiny model."""
+
+import csv
+import math
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import images_testutil
+from compression.examples.images import codec
+from compression.examples.images import compare
+from compression.examples.images import evaluate
+from compression.examples.images import metrics
+
+
+def _image(height=64, width=64, seed=0):
+  return images_testutil.synthetic_image(height, width, seed)
+
+
+# -- PSNR. -------------------------------------------------------------------------
+
+
+def test_psnr_known_values():
+  a = _image()
+  # Every pixel and channel off by exactly 1: MSE 1, PSNR 20 log10(255).
+  b = np.where(a < 255, a + 1, a - 1).astype(np.uint8)
+  assert metrics.mse(a, b) == 1.
+  assert metrics.psnr(a, b) == pytest.approx(48.1308036, abs=1e-6)
+  # Off by 16 on a quarter of the values: MSE 64.
+  c = a.astype(np.int64)
+  c[:32, :32] = np.where(c[:32, :32] < 128, c[:32, :32] + 16, c[:32, :32] - 16)
+  assert metrics.psnr(a, c.astype(np.uint8)) == pytest.approx(
+      10 * math.log10(255 ** 2 / 64), abs=1e-9)
+  assert metrics.psnr(a, a) == math.inf
+
+
+def test_psnr_rejects_bad_inputs():
+  a = _image()
+  with pytest.raises(ValueError, match="uint8"):
+    metrics.psnr(a, a.astype(np.float32))
+  with pytest.raises(ValueError, match="shape|\\[H, W, 3\\]"):
+    metrics.psnr(a, a[:32])
+
+
+# -- MS-SSIM. ----------------------------------------------------------------------
+
+
+def test_ms_ssim_identical_is_one_and_falls_with_noise():
+  a = _image(96, 80, seed=1)
+  assert metrics.ms_ssim(a, a) == 1.
+  rng = np.random.default_rng(0)
+  values = []
+  for sigma in (2, 8, 32):
+    noisy = np.clip(a + rng.normal(0, sigma, a.shape), 0, 255).astype(np.uint8)
+    values.append(metrics.ms_ssim(a, noisy))
+  assert 1. > values[0] > values[1] > values[2] > 0.
+
+
+def test_ms_ssim_scales_for_small_images():
+  assert metrics.ms_ssim_scales(512, 768) == 5
+  assert metrics.ms_ssim_scales(161, 161) == 5
+  assert metrics.ms_ssim_scales(160, 400) == 4
+  assert metrics.ms_ssim_scales(64, 64) == 3    # 64, 32, 16; 8 < 11
+  assert metrics.ms_ssim_scales(11, 11) == 1
+  with pytest.raises(ValueError, match="at least 11x11"):
+    metrics.ms_ssim_scales(10, 100)
+  factors = metrics.ms_ssim_power_factors(3)
+  assert sum(factors) == pytest.approx(1.)
+  assert factors[1] / factors[0] == pytest.approx(0.2856 / 0.0448)
+  assert metrics.ms_ssim_power_factors(5) == metrics.MS_SSIM_POWER_FACTORS
+
+
+# -- BD-rate. ----------------------------------------------------------------------
+
+RATE = np.array([0.15, 0.3, 0.6, 1.2, 2.4])
+QUALITY = np.array([27., 30., 33., 36., 38.5])
+
+
+def test_bd_rate_scaled_rates():
+  assert metrics.bd_rate(RATE, QUALITY, 0.8 * RATE, QUALITY) == pytest.approx(
+      -20., abs=1e-6)
+  assert metrics.bd_rate(RATE, QUALITY, 1.5 * RATE, QUALITY) == pytest.approx(
+      50., abs=1e-6)
+  # Order of the points does not matter.
+  order = [3, 0, 4, 2, 1]
+  assert metrics.bd_rate(RATE[order], QUALITY[order], 0.8 * RATE,
+                         QUALITY) == pytest.approx(-20., abs=1e-6)
+
+
+def test_bd_rate_sign_of_a_quality_shift():
+  # Better quality at every rate: fewer bits for equal quality.
+  better = metrics.bd_rate(RATE, QUALITY, RATE, QUALITY + 1.)
+  worse = metrics.bd_rate(RATE, QUALITY, RATE, QUALITY - 1.)
+  assert better < 0 < worse
+  # BD-PSNR of a pure quality shift is the shift.
+  assert metrics.bd_psnr(RATE, QUALITY, RATE, QUALITY + 1.) == pytest.approx(1.)
+  assert metrics.bd_psnr(RATE, QUALITY, 0.8 * RATE, QUALITY) > 0
+
+
+def test_bd_rate_errors():
+  with pytest.raises(ValueError, match="at least 2 points"):
+    metrics.bd_rate(RATE, QUALITY, [0.5], [31.])
+  with pytest.raises(ValueError, match="at least 2 points"):
+    metrics.bd_rate([1.], [30.], RATE, QUALITY)
+  with pytest.raises(ValueError, match="no overlap"):
+    metrics.bd_rate(RATE, QUALITY, RATE, QUALITY + 20.)
+  with pytest.raises(ValueError, match="same quality"):
+    metrics.bd_rate(RATE, QUALITY, [0.2, 0.4], [31., 31.])
+  with pytest.raises(ValueError, match="positive"):
+    metrics.bd_rate(RATE, QUALITY, [0., 0.4], [31., 32.])
+  with pytest.raises(ValueError, match="finite"):
+    metrics.bd_rate(RATE, QUALITY, [0.2, 0.4], [31., math.inf])
+
+
+def _fake_points(codec_name, rates, qualities):
+  return [{"codec": codec_name, "setting": f"s{i}", "model_dir": "",
+           "mean": {"bpp": r, "psnr": q, "ms_ssim_db": q / 2}}
+          for i, (r, q) in enumerate(zip(rates, qualities))]
+
+
+def test_bd_rate_entries_report_overlap_and_notes():
+  curves = {"jpeg": _fake_points("jpeg", RATE, QUALITY),
+            "bls2017": _fake_points("bls2017", 0.8 * RATE[:3], QUALITY[:3]),
+            "bmshj2018": _fake_points("bmshj2018", [0.1], [20.])}
+  entries = compare.bd_rates(curves)
+  pairs = {(e["test"], e["anchor"], e["quality"]): e for e in entries}
+  assert set(pairs) == {(t, a, q) for t, a in [("bls2017", "jpeg"),
+                                                ("bmshj2018", "jpeg"),
+                                                ("bmshj2018", "bls2017")]
+                        for q in ("psnr", "ms_ssim_db")}
+  psnr = pairs["bls2017", "jpeg", "psnr"]
+  assert psnr["bd_rate"] == pytest.approx(-20., abs=1e-6)
+  assert psnr["overlap"] == pytest.approx((27., 33.))
+  assert pairs["bls2017", "jpeg", "ms_ssim_db"]["overlap"] == pytest.approx(
+      (13.5, 16.5))
+  single = pairs["bmshj2018", "jpeg", "psnr"]
+  assert single["bd_rate"] is None and "at least 2 points" in single["note"]
+
+
+# -- evaluate() and compare() on a tiny trained model. ------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny():
+  model_dir = images_testutil.trained_model("bmshj2018")
+  folder = images_testutil.tmp_dir()
+  paths = images_testutil.write_pngs(folder, 1, 64, 64, seed=7)
+  paths += images_testutil.write_pngs(os.path.join(folder, "b"), 1, 80, 96, seed=8)
+  return model_dir, paths
+
+
+@pytest.fixture(scope="module")
+def sessions(tiny):
+  return codec.Encoder(tiny[0]), codec.Decoder(tiny[0])
+
+
+def test_evaluate_tiny_model(tiny, sessions):
+  model_dir, paths = tiny
+  lines = []
+  result = evaluate.evaluate(model_dir, paths, threads=1, log=lines.append)
+  assert result["architecture"] == "bmshj2018" and result["model_dir"] == model_dir
+  assert result["lambda"] > 0 and len(lines) == 2
+  rows = result["images"]
+  assert [(r["height"], r["width"]) for r in rows] == [(64, 64), (80, 96)]
+  encoder, decoder = sessions
+  for row, path, line in zip(rows, paths, lines):
+    assert row["name"] == os.path.basename(path) and row["name"] in line
+    pixels = row["height"] * row["width"]
+    assert row["bpp"] == 8. * row["bytes"] / pixels
+    assert 0 < row["bpp_estimate"] < row["bpp"]  # the file adds a header
+    assert 0 < row["ms_ssim"] <= 1 and math.isfinite(row["psnr"])
+    assert row["seconds"]["encode"] > 0 and row["seconds"]["decode"] > 0
+    # The figures are those of a fresh round trip through the codec.
+    image = images_testutil.data.read_image(path)
+    encoded = encoder.compress(image)
+    assert len(encoded.blob) == row["bytes"]
+    decoded = decoder.decompress(encoded.blob)
+    np.testing.assert_array_equal(decoded.y_hat, encoded.y_hat)
+    np.testing.assert_array_equal(decoded.z_hat, encoded.z_hat)
+    assert metrics.psnr(image, decoded.image) == row["psnr"]
+  for key in ("bpp", "bpp_estimate", "psnr", "ms_ssim"):
+    assert result["mean"][key] == pytest.approx(np.mean([r[key] for r in rows]))
+
+
+def test_evaluate_detects_latent_mismatch(tiny, sessions):
+  encoder, decoder = sessions
+  image = images_testutil.data.read_image(tiny[1][0])
+
+  class _Shifted:
+    """An encoder whose reported latent differs from what it coded."""
+
+    def __init__(self, latent):
+      self.latent = latent
+
+    def compress(self, image):
+      encoded = encoder.compress(image)
+      setattr(encoded, self.latent, getattr(encoded, self.latent) + 1.)
+      return encoded
+
+  for latent in ("y_hat", "z_hat"):
+    with pytest.raises(codec.DecodeError, match=f"photo.png: .*{latent}"):
+      evaluate.evaluate_image(_Shifted(latent), decoder, image, "photo.png")
+  assert evaluate.evaluate_image(encoder, decoder, image, "photo.png")["bytes"] > 0
+
+
+def test_compare_writes_files(tiny):
+  model_dir, paths = tiny
+  out = os.path.join(images_testutil.tmp_dir(), "compare")
+  result = compare.compare([model_dir], paths, out, jpeg_qualities=(10, 50, 90),
+                           webp_qualities=(20, 80), threads=1, log=lambda *a: None)
+  for name in ("rd.csv", "rd_psnr.png", "rd_msssim.png", "summary.md"):
+    assert os.path.getsize(os.path.join(out, name)) > 0, name
+  with open(os.path.join(out, "rd_psnr.png"), "rb") as f:
+    assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+  with open(os.path.join(out, "rd.csv")) as f:
+    rows = list(csv.DictReader(f))
+  # 3 JPEG + 2 WebP + 1 model settings, each 2 images and a mean row.
+  assert len(rows) == 6 * 3
+  assert {r["codec"] for r in rows} == {"jpeg", "webp", "bmshj2018"}
+  means = [r for r in rows if r["image"] == compare.MEAN_ROW]
+  assert len(means) == 6
+  jpeg = [p for p in result["points"] if p["codec"] == "jpeg"]
+  assert [p["setting"] for p in jpeg] == ["quality=10", "quality=50", "quality=90"]
+  # JPEG quality buys rate and PSNR.
+  assert jpeg[0]["mean"]["bpp"] < jpeg[1]["mean"]["bpp"] < jpeg[2]["mean"]["bpp"]
+  assert jpeg[0]["mean"]["psnr"] < jpeg[2]["mean"]["psnr"]
+  for p, r in zip(result["points"], means):
+    assert float(r["bpp"]) == pytest.approx(p["mean"]["bpp"], abs=1e-6)
+    per_image = [row["bpp"] for row in p["images"]]
+    assert p["mean"]["bpp"] == pytest.approx(np.mean(per_image))
+  model = result["models"][0]
+  assert model["model_dir"] == model_dir and len(model["images"]) == 2
+  summary = open(os.path.join(out, "summary.md")).read()
+  assert "synthetic_0.png (64x64)" in summary and "synthetic_0.png (96x80)" in summary
+  assert summary.count("| jpeg | quality=") == 3
+  # One model point: every BD-rate row says why it has no figure.
+  assert len(result["bd_rates"]) == 4
+  for e in result["bd_rates"]:
+    assert e["bd_rate"] is None and "at least 2 points" in e["note"]
+    assert f"| {e['test']} | {e['anchor']} |" in summary
+
+
+def test_compare_rejects_bad_quality(tiny):
+  _, paths = tiny
+  with pytest.raises(ValueError, match="1..100"):
+    compare.compare([], paths, images_testutil.tmp_dir(), jpeg_qualities=(0,),
+                    log=lambda *a: None)
+
+
+if __name__ == "__main__":
+  # Run as a script (e.g. a Bazel py_test): hand this file to pytest.
+  sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
