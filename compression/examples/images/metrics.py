@@ -166,8 +166,8 @@ def _mean_difference(x_anchor, y_anchor, x_test, y_test, what):
   interval = overlap(x_anchor, x_test)
   if interval is None:
     raise ValueError(
-        f"no overlap: anchor {what} {np.min(x_anchor):g}..{np.max(x_anchor):g}, "
-        f"test {np.min(x_test):g}..{np.max(x_test):g}")
+        f"no overlap: anchor {what} {np.min(x_anchor):.4g}..{np.max(x_anchor):.4g}, "
+        f"test {np.min(x_test):.4g}..{np.max(x_test):.4g}")
   low, high = interval
   anchor = interpolate.PchipInterpolator(x_anchor, y_anchor).integrate(low, high)
   test = interpolate.PchipInterpolator(x_test, y_test).integrate(low, high)
