@@ -86,6 +86,14 @@ def test_other_integer_tables_are_refused_by_fingerprint(report):
   assert "NO (ContainerError" in crosscheck.table(report)
 
 
+def test_child_timeout_is_reported_per_image(model_dir, images):
+  report = crosscheck.run([model_dir], images, timeout=.1, log=lambda *a: None)
+  assert "timed out" in report["child"]["failure"]
+  assert report["latent_mismatches"] == 2 and report["decode_errors"] == 2
+  for row in report["results"]:
+    assert "timed out after 0.1 s" in row["error"] and not row["latents_exact"]
+
+
 def test_command_line_exit_status_and_json(model_dir, images, tmp_path, capsys):
   out = tmp_path / "report.json"
   status = crosscheck.main(["--model_dirs", model_dir, "--folder",
