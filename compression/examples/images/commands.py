@@ -75,6 +75,16 @@ def _check_output_file(what, path):
     raise cli.CommandError(f"{what} {path}: folder {folder} does not exist")
 
 
+def _require_model(model_dir):
+  """The config of a trained model directory; fails before TensorFlow loads."""
+  from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
+  config = config_lib.require(model_dir)
+  # tf.train.latest_checkpoint reads this index file; without it there is none.
+  if not os.path.isfile(os.path.join(model_dir, "checkpoint")):
+    raise cli.CommandError(f"{model_dir} has no checkpoint; train a model first")
+  return config
+
+
 def _image_paths(folder):
   from compression.examples.images import data  # pylint: disable=g-import-not-at-top
   return data.folder_paths(folder) if folder else data.default_paths("held_out")
@@ -113,10 +123,9 @@ def _run_train(fv):
 def _run_compress(fv):
   started = time.time()
   _check_output_file("OUT", fv.output)
-  from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
   from compression.examples.images import data  # pylint: disable=g-import-not-at-top
   image = data.read_image(fv.input)
-  config_lib.require(fv.model_dir)
+  _require_model(fv.model_dir)
   from compression.examples.images import codec  # pylint: disable=g-import-not-at-top
   encoded = codec.Encoder(fv.model_dir, threads=fv.threads).compress(image)
   with open(fv.output, "wb") as f:
@@ -146,8 +155,10 @@ def _run_decompress(fv):
   if not os.path.isfile(fv.input):
     raise cli.CommandError(f"IN {fv.input}: no such file")
   blob, compressed = _read_compressed(fv.input)
-  from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
-  config_lib.require(fv.model_dir)
+  architecture = _require_model(fv.model_dir)["architecture"]
+  if compressed.architecture != architecture:
+    raise cli.CommandError(f"{fv.input} was made by a {compressed.architecture} "
+                           f"model, the model in {fv.model_dir} is {architecture}")
   from compression.examples.images import codec  # pylint: disable=g-import-not-at-top
   from compression.examples.images import data  # pylint: disable=g-import-not-at-top
   decoded = codec.Decoder(fv.model_dir, threads=fv.threads).decompress(
@@ -169,10 +180,13 @@ def _run_evaluate(fv):
   if fv.output_json:
     _check_output_file("--output_json", fv.output_json)
   paths = _image_paths(fv.folder)
-  from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
-  config_lib.require(fv.model_dir)
+  _require_model(fv.model_dir)
   from compression.examples.images import evaluate  # pylint: disable=g-import-not-at-top
   result = evaluate.evaluate(fv.model_dir, paths, threads=fv.threads, log=cli.log)
+  mean = result["mean"]
+  cli.log(f"mean of {len(result['images'])} images: {mean['bpp']:.4f} bpp (est. "
+          f"{mean['bpp_estimate']:.4f}), PSNR {mean['psnr']:.2f} dB, MS-SSIM "
+          f"{mean['ms_ssim']:.4f}; every round trip exact")
   if fv.output_json:
     with open(fv.output_json, "w") as f:
       json.dump(result, f, indent=2, default=_json_value)
@@ -180,19 +194,14 @@ def _run_evaluate(fv):
 
 
 def _run_compare(fv):
-  model_dirs = [d for d in fv.model_dirs or [] if d]
-  if not model_dirs:
-    raise cli.CommandError("--model_dirs needs at least one model directory")
   if os.path.exists(fv.out_dir) and not os.path.isdir(fv.out_dir):
     raise cli.CommandError(f"--out_dir {fv.out_dir} exists and is not a folder")
   paths = _image_paths(fv.folder)
-  from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
-  for model_dir in model_dirs:
-    config_lib.require(model_dir)
+  for model_dir in fv.model_dirs:
+    _require_model(model_dir)
   from compression.examples.images import compare  # pylint: disable=g-import-not-at-top
-  os.makedirs(fv.out_dir, exist_ok=True)
-  compare.compare(model_dirs, paths, fv.out_dir, log=cli.log)
-  cli.log(f"results in {fv.out_dir}")
+  compare.compare(fv.model_dirs, paths, fv.out_dir, threads=fv.threads,
+                  log=cli.log)
 
 
 COMMANDS = {
@@ -242,12 +251,16 @@ COMMANDS = {
         "Evaluates every model of --model_dirs and sweeps the quality of JPEG "
         "and WebP on the images of --folder; writes the rate-distortion points "
         "(CSV), plots of PSNR and MS-SSIM against bits per pixel and the "
-        "BD-rate of each model against the classic codecs into --out_dir.",
-        [("list", "model_dirs", [], "Comma-separated model directories."),
+        "BD-rate of each model against the classic codecs into --out_dir. "
+        "Models of one architecture form one curve (train several lambdas).",
+        [("list", "model_dirs", [], "Comma-separated model directories "
+          "(none: JPEG and WebP only)."),
          _FOLDER,
          ("string", "out_dir", "image_compare",
-          "Folder for the CSV, plots and tables (created).")],
-        _run_compare, required=("model_dirs",)),
+          "Folder for rd.csv, rd_psnr.png, rd_msssim.png and summary.md "
+          "(created)."),
+         _THREADS],
+        _run_compare),
 }
 
 
