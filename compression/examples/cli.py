@@ -145,7 +145,7 @@ def _fill_positional(fv, command, prog, args):
     fail(f"unexpected arguments {args[len(free):]} (flags are --name=value)"
          f"\nsee `{prog} {command.name} --help`")
   for name, value in zip(free, args):
-    fv[name].value = value
+    fv[name].parse(value)
 
 
 def main(prog, description, commands, known_errors, argv=None):
