@@ -106,6 +106,9 @@ setup(
     cmdclass={"build_py": BuildPyWithLibrary},
     zip_safe=False,
     entry_points={
-        "console_scripts": ["mnist-compression=compression.examples.mnist.commands:main"],
+        "console_scripts": [
+            "mnist-compression=compression.examples.mnist.commands:main",
+            "image-compression=compression.examples.images.commands:main",
+        ],
     },
 )
