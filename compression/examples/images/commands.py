@@ -56,6 +56,9 @@ _TRAIN_FLAGS = [
     ("float", "learning_rate", 1e-3, "Adam learning rate of the main loss."),
     ("float", "decay_last", .2,
      "Fraction of the steps, at the end, run at --learning_rate / 10."),
+    ("float", "clip_norm", 1.,
+     "Clip the main loss's gradients to this global norm (0: no clipping). A "
+     "step whose gradients are not finite is skipped and counted."),
     ("integer", "log_every", 100, "Print a progress line every N steps."),
     ("integer", "checkpoint_every", 500,
      "Save a checkpoint (with fresh coding tables) every N steps."),
@@ -115,6 +118,7 @@ def _run_train(fv):
       lmbda=fv["lambda"].value, train_glob=fv.train_glob, patchsize=fv.patchsize,
       batch_size=fv.batch_size, num_steps=fv.num_steps,
       learning_rate=fv.learning_rate, decay_last=fv.decay_last,
+      clip_norm=fv.clip_norm,
       log_every=fv.log_every, checkpoint_every=fv.checkpoint_every,
       threads=fv.threads, seed=fv.seed)
   train.train(config, log=cli.log)

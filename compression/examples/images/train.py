@@ -30,6 +30,7 @@ v1 = tf.compat.v1
 
 CHECKPOINT_PREFIX = "model.ckpt"
 LOG_FILE = "train_log.jsonl"
+MAX_BAD_STEPS_IN_A_ROW = 20
 
 
 @dataclasses.dataclass
@@ -47,6 +48,7 @@ class TrainConfig:
   learning_rate: float = 1e-3
   aux_learning_rate: float = 1e-3
   decay_last: float = .2
+  clip_norm: float = 1.        # global gradient norm clip of the main loss; 0: none
   log_every: int = 100
   checkpoint_every: int = 500
   threads: int = 0            # intra/inter-op threads; 0 = TensorFlow's default
@@ -71,6 +73,29 @@ def session_config(threads):
     return None
   return v1.ConfigProto(intra_op_parallelism_threads=threads,
                         inter_op_parallelism_threads=threads)
+
+
+def _clipped_step(optimizer, loss, variables, global_step, clip_norm):
+  """(train op, skipped-step counter): one Adam step on gradients clipped to a
+  global norm of `clip_norm` (0: not clipped). A step whose gradients are not
+  finite is skipped (counted, the variables untouched) instead of turning the
+  model into NaN; `global_step` advances either way."""
+  pairs = optimizer.compute_gradients(loss, var_list=variables)
+  grads = [g for g, _ in pairs]
+  norm = tf.linalg.global_norm(grads)
+  if clip_norm:
+    grads, _ = tf.clip_by_global_norm(grads, clip_norm, use_norm=norm)
+  skipped = v1.get_variable("skipped_steps", [], tf.int64, trainable=False,
+                            initializer=v1.zeros_initializer())
+
+  def apply():
+    return optimizer.apply_gradients(
+        [(g, v) for g, (_, v) in zip(grads, pairs)], global_step=global_step)
+
+  def skip():
+    return tf.group(skipped.assign_add(1), global_step.assign_add(1))
+
+  return tf.cond(tf.math.is_finite(norm), apply, skip), skipped
 
 
 def train(config, log=print):
@@ -99,9 +124,11 @@ def train(config, log=print):
         tf.constant(config.learning_rate, tf.float32), [], "learning_rate")
     aux_vars = [v for v in v1.trainable_variables() if "quantiles" in v.name]
     main_vars = [v for v in v1.trainable_variables() if v not in aux_vars]
+    main_step, skipped = _clipped_step(
+        v1.train.AdamOptimizer(learning_rate), loss, main_vars, global_step,
+        config.clip_norm)
     train_op = tf.group(
-        v1.train.AdamOptimizer(learning_rate).minimize(
-            loss, var_list=main_vars, global_step=global_step),
+        main_step,
         v1.train.AdamOptimizer(config.aux_learning_rate).minimize(
             net["aux_loss"], var_list=aux_vars))
     psnr = 10. * tf.math.log(255. ** 2 / net["mse"]) / math.log(10.)
@@ -145,6 +172,7 @@ def train(config, log=print):
                         global_step=step)
 
     window = []
+    bad_in_a_row = 0
     started = time.time()
     done_here = 0
     while step < config.num_steps:
@@ -157,25 +185,32 @@ def train(config, log=print):
                                learning_rate: rate})
       step += 1
       done_here += 1
-      window.append(out[1:4])
-      if not all(np.isfinite(out[1:4])):
-        raise FloatingPointError(
-            f"step {step}: the loss is not finite ({out[1]}); lower --learning_rate")
+      if all(np.isfinite(out[1:4])):
+        window.append(out[1:4])
+        bad_in_a_row = 0
+      else:  # Skipped by the graph (see _clipped_step).
+        bad_in_a_row += 1
+        if bad_in_a_row >= MAX_BAD_STEPS_IN_A_ROW:
+          raise FloatingPointError(
+              f"step {step}: the loss was not finite ({out[1]}) "
+              f"{bad_in_a_row} steps in a row; lower --learning_rate")
       if step % 10 == 0:
         writer.add_summary(out[4], step)
       if want_images:
         writer.add_summary(out[5], step)
       if step % config.log_every == 0 or step == config.num_steps:
-        mean = np.mean(window, axis=0)
+        mean = np.mean(window, axis=0) if window else np.full(3, np.nan)
         window = []
         elapsed = time.time() - started
         eta = elapsed / done_here * (config.num_steps - step)
         last = {"step": step, "loss": float(mean[0]), "bpp": float(mean[1]),
                 "mse": float(mean[2]), "psnr": _psnr(float(mean[2])),
-                "seconds": elapsed}
+                "seconds": elapsed, "skipped_steps": int(sess.run(skipped))}
         log(f"step {step}/{config.num_steps} | loss {mean[0]:.4f} | "
             f"bpp {mean[1]:.4f} | MSE {mean[2]:.2f} | PSNR {last['psnr']:.2f} dB | "
-            f"{done_here / elapsed:.2f} steps/s | ETA {_duration(eta)}")
+            f"{done_here / elapsed:.2f} steps/s | ETA {_duration(eta)}"
+            + (f" | {last['skipped_steps']} non-finite steps skipped"
+               if last["skipped_steps"] else ""))
         with open(os.path.join(config.model_dir, LOG_FILE), "a") as f:
           f.write(json.dumps(last) + "\n")
       if step % config.checkpoint_every == 0 or step == config.num_steps:
