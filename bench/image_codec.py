@@ -41,6 +41,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # pylint: disable=g-import-not-at-top
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
+from compression.examples.images import codec  # pylint: disable=g-import-not-at-top
 from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
 from compression.examples.images import data  # pylint: disable=g-import-not-at-top
 from compression.examples.images import model as model_lib  # pylint: disable=g-import-not-at-top
@@ -81,7 +82,7 @@ def _session(model_dir, threads):
     config = v1.ConfigProto(intra_op_parallelism_threads=threads,
                             inter_op_parallelism_threads=threads)
   session = v1.Session(config=config)
-  v1.train.Saver().restore(session, tf.train.latest_checkpoint(model_dir))
+  v1.train.Saver().restore(session, codec.latest_checkpoint(model_dir))
   return session
 
 
@@ -189,7 +190,7 @@ def main():
   args = parser.parse_args()
   try:
     config = config_lib.require(args.model_dir)
-    if tf.train.latest_checkpoint(args.model_dir) is None:
+    if codec.latest_checkpoint(args.model_dir) is None:
       raise config_lib.ConfigError(f"{args.model_dir} has no checkpoint")
     image = data.read_image(args.image) if args.image else default_image()
   except (config_lib.ConfigError, data.DataError) as error:

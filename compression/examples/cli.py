@@ -132,6 +132,17 @@ def op_error_message(error):
   return " ".join(kept) or type(error).__name__
 
 
+def error_line(error):
+  """One line for an exception: its type and message, a TensorFlow op error in
+  the op's own words (`op_error_message`)."""
+  tf = sys.modules.get("tensorflow")
+  if tf is not None and isinstance(error, tf.errors.OpError):
+    text = f"TensorFlow {type(error).__name__}: {op_error_message(error)}"
+  else:
+    text = f"{type(error).__name__}: {error}"
+  return " ".join(text.split())
+
+
 def fail(message):
   """Prints `error: message` on stderr and exits with status 1."""
   print(f"error: {message}", file=sys.stderr, flush=True)

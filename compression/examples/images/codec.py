@@ -7,6 +7,7 @@ restore, about a second); reuse one object for many images.
 """
 
 import dataclasses
+import os
 import time
 
 import numpy as np
@@ -35,8 +36,25 @@ def _session_config(threads):
                         inter_op_parallelism_threads=threads)
 
 
+def latest_checkpoint(model_dir):
+  """The newest checkpoint prefix of `model_dir`, or None.
+
+  Also when the folder was moved or copied to another machine: a `checkpoint`
+  index that names another folder (older model directories hold absolute paths)
+  is resolved by file name inside `model_dir`.
+  """
+  state = tf.train.get_checkpoint_state(model_dir)
+  if state is None or not state.model_checkpoint_path:
+    return None
+  name = os.path.basename(state.model_checkpoint_path)
+  for path in (state.model_checkpoint_path, os.path.join(model_dir, name)):
+    if tf.io.gfile.exists(path + ".index"):
+      return path
+  return None
+
+
 def _restore(sess, model_dir):
-  checkpoint = tf.train.latest_checkpoint(model_dir)
+  checkpoint = latest_checkpoint(model_dir)
   if checkpoint is None:
     raise CheckpointError(f"{model_dir} has no checkpoint; train a model first")
   try:

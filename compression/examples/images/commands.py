@@ -5,6 +5,8 @@
   decompress  IN (.cim) -> OUT.png
   evaluate    bits per pixel, PSNR and MS-SSIM of a model on a folder of images
   compare     rate-distortion of models against JPEG and WebP, plots, BD-rate
+  beam_compress, beam_decompress   the same as compress / decompress for many
+              files, on Apache Beam (beam_pipeline.py)
 
 Each command has its own absl flags (`<command> --help`). TensorFlow is imported
 only when a command needs it (help and most input errors come without it).
@@ -208,6 +210,22 @@ def _run_compare(fv):
                   log=cli.log)
 
 
+def _run_beam(fv, beam_args, which):
+  if os.path.exists(fv.output_dir) and not os.path.isdir(fv.output_dir):
+    raise cli.CommandError(f"--output_dir {fv.output_dir} is not a folder")
+  _require_model(fv.model_dir)
+  from compression.examples.images import beam_pipeline  # pylint: disable=g-import-not-at-top
+  getattr(beam_pipeline, which)(fv.model_dir, fv.input_glob, fv.output_dir,
+                                beam_args, threads=fv.threads, log=cli.log)
+
+
+_BEAM_NOTE = (" Dead letters (inputs that failed, with the reason) go to "
+              "OUTPUT_DIR/dead-letter-*.txt. Other arguments are Beam pipeline "
+              "options (--runner, --direct_num_workers, ...); the default is the "
+              "DirectRunner with one worker process per CPU. Needs the beam extra "
+              "(apache-beam).")
+
+
 COMMANDS = {
     "train": cli.Command(
         "train", "train a model on random crops of photographs",
@@ -265,6 +283,28 @@ COMMANDS = {
           "(created)."),
          _THREADS],
         _run_compare),
+    "beam_compress": cli.Command(
+        "beam_compress", "compress many images on Apache Beam",
+        "Compresses every image matched by --input_glob into "
+        "--output_dir/<name>.cim (the bytes `compress` writes), on Apache Beam."
+        + _BEAM_NOTE,
+        [_MODEL_DIR,
+         ("string", "input_glob", None, "Glob of PNG/JPEG images (any Beam "
+          "filesystem)."),
+         ("string", "output_dir", None, "Folder for the .cim files (created)."),
+         _THREADS],
+        lambda fv, rest: _run_beam(fv, rest, "compress"),
+        required=("input_glob", "output_dir"), passthrough=True),
+    "beam_decompress": cli.Command(
+        "beam_decompress", "decode many .cim files on Apache Beam",
+        "Decodes every .cim file matched by --input_glob into "
+        "--output_dir/<name>.png, on Apache Beam." + _BEAM_NOTE,
+        [_MODEL_DIR,
+         ("string", "input_glob", None, "Glob of .cim files."),
+         ("string", "output_dir", None, "Folder for the PNG files (created)."),
+         _THREADS],
+        lambda fv, rest: _run_beam(fv, rest, "decompress"),
+        required=("input_glob", "output_dir"), passthrough=True),
 }
 
 
@@ -277,7 +317,9 @@ def _known_errors():
   from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
   from compression.examples.images import container  # pylint: disable=g-import-not-at-top
   from compression.examples.images import data  # pylint: disable=g-import-not-at-top
-  known = [config_lib.ConfigError, container.ContainerError, data.DataError]
+  from compression.examples.mnist import errors as beam_errors  # pylint: disable=g-import-not-at-top
+  known = [config_lib.ConfigError, container.ContainerError, data.DataError,
+           beam_errors.InputError, beam_errors.MissingDependencyError]
   codec = sys.modules.get("compression.examples.images.codec")
   if codec is not None:
     known += [codec.CheckpointError, codec.DecodeError]

@@ -26,6 +26,7 @@ HELD_OUT = ("chelsea.png", "coffee.png", "ihc.png", "rocket.jpg")
 EXTENSIONS = (".png", ".jpg", ".jpeg")
 # Largest image accepted, in pixels (checked from the header before decoding).
 MAX_PIXELS = 64 * 2 ** 20
+MAX_FILE_BYTES = 1 << 30
 
 
 class DataError(ValueError):
@@ -77,23 +78,38 @@ def folder_paths(folder):
 
 def read_image(path):
   """A PNG or JPEG file -> uint8 [H, W, 3] (grey and alpha images are converted)."""
+  try:
+    with open(path, "rb") as f:
+      raw = f.read(MAX_FILE_BYTES + 1)
+  except FileNotFoundError:
+    raise DataError(f"{path}: no such file") from None
+  except IsADirectoryError:
+    raise DataError(f"{path} is a folder, not an image") from None
+  if len(raw) > MAX_FILE_BYTES:
+    raise DataError(f"{path}: larger than {MAX_FILE_BYTES} bytes")
+  return decode_image(raw, path)
+
+
+def decode_image(raw, where="image"):
+  """PNG or JPEG bytes -> uint8 [H, W, 3]; the size is checked from the header
+  before the pixels are decoded."""
+  import io  # pylint: disable=g-import-not-at-top
   from PIL import Image  # pylint: disable=g-import-not-at-top
   try:
-    with Image.open(path) as image:
+    with Image.open(io.BytesIO(raw)) as image:
       width, height = image.size
       if width * height > MAX_PIXELS:
-        raise DataError(f"{path}: {width}x{height} is larger than {MAX_PIXELS} pixels")
+        raise DataError(f"{where}: {width}x{height} is larger than {MAX_PIXELS} "
+                        "pixels")
       if image.mode != "RGB":
         image = image.convert("RGB")
       array = np.asarray(image, dtype=np.uint8)
   except DataError:
     raise
-  except FileNotFoundError:
-    raise DataError(f"{path}: no such file") from None
-  except (OSError, ValueError, SyntaxError) as error:
-    raise DataError(f"{path} is not a readable image ({error})") from None
+  except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+    raise DataError(f"{where} is not a readable image ({error})") from None
   if array.ndim != 3 or array.shape[2] != 3 or min(array.shape[:2]) < 1:
-    raise DataError(f"{path}: unexpected image shape {array.shape}")
+    raise DataError(f"{where}: unexpected image shape {array.shape}")
   return array
 
 

@@ -22,6 +22,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from compression.examples.images import codec
 from compression.examples.images import config as config_lib
 from compression.examples.images import data
 from compression.examples.images import model as model_lib
@@ -152,7 +153,7 @@ def train(config, log=print):
     writer = v1.summary.FileWriter(config.model_dir, graph)
   last = {}
   with v1.Session(graph=graph, config=session_config(config.threads)) as sess:
-    latest = tf.train.latest_checkpoint(config.model_dir)
+    latest = codec.latest_checkpoint(config.model_dir)
     if latest:
       saver.restore(sess, latest)
     else:
@@ -168,8 +169,13 @@ def train(config, log=print):
 
     def checkpoint():
       sess.run(update_op)
-      return saver.save(sess, os.path.join(config.model_dir, CHECKPOINT_PREFIX),
+      path = saver.save(sess, os.path.join(config.model_dir, CHECKPOINT_PREFIX),
                         global_step=step)
+      # Relative names in the `checkpoint` index: the folder can be moved.
+      v1.train.update_checkpoint_state(
+          config.model_dir, os.path.basename(path),
+          [os.path.basename(p) for p in saver.last_checkpoints])
+      return path
 
     window = []
     bad_in_a_row = 0
@@ -219,5 +225,5 @@ def train(config, log=print):
       checkpoint()
   writer.close()
   if done_here:
-    log(f"saved {tf.train.latest_checkpoint(config.model_dir)}")
+    log(f"saved {codec.latest_checkpoint(config.model_dir)}")
   return last

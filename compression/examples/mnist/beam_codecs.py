@@ -143,13 +143,8 @@ def read_png(path):
 
 def _describe(error):
   """One line; TensorFlow op errors in the op's own words."""
-  from compression.examples.mnist import commands  # pylint: disable=g-import-not-at-top
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  if isinstance(error, tf.errors.OpError):
-    return beam_lib.one_line(
-        f"TensorFlow {type(error).__name__}: "
-        f"{commands.op_error_message(error)}")
-  return beam_lib.one_line(f"{type(error).__name__}: {error}")
+  from compression.examples import cli  # pylint: disable=g-import-not-at-top
+  return cli.error_line(error)
 
 
 class _Model:

@@ -32,7 +32,7 @@ KEY_DIGITS = 5  # Keys "train_00042": zero-padded to 5 digits.
 CHUNK = 1000  # Digits of an IDX split read by one element of work.
 
 
-def _beam():
+def beam_module():
   """The apache_beam module, or MissingDependencyError naming the extra."""
   # Beam logs its optional modules at import and every worker's start and
   # stop at INFO; keep warnings only.
@@ -60,7 +60,7 @@ def pipeline_options(beam_args):
     errors.InputError: an argument that is neither a flag of the command
       nor a Beam pipeline option.
   """
-  _beam()
+  beam_module()
   from apache_beam.options import pipeline_options as po  # pylint: disable=g-import-not-at-top
   defaults = ["--runner=DirectRunner",
               "--default_sdk_harness_log_level=WARNING",
@@ -76,7 +76,7 @@ def pipeline_options(beam_args):
   return options
 
 
-def _worker_import_path():
+def worker_import_path():
   """Lets worker processes started by the DirectRunner import `compression`."""
   root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
       os.path.abspath(__file__)))))
@@ -140,7 +140,7 @@ def _digit_chunks(split, path, start, count):
 
 
 def _idx_reader():
-  beam = _beam()
+  beam = beam_module()
 
   class ReadIdxChunk(beam.DoFn):
     """(path, split, first, stop) -> (key, uint8 [28, 28]) digits.
@@ -177,15 +177,15 @@ def _png_keys(pattern):
   return records
 
 
-def _write_dead_letters(dead, prefix):
-  beam = _beam()
+def write_dead_letters(dead, prefix):
+  beam = beam_module()
   from compression.python import beam as beam_lib  # pylint: disable=g-import-not-at-top
   return (dead | "FormatDeadLetters" >> beam.Map(beam_lib.format_dead_letter)
           | "WriteDeadLetters" >> beam.io.WriteToText(prefix,
                                                       file_name_suffix=".txt"))
 
 
-def _print_counters(result, log):
+def print_counters(result, log):
   from compression.python import beam as beam_lib  # pylint: disable=g-import-not-at-top
   counters = beam_lib.counter_values(result)
   log("counters: " + ", ".join(f"{k}={v}" for k, v in counters.items()))
@@ -196,7 +196,7 @@ def compress(model_dir, output, beam_args, data_dir="", split="test",
              start=0, count=0, png="", num_shards=0, max_batch_size=1000,
              log=print):
   """Runs beam_compress; returns the counters (dict)."""
-  beam = _beam()
+  beam = beam_module()
   from compression.examples.mnist import beam_codecs  # pylint: disable=g-import-not-at-top
   from compression.examples.mnist import config  # pylint: disable=g-import-not-at-top
   from compression.python import beam as beam_lib  # pylint: disable=g-import-not-at-top
@@ -207,7 +207,7 @@ def compress(model_dir, output, beam_args, data_dir="", split="test",
         f"no trained model in {model_dir!r} (no config.json). Run `python -m "
         f"compression.examples.mnist train --model_dir={model_dir}` first.")
   latent_shape = [values["latent_dims"]]
-  _worker_import_path()
+  worker_import_path()
   if png:
     source = _png_keys(png)
   else:
@@ -231,12 +231,12 @@ def compress(model_dir, output, beam_args, data_dir="", split="test",
                  key, r[0], latent_shape, r[1]))
          | "WriteRecords" >> beam.io.WriteToTFRecord(
              output, file_name_suffix=".tfrecord", num_shards=num_shards))
-    _write_dead_letters(dead, output + "-dead-letter")
-  return _print_counters(p.result, log)
+    write_dead_letters(dead, output + "-dead-letter")
+  return print_counters(p.result, log)
 
 
 def _write_png(output_dir):
-  beam = _beam()
+  beam = beam_module()
 
   def write(key, image):
     from apache_beam.io.filesystems import FileSystems  # pylint: disable=g-import-not-at-top
@@ -257,7 +257,7 @@ def decompress(model_dir, input_pattern, output, beam_args,
                output_format="png", num_shards=0, max_batch_size=1000,
                log=print):
   """Runs beam_decompress; returns the counters (dict)."""
-  beam = _beam()
+  beam = beam_module()
   from apache_beam.io.filesystems import FileSystems  # pylint: disable=g-import-not-at-top
   from compression.examples.mnist import beam_codecs  # pylint: disable=g-import-not-at-top
   from compression.examples.mnist import codec  # pylint: disable=g-import-not-at-top
@@ -267,7 +267,7 @@ def decompress(model_dir, input_pattern, output, beam_args,
         f"--output_format must be png or tfrecord, got {output_format!r}")
   options = pipeline_options(beam_args)
   latent_dims = codec.load_latent_dims(model_dir)
-  _worker_import_path()
+  worker_import_path()
   if not FileSystems.match([input_pattern])[0].metadata_list:
     raise errors.InputError(f"--input={input_pattern} matches no file")
   if output_format == "png":
@@ -293,5 +293,5 @@ def decompress(model_dir, input_pattern, output, beam_args,
            | "ToRecords" >> beam.MapTuple(beam_codecs.decoded_record)
            | "WriteRecords" >> beam.io.WriteToTFRecord(
                output, file_name_suffix=".tfrecord", num_shards=num_shards))
-    _write_dead_letters(dead, dead_prefix)
-  return _print_counters(p.result, log)
+    write_dead_letters(dead, dead_prefix)
+  return print_counters(p.result, log)
