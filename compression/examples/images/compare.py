@@ -37,7 +37,7 @@ from compression.examples.images import metrics
 from compression.examples.images import plots
 
 JPEG_QUALITIES = (1, 2, 3, 5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 95)
-WEBP_QUALITIES = (0, 2, 5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 95)
+WEBP_QUALITIES = (1, 2, 5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 95)
 STANDARD = ("jpeg", "webp")
 LABELS = {"jpeg": "JPEG (Pillow, 4:2:0, optimize)", "webp": "WebP (Pillow, method 6)"}
 # BD-rate quality measures: (key in a point's "mean", label).
