@@ -13,7 +13,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUNS="${1:-/tmp/image_runs}"
 OUT="${2:-$ROOT/docs/images}"
 LAMBDAS=(0.01 0.003 0.03)
-STEPS="${STEPS:-5000}"
+# Steps of the published sweep (bmshj2018 had fewer: its crops are 192x192, batch 1).
+declare -A STEPS=([bls2017]="${BLS_STEPS:-5000}" [bmshj2018]="${BMSHJ_STEPS:-3000}")
 cd "$ROOT"
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 mkdir -p "$RUNS" "$OUT"
@@ -21,7 +22,7 @@ mkdir -p "$RUNS" "$OUT"
 train_all() {  # ARCH: its three lambdas, one after another
   for lmbda in "${LAMBDAS[@]}"; do
     python3 -m compression.examples.images train --architecture="$1" \
-      --lambda="$lmbda" --num_steps="$STEPS" --threads=1 \
+      --lambda="$lmbda" --num_steps="${STEPS[$1]}" --threads=1 \
       --model_dir="$RUNS/$1_lambda_$lmbda" > "$RUNS/$1_lambda_$lmbda.log" 2>&1
   done
 }

@@ -29,7 +29,7 @@ class DecodeError(ValueError):
   """A file whose strings do not decode exactly with this model (one line)."""
 
 
-def _session_config(threads):
+def session_config(threads):
   if not threads:
     return None
   return v1.ConfigProto(intra_op_parallelism_threads=threads,
@@ -53,7 +53,7 @@ def latest_checkpoint(model_dir):
   return None
 
 
-def _restore(sess, model_dir):
+def restore(sess, model_dir):
   checkpoint = latest_checkpoint(model_dir)
   if checkpoint is None:
     raise CheckpointError(f"{model_dir} has no checkpoint; train a model first")
@@ -68,7 +68,7 @@ def _restore(sess, model_dir):
   return checkpoint
 
 
-def _model(model_dir):
+def load_model(model_dir):
   config = config_lib.require(model_dir)
   return config, model_lib.ImageModel(config["architecture"], config["num_filters"],
                                       config["latent_filters"])
@@ -91,13 +91,13 @@ class Encoder:
   """`Encoder(model_dir).compress(image)`: uint8 [H, W, 3] -> Encoded."""
 
   def __init__(self, model_dir, threads=0):
-    self.config, self.model = _model(model_dir)
+    self.config, self.model = load_model(model_dir)
     self.graph = tf.Graph()
     with self.graph.as_default():
       self._x = v1.placeholder(tf.float32, [1, None, None, 3], "x")
       self._out = self.model.encoder_graph(self._x)
-      self.sess = v1.Session(config=_session_config(threads))
-      self.checkpoint = _restore(self.sess, model_dir)
+      self.sess = v1.Session(config=session_config(threads))
+      self.checkpoint = restore(self.sess, model_dir)
       self.fingerprint = container.model_fingerprint(
           self.sess.run(self._out["fingerprints"]))
     self.graph.finalize()
@@ -137,7 +137,7 @@ class Decoder:
   """`Decoder(model_dir).decompress(blob)`: file bytes -> Decoded."""
 
   def __init__(self, model_dir, threads=0):
-    self.config, self.model = _model(model_dir)
+    self.config, self.model = load_model(model_dir)
     self.graph = tf.Graph()
     with self.graph.as_default():
       self._y_string = v1.placeholder(tf.string, [], "y_string")
@@ -149,8 +149,8 @@ class Decoder:
                                              self._z_string, self._z_shape)
       else:
         self._out = self.model.decoder_graph(self._y_string, self._y_shape)
-      self.sess = v1.Session(config=_session_config(threads))
-      self.checkpoint = _restore(self.sess, model_dir)
+      self.sess = v1.Session(config=session_config(threads))
+      self.checkpoint = restore(self.sess, model_dir)
       self.fingerprint = container.model_fingerprint(
           self.sess.run(self._out["fingerprints"]))
     self.graph.finalize()

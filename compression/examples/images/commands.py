@@ -49,10 +49,13 @@ _TRAIN_FLAGS = [
     ("string", "train_glob", "",
      "Glob of PNG/JPEG training images (any sizes, at least --patchsize). Empty: "
      "the photographs scikit-image ships (the fixed training split, data.py)."),
-    ("integer", "patchsize", 64,
+    ("integer", "patchsize", 0,
      "Side of the random square crops; a multiple of the total stride (16 for "
-     "bls2017, 64 for bmshj2018)."),
-    ("integer", "batch_size", 8, "Crops per step."),
+     "bls2017, 64 for bmshj2018). 0: 64 for bls2017, 192 for bmshj2018 (its z "
+     "needs a few positions; see train.DEFAULT_CROPS)."),
+    ("integer", "batch_size", 0,
+     "Crops per step. 0: 8 for bls2017, 1 for bmshj2018 (about the same pixels "
+     "per step)."),
     ("integer", "num_steps", 5000,
      "Total training steps (a resumed run continues up to this number)."),
     ("float", "learning_rate", 1e-3, "Adam learning rate of the main loss."),
@@ -98,10 +101,14 @@ def _image_paths(folder):
 def _run_train(fv):
   from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
   from compression.examples.images import data  # pylint: disable=g-import-not-at-top
-  for name in ("num_filters", "latent_filters", "patchsize", "batch_size",
-               "num_steps", "log_every", "checkpoint_every"):
+  for name in ("num_filters", "latent_filters", "num_steps", "log_every",
+               "checkpoint_every"):
     if fv[name].value <= 0:
       raise cli.CommandError(f"--{name} must be positive, got {fv[name].value}")
+  for name in ("patchsize", "batch_size"):
+    if fv[name].value < 0:
+      raise cli.CommandError(f"--{name} must be positive (or 0: the default), "
+                             f"got {fv[name].value}")
   if not fv["lambda"].value > 0:
     raise cli.CommandError(f"--lambda must be positive, got {fv['lambda'].value}")
   if fv.architecture not in config_lib.ARCHITECTURES:

@@ -62,17 +62,17 @@ class FloatScaleIndexes:
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
     from compression.examples.images import codec  # pylint: disable=g-import-not-at-top
     v1 = tf.compat.v1
-    config, image_model = codec._model(model_dir)  # pylint: disable=protected-access
+    config, image_model = codec.load_model(model_dir)
     del config
     self._table = np.float32(image_model.scale_table)
     self.graph = tf.Graph()
     with self.graph.as_default():
       self._z = v1.placeholder(tf.float32, [1, None, None, image_model.num_filters])
-      hyper = image_model._hyper_synthesis()  # pylint: disable=protected-access
+      hyper = image_model._hyper_synthesis()
       self._scales = hyper.scales(self._z)
       self._indexes = hyper.scale_indexes(self._z)
-      self.sess = v1.Session(config=codec._session_config(threads))  # pylint: disable=protected-access
-      codec._restore(self.sess, model_dir)  # pylint: disable=protected-access
+      self.sess = v1.Session(config=codec.session_config(threads))
+      codec.restore(self.sess, model_dir)
     self.graph.finalize()
 
   def __call__(self, z_hat):
