@@ -51,11 +51,17 @@ _TRAIN_FLAGS = [
      "the photographs scikit-image ships (the fixed training split, data.py)."),
     ("integer", "patchsize", 0,
      "Side of the random square crops; a multiple of the total stride (16 for "
-     "bls2017, 64 for bmshj2018). 0: 64 for bls2017, 192 for bmshj2018 (its z "
-     "needs a few positions; see train.DEFAULT_CROPS)."),
-    ("integer", "batch_size", 0,
-     "Crops per step. 0: 8 for bls2017, 1 for bmshj2018 (about the same pixels "
-     "per step)."),
+     "bls2017, 64 for bmshj2018). 0: 64."),
+    ("integer", "batch_size", 0, "Crops per step. 0: 8."),
+    ("integer", "final_steps", -1,
+     "The last N steps train on --final_patchsize crops. -1: 1000 for bmshj2018 "
+     "(on 64x64 crops z is one position, so its hyper-synthesis never sees "
+     "real neighbours; larger crops at the end fix its scales on whole "
+     "photographs), 0 for bls2017."),
+    ("integer", "final_patchsize", 0, "Crop side of the final steps. 0: 192 "
+     "for bmshj2018."),
+    ("integer", "final_batch_size", 0, "Crops per final step. 0: 1 for "
+     "bmshj2018."),
     ("integer", "num_steps", 5000,
      "Total training steps (a resumed run continues up to this number)."),
     ("float", "learning_rate", 1e-3, "Adam learning rate of the main loss."),
@@ -105,7 +111,7 @@ def _run_train(fv):
                "checkpoint_every"):
     if fv[name].value <= 0:
       raise cli.CommandError(f"--{name} must be positive, got {fv[name].value}")
-  for name in ("patchsize", "batch_size"):
+  for name in ("patchsize", "batch_size", "final_patchsize", "final_batch_size"):
     if fv[name].value < 0:
       raise cli.CommandError(f"--{name} must be positive (or 0: the default), "
                              f"got {fv[name].value}")
@@ -127,7 +133,8 @@ def _run_train(fv):
       lmbda=fv["lambda"].value, train_glob=fv.train_glob, patchsize=fv.patchsize,
       batch_size=fv.batch_size, num_steps=fv.num_steps,
       learning_rate=fv.learning_rate, decay_last=fv.decay_last,
-      clip_norm=fv.clip_norm,
+      clip_norm=fv.clip_norm, final_steps=fv.final_steps,
+      final_patchsize=fv.final_patchsize, final_batch_size=fv.final_batch_size,
       log_every=fv.log_every, checkpoint_every=fv.checkpoint_every,
       threads=fv.threads, seed=fv.seed)
   train.train(config, log=cli.log)
