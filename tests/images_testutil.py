@@ -72,6 +72,7 @@ def tiny_config(model_dir, architecture="bmshj2018", **overrides):
   from compression.examples.images import train  # pylint: disable=g-import-not-at-top
   settings = dict(model_dir=model_dir, architecture=architecture, num_filters=4,
                   latent_filters=6, num_steps=5, patchsize=64, batch_size=2,
+                  final_steps=2, final_patchsize=128, final_batch_size=1,
                   train_glob=training_glob(), log_every=5, checkpoint_every=5,
                   threads=1)
   settings.update(overrides)

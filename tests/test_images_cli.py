@@ -24,7 +24,8 @@ from compression.examples.images import data
 
 ALL = sorted(commands.COMMANDS)
 _TINY = ["--num_filters=4", "--latent_filters=6", "--num_steps=5", "--patchsize=64",
-         "--batch_size=2", "--log_every=5", "--checkpoint_every=5", "--threads=1"]
+         "--batch_size=2", "--final_steps=2", "--final_patchsize=128",
+         "--log_every=5", "--checkpoint_every=5", "--threads=1"]
 
 
 def _command(*args):

@@ -75,7 +75,8 @@ def test_training_lowers_the_loss(architecture):
   steps = 30
   train.train(images_testutil.tiny_config(
       model_dir, architecture, num_steps=steps, log_every=1,
-      checkpoint_every=steps, learning_rate=1e-2, decay_last=0., lmbda=.01, seed=3),
+      checkpoint_every=steps, learning_rate=1e-2, decay_last=0., lmbda=.01, seed=3,
+      final_steps=0),
               log=lambda *a: None)
   with open(os.path.join(model_dir, train.LOG_FILE)) as f:
     losses = [json.loads(line)["loss"] for line in f]
