@@ -132,6 +132,16 @@ def op_error_message(error):
   return " ".join(kept) or type(error).__name__
 
 
+def format_duration(seconds):
+  """Seconds -> "7s", "3m05s" or "1h02m" (progress lines, ETAs)."""
+  seconds = int(round(seconds))
+  if seconds >= 3600:
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+  if seconds >= 60:
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+  return f"{seconds}s"
+
+
 def error_line(error):
   """One line for an exception: its type and message, a TensorFlow op error in
   the op's own words (`op_error_message`)."""

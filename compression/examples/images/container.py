@@ -31,6 +31,8 @@ import zlib
 
 import numpy as np
 
+from compression.examples.images import config
+
 MAGIC = b"CIMG"
 VERSION = 1
 ARCHITECTURE_CODES = {"bls2017": 1, "bmshj2018": 2}
@@ -40,7 +42,6 @@ CRC_BYTES = 4
 MAX_SIDE = 1 << 15
 MAX_PIXELS = 64 * 2 ** 20
 MAX_FILE_BYTES = 1 << 30
-_STRIDES = {"bls2017": 16, "bmshj2018": 64}
 
 
 class ContainerError(ValueError):
@@ -70,7 +71,7 @@ def model_fingerprint(fingerprints):
 
 def latent_shapes(architecture, height, width, latent_filters, num_filters):
   """The y and z shapes of an H x W image (see the module doc)."""
-  stride = _STRIDES[architecture]
+  stride = config.TOTAL_STRIDE[architecture]
   padded_h = -(-height // stride) * stride
   padded_w = -(-width // stride) * stride
   y_shape = (padded_h // 16, padded_w // 16, latent_filters)

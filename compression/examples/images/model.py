@@ -38,14 +38,15 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from compression.examples.images import config as config_lib
 from compression.python.layers import conditional_models
 from compression.python.layers import entropy_models
 from compression.python.layers import gdn as gdn_lib
 
 v1 = tf.compat.v1
 
-ARCHITECTURES = ("bls2017", "bmshj2018")
-TOTAL_STRIDE = {"bls2017": 16, "bmshj2018": 64}
+ARCHITECTURES = config_lib.ARCHITECTURES
+TOTAL_STRIDE = config_lib.TOTAL_STRIDE
 KERNEL_SIZE = 5
 
 # Fixed point of the integer hyper-synthesis.

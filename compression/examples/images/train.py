@@ -22,6 +22,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from compression.examples import cli
 from compression.examples.images import codec
 from compression.examples.images import config as config_lib
 from compression.examples.images import data
@@ -65,15 +66,6 @@ class TrainConfig:
   final_batch_size: int = 0    # 0: DEFAULT_FINAL
   threads: int = 0            # intra/inter-op threads; 0 = TensorFlow's default
   seed: int = 0
-
-
-def _duration(seconds):
-  seconds = int(round(seconds))
-  if seconds >= 3600:
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-  if seconds >= 60:
-    return f"{seconds // 60}m{seconds % 60:02d}s"
-  return f"{seconds}s"
 
 
 def _psnr(mse):
@@ -253,7 +245,7 @@ def train(config, log=print):
                 "seconds": elapsed, "skipped_steps": int(sess.run(skipped))}
         log(f"step {step}/{config.num_steps} | loss {mean[0]:.4f} | "
             f"bpp {mean[1]:.4f} | MSE {mean[2]:.2f} | PSNR {last['psnr']:.2f} dB | "
-            f"{done_here / elapsed:.2f} steps/s | ETA {_duration(eta)}"
+            f"{done_here / elapsed:.2f} steps/s | ETA {cli.format_duration(eta)}"
             + (f" | {last['skipped_steps']} non-finite steps skipped"
                if last["skipped_steps"] else ""))
         with open(os.path.join(config.model_dir, LOG_FILE), "a") as f:

@@ -27,6 +27,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from compression.examples import cli
 from compression.examples.mnist import config as config_lib
 from compression.examples.mnist import data
 from compression.examples.mnist import errors
@@ -70,15 +71,6 @@ def write_config(model_dir, config):
 def read_config(model_dir):
   """Reads and validates config.json; None when absent (see config.py)."""
   return config_lib.read(model_dir)
-
-
-def _format_duration(seconds):
-  seconds = int(round(seconds))
-  if seconds >= 3600:
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-  if seconds >= 60:
-    return f"{seconds // 60}m{seconds % 60:02d}s"
-  return f"{seconds}s"
 
 
 class _Graph:
@@ -215,7 +207,7 @@ def train(config, log=print):
               f"rate {window['rate'] / n:.2f} bits | "
               f"distortion {window['distortion'] / n:.4f} | "
               f"loss {window['loss'] / n:.2f} | {speed:.1f} steps/s | "
-              f"ETA {_format_duration(eta)}")
+              f"ETA {cli.format_duration(eta)}")
           last_window = {k: float(window[k] / n) for k in
                          ("rate", "distortion", "loss")}
           window = {"rate": 0.0, "distortion": 0.0, "loss": 0.0, "n": 0}
