@@ -76,34 +76,64 @@ def folder_paths(folder):
   return glob_paths(os.path.join(folder, "*"))
 
 
+# Formats `decode_image` reads (Pillow's names), recognised by their content.
+IMAGE_FORMATS = ("PNG", "JPEG")
+
+
 def read_image(path):
-  """A PNG or JPEG file -> uint8 [H, W, 3] (grey and alpha images are converted)."""
-  try:
-    with open(path, "rb") as f:
-      raw = f.read(MAX_FILE_BYTES + 1)
-  except FileNotFoundError:
-    raise DataError(f"{path}: no such file") from None
-  except IsADirectoryError:
-    raise DataError(f"{path} is a folder, not an image") from None
-  if len(raw) > MAX_FILE_BYTES:
-    raise DataError(f"{path}: larger than {MAX_FILE_BYTES} bytes")
-  return decode_image(raw, path)
+  """A PNG or JPEG file -> uint8 [H, W, 3] (see `decode_image` for the rules).
+
+  Only a regular file of at most MAX_FILE_BYTES is opened (a FIFO or a device
+  such as /dev/zero is refused by name); Pillow reads it as it decodes, after the
+  size in the header was checked.
+  """
+  from compression.examples import inputs  # pylint: disable=g-import-not-at-top
+  with inputs.open_file(path, MAX_FILE_BYTES, DataError) as f:
+    return _decode(f, path)
 
 
 def decode_image(raw, where="image"):
-  """PNG or JPEG bytes -> uint8 [H, W, 3]; the size is checked from the header
-  before the pixels are decoded."""
+  """PNG or JPEG bytes -> uint8 [H, W, 3].
+
+  Only PNG and JPEG are decoded (by content, whatever the file name): GIF, BMP,
+  WebP, TIFF and the other formats Pillow knows are refused with a line naming
+  the format, so no other decoder runs on untrusted input. The size is checked
+  from the header before the pixels are decoded (at most MAX_PIXELS). Modes
+  become 8-bit RGB by the rules of `inputs.to_rgb8`: 16-bit grey keeps its high
+  byte (as Pillow does for 16-bit colour PNGs), alpha and palette transparency
+  are dropped, CMYK JPEGs are converted.
+  """
   import io  # pylint: disable=g-import-not-at-top
+  if len(raw) > MAX_FILE_BYTES:
+    raise DataError(f"{where}: larger than {MAX_FILE_BYTES} bytes")
+  return _decode(io.BytesIO(raw), where)
+
+
+def _decode(f, where):
+  """A seekable binary file object holding a PNG or JPEG -> uint8 [H, W, 3]."""
+  import warnings  # pylint: disable=g-import-not-at-top
+  from compression.examples import inputs  # pylint: disable=g-import-not-at-top
   from PIL import Image  # pylint: disable=g-import-not-at-top
   try:
-    with Image.open(io.BytesIO(raw)) as image:
+    prefix = f.read(16)
+    f.seek(0)
+    kind = inputs.file_kind(prefix)
+    if kind is None:
+      raise DataError(f"{where} is not a readable image (neither PNG nor JPEG)")
+    if kind not in IMAGE_FORMATS:
+      raise DataError(f"{where} is a {kind} image; this example reads PNG and "
+                      "JPEG only (convert it first)")
+    with warnings.catch_warnings():
+      # The size is checked right below, before decoding: no bomb warning.
+      warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+      image = Image.open(f, formats=IMAGE_FORMATS)
+    with image:
       width, height = image.size
       if width * height > MAX_PIXELS:
         raise DataError(f"{where}: {width}x{height} is larger than {MAX_PIXELS} "
                         "pixels")
-      if image.mode != "RGB":
-        image = image.convert("RGB")
-      array = np.asarray(image, dtype=np.uint8)
+      image.load()
+      array = inputs.to_rgb8(image, where, DataError)
   except DataError:
     raise
   except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:

@@ -27,11 +27,11 @@ does not need it, loading one does.
 """
 
 import os
-import shutil
 import tempfile
 
 import numpy as np
 
+from compression.examples import inputs
 from compression.examples.mnist import data
 from compression.examples.mnist import errors
 from compression.examples.mnist import images as images_lib
@@ -134,7 +134,9 @@ def read_png(path):
   with tempfile.TemporaryDirectory() as tmp:
     local = os.path.join(tmp, "digit.png")
     with FileSystems.open(path) as src, open(local, "wb") as dst:
-      shutil.copyfileobj(src, dst)
+      # Bounded: a huge object is refused after MAX_PNG_BYTES, not copied.
+      dst.write(inputs.read_chunks(src, images_lib.MAX_PNG_BYTES,
+                                   images_lib.ImageError, path))
     try:
       return images_lib.read_png(local)
     except images_lib.ImageError as e:

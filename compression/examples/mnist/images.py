@@ -28,20 +28,27 @@ class ImageError(ValueError):
 def read_png(path):
   """Reads a 28x28 grayscale PNG as uint8 [28, 28].
 
-  An RGB(A) or palette image is accepted only when it is gray (all channels
-  equal, alpha ignored); anything not 28x28 is rejected from its header,
-  before any pixel is decoded, and so is a file above MAX_PNG_BYTES.
+  Only a regular PNG file of at most MAX_PNG_BYTES is read (other formats, a
+  FIFO or a device are refused by name). Modes become 8 bits by the rules of
+  `compression.examples.inputs.to_rgb8` (16-bit grey keeps its high byte; alpha
+  and palette transparency are dropped); an RGB(A) or palette image is accepted
+  only when it is gray (all channels equal). Anything not 28x28 is rejected from
+  its header, before any pixel is decoded.
   """
+  import io  # pylint: disable=g-import-not-at-top
+  from compression.examples import inputs  # pylint: disable=g-import-not-at-top
   image_lib = _pil()
+  raw = inputs.read_file(path, MAX_PNG_BYTES, ImageError)
+  kind = inputs.file_kind(raw)
+  if kind != "PNG":
+    what = f"a {kind} image" if kind else "not a PNG"
+    raise ImageError(f"{path}: cannot read as an image: {what}; --png reads "
+                     "PNG files only")
   try:
-    if os.path.getsize(path) > MAX_PNG_BYTES:
-      raise ImageError(
-          f"{path}: {os.path.getsize(path)} bytes, more than the "
-          f"{MAX_PNG_BYTES} a 28x28 digit image may take")
     with warnings.catch_warnings():
       # The size is checked right below, before decoding: no bomb warning.
       warnings.simplefilter("ignore", image_lib.DecompressionBombWarning)
-      img = image_lib.open(path)
+      img = image_lib.open(io.BytesIO(raw), formats=("PNG",))
     with img:
       if img.size != (data.IMAGE_SIZE, data.IMAGE_SIZE):
         raise ImageError(
@@ -49,17 +56,16 @@ def read_png(path):
             f"{data.IMAGE_SIZE}x{data.IMAGE_SIZE}")
       img.load()
       mode = img.mode
-      if mode in ("1", "L", "I;16", "I"):
-        array = np.asarray(img.convert("L"))
-      else:
-        rgb = np.asarray(img.convert("RGB"))
-        if not (np.array_equal(rgb[..., 0], rgb[..., 1]) and
-                np.array_equal(rgb[..., 0], rgb[..., 2])):
-          raise ImageError(f"{path}: not grayscale (mode {mode})")
-        array = rgb[..., 0]
-  except (OSError, image_lib.DecompressionBombError) as e:
+      rgb = inputs.to_rgb8(img, path, ImageError)
+  except (OSError, ValueError, SyntaxError,
+          image_lib.DecompressionBombError) as e:
+    if isinstance(e, ImageError):
+      raise
     raise ImageError(f"{path}: cannot read as an image: {e}") from None
-  return np.ascontiguousarray(array, dtype=np.uint8)
+  if not (np.array_equal(rgb[..., 0], rgb[..., 1]) and
+          np.array_equal(rgb[..., 0], rgb[..., 2])):
+    raise ImageError(f"{path}: not grayscale (mode {mode})")
+  return np.ascontiguousarray(rgb[..., 0], dtype=np.uint8)
 
 
 def write_png(path, image):
