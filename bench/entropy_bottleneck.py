@@ -31,7 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # pylint: disable=g-import-not-at-top
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
-from compression.python.layers.entropy_models import EntropyBottleneck  # pylint: disable=g-import-not-at-top
+from compression.python.layers.entropy_bottleneck import EntropyBottleneck  # pylint: disable=g-import-not-at-top
 
 
 def best_time(session, fetch, repeats=5):

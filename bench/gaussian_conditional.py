@@ -29,7 +29,7 @@ import numpy as np  # pylint: disable=g-import-not-at-top
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
 from compression.python.layers import conditional_models  # pylint: disable=g-import-not-at-top
-from compression.python.layers.entropy_models import EntropyBottleneck  # pylint: disable=g-import-not-at-top
+from compression.python.layers.entropy_bottleneck import EntropyBottleneck  # pylint: disable=g-import-not-at-top
 from entropy_bottleneck import best_time  # pylint: disable=g-import-not-at-top
 
 

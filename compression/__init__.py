@@ -14,7 +14,7 @@ TensorFlow nor the op library (the MNIST data reader, a command's --help) stays 
 import importlib
 
 _EXPORTS = {
-    "EntropyBottleneck": "compression.python.layers.entropy_models",
+    "EntropyBottleneck": "compression.python.layers.entropy_bottleneck",
     "EntropyModel": "compression.python.layers.entropy_model",
     "SymmetricConditional": "compression.python.layers.conditional_models",
     "GaussianConditional": "compression.python.layers.conditional_models",
@@ -29,6 +29,10 @@ _EXPORTS = {
     "pmf_to_quantized_cdf": "compression.python.ops.range_coding_ops",
     "indexed_range_encode": "compression.python.ops.range_coding_ops",
     "indexed_range_decode": "compression.python.ops.range_coding_ops",
+    "unbounded_index_range_encode":
+        "compression.python.ops.unbounded_index_range_coding_ops",
+    "unbounded_index_range_decode":
+        "compression.python.ops.unbounded_index_range_coding_ops",
 }
 
 __all__ = sorted(_EXPORTS)

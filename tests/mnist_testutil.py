@@ -93,7 +93,7 @@ def run_cli(*args, env=None):
 def _refingerprint(values):
   """Rewrites table_fingerprint to match the (changed) tables in `values`."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from compression.python.layers import entropy_models  # pylint: disable=g-import-not-at-top
+  from compression.python.layers import entropy_model  # pylint: disable=g-import-not-at-top
 
   def find(suffix):
     return next(n for n in values if n.endswith("/" + suffix))
@@ -102,7 +102,7 @@ def _refingerprint(values):
                                       "quantization_offset")]
   with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
     values[find("table_fingerprint")] = sess.run(
-        entropy_models._table_fingerprint(16, *tables))  # pylint: disable=protected-access
+        entropy_model.table_fingerprint(16, *tables))
 
 
 def tampered_model(model_dir, change, refingerprint=False):

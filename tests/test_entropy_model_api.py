@@ -18,9 +18,9 @@ sys.path.insert(0, _REPO)
 
 from compression.python.layers import entropy_model  # pylint: disable=g-import-not-at-top
 import graph_testutil  # pylint: disable=g-import-not-at-top
-from compression.python.layers import entropy_models  # pylint: disable=g-import-not-at-top
+from compression.python.layers import entropy_bottleneck  # pylint: disable=g-import-not-at-top
 
-EntropyBottleneck = entropy_models.EntropyBottleneck
+EntropyBottleneck = entropy_bottleneck.EntropyBottleneck
 
 
 _session = graph_testutil.session_with_tables

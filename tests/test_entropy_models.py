@@ -1,4 +1,4 @@
-"""Tests of compression/python/layers/entropy_models.py (graph mode).
+"""Tests of compression/python/layers/entropy_bottleneck.py (graph mode).
 
 Run with `python -m pytest tests/test_entropy_models.py` or
 `python tests/test_entropy_models.py`. The coding tests need the op library
@@ -14,10 +14,11 @@ import tensorflow as tf
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO)
 
-from compression.python.layers import entropy_models  # pylint: disable=g-import-not-at-top
+from compression.python.layers import entropy_bottleneck  # pylint: disable=g-import-not-at-top
+from compression.python.layers import entropy_model  # pylint: disable=g-import-not-at-top
 import graph_testutil  # pylint: disable=g-import-not-at-top
 
-EntropyBottleneck = entropy_models.EntropyBottleneck
+EntropyBottleneck = entropy_bottleneck.EntropyBottleneck
 
 
 def _laplace(shape, scale, loc=0., seed=0):
@@ -490,7 +491,7 @@ class EntropyBottleneckTest(tf.test.TestCase):
 
     def fingerprint_in_new_graph():
       with tf.Graph().as_default():
-        value = entropy_models._table_fingerprint(  # pylint: disable=protected-access
+        value = entropy_model.table_fingerprint(
             16, *[tf.constant(t, tf.int32) for t in tables])
         with tf.compat.v1.Session() as sess:
           return sess.run([value, value])
@@ -513,7 +514,7 @@ class EntropyBottleneckTest(tf.test.TestCase):
     # The bitcast (little-endian hosts) and the shifts (others) give the same bytes.
     words = np.array([0, 1, -1, 65536, -2 ** 31, 2 ** 31 - 1, 0x12345678], np.int32)
     with tf.Graph().as_default():
-      both = [entropy_models._little_endian_bytes(tf.constant(words), native)  # pylint: disable=protected-access
+      both = [entropy_model.little_endian_bytes(tf.constant(words), native)
               for native in (True, False)]
       with tf.compat.v1.Session() as sess:
         both = sess.run(both)
@@ -530,7 +531,7 @@ class EntropyBottleneckTest(tf.test.TestCase):
       feeds = [tf.compat.v1.placeholder(tf.int32, shape)
                for shape in ([None, None], [None], [None], [None])]
       fingerprints = [
-          entropy_models._table_fingerprint(precision, *feeds)  # pylint: disable=protected-access
+          entropy_model.table_fingerprint(precision, *feeds)
           for precision in (16, 15)]
       with _session() as sess:
         sess.run(layer.updates[0])
@@ -767,7 +768,7 @@ request = json.load(sys.stdin)
 sys.path.insert(0, request["repo"])
 import numpy as np
 import tensorflow as tf
-from compression.python.layers.entropy_models import EntropyBottleneck
+from compression.python.layers.entropy_bottleneck import EntropyBottleneck
 
 with tf.Graph().as_default():
   layer = EntropyBottleneck()

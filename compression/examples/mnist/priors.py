@@ -48,7 +48,7 @@ class DeepFactorized:
 
   def __init__(self, latent_dims):
     # Imported lazily: the layer needs the C++ ops.
-    from compression.python.layers.entropy_models import EntropyBottleneck  # pylint: disable=g-import-not-at-top
+    from compression.python.layers.entropy_bottleneck import EntropyBottleneck  # pylint: disable=g-import-not-at-top
     self.latent_dims = latent_dims
     self.layer = EntropyBottleneck()
 

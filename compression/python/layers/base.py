@@ -5,6 +5,13 @@ this library derive from this small class instead. It handles the bookkeeping on
 building once, one (uniquified) name scope per layer, and lists of variables, losses
 and update ops. Variables are plain `tf.Variable`s of the default graph, so they are in
 the GLOBAL_VARIABLES collection and `tf.compat.v1.train.Saver()` saves them.
+
+The constructor takes the keywords a 1.x (Keras 2 based) script passes to a layer:
+`name`, `trainable`, `activity_regularizer`, and the Keras-only `dynamic` (False
+only: the layers build graphs), `autocast`, `input_shape`, `batch_input_shape`,
+`batch_size`, `input_dim` (accepted and ignored: they only matter to a Keras
+`Sequential` model, and these layers build on their first input). Anything else is
+a ValueError naming the keyword. `dtype` is handled by the subclasses.
 """
 
 import re
@@ -12,6 +19,10 @@ import re
 import tensorflow as tf
 
 __all__ = ["Layer"]
+
+# Keras layer keywords that have no effect on these graph-mode layers.
+_IGNORED_KERAS_KEYWORDS = ("autocast", "input_shape", "batch_input_shape", "batch_size",
+                           "input_dim")
 
 
 def _default_name(cls):
@@ -30,13 +41,30 @@ class Layer:
   `tf.TensorShape`); it creates the variables and marks the layer built.
 
   `trainable=False` creates every variable of the layer outside TRAINABLE_VARIABLES.
+
+  `activity_regularizer`: a callable `f(tensor) -> scalar float tensor`; after each
+  `__call__`, for every output tensor `o` (both `outputs` and `likelihoods` of an
+  entropy model), `f(o) / batch size` (the size of `o`'s first axis) is added to
+  `layer.losses` and to the REGULARIZATION_LOSSES collection
+  (`tf.compat.v1.losses.get_regularization_loss()` sums them), as Keras 2 does.
   """
 
-  def __init__(self, name=None, trainable=True):
+  def __init__(self, name=None, trainable=True, activity_regularizer=None, dynamic=False,
+               **kwargs):
     if name is not None and (not isinstance(name, str) or not name):
       raise ValueError(f"`name` must be a non-empty string, got {name!r}.")
     if not isinstance(trainable, bool):
       raise ValueError(f"`trainable` must be a bool, got {trainable!r}.")
+    if activity_regularizer is not None and not callable(activity_regularizer):
+      raise ValueError("`activity_regularizer` must be None or a callable "
+                       f"(tensor -> scalar loss), got {activity_regularizer!r}.")
+    if dynamic is not False:
+      raise ValueError(f"`dynamic` must be False (graph-mode layer), got {dynamic!r}.")
+    for key in kwargs:
+      if key not in _IGNORED_KERAS_KEYWORDS:
+        raise ValueError(
+            f"{type(self).__name__} got an unexpected keyword argument {key!r}.")
+    self._activity_regularizer = activity_regularizer
     self._trainable = trainable
     self._name = name or _default_name(type(self))
     self._scope = None  # Absolute name scope, e.g. "entropy_bottleneck/".
@@ -59,6 +87,11 @@ class Layer:
   def trainable(self):
     """Whether the layer's trainable variables go to TRAINABLE_VARIABLES."""
     return self._trainable
+
+  @property
+  def activity_regularizer(self):
+    """The callable given to the constructor, or None."""
+    return self._activity_regularizer
 
   @property
   def variables(self):
@@ -107,7 +140,21 @@ class Layer:
     inputs = tf.convert_to_tensor(inputs)
     with self.name_scope():
       self.maybe_build(inputs.shape)
-      return self.call(inputs, *args, **kwargs)
+      outputs = self.call(inputs, *args, **kwargs)
+      if self._activity_regularizer is not None:
+        self._regularize_activity(outputs)
+      return outputs
+
+  def _regularize_activity(self, outputs):
+    """Adds `activity_regularizer(o) / batch size` for each output tensor `o`."""
+    with tf.name_scope("activity_regularizer"):
+      for output in tf.nest.flatten(outputs):
+        loss = tf.cast(self._activity_regularizer(output), tf.float32)
+        batch = tf.cast(tf.shape(output)[0], tf.float32)
+        loss /= batch
+        self.add_loss(loss)
+        tf.compat.v1.add_to_collection(
+            tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES, loss)
 
   def name_scope(self):
     """Context manager for the layer's name scope (created on first use)."""

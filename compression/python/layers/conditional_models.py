@@ -16,16 +16,12 @@ import tensorflow as tf
 
 from compression.python.layers import entropy_model
 from compression.python.ops import math_ops
-from compression.python.ops import range_coding_ops
 
 __all__ = [
     "SymmetricConditional", "GaussianConditional", "LogisticConditional",
     "LaplacianConditional", "default_scale_table",
 ]
 
-# Smallest probability given to the escape symbol (any positive value works: the
-# quantized CDF gives every positive bin at least one count).
-_MIN_ESCAPE_MASS = 1e-9
 # A value stays in its table when its probability is at least this fraction of one
 # count (2**-precision); rarer values are escape coded. Keeping values down to a
 # fraction of a count costs a little (each table entry gets at least one count) but
@@ -206,30 +202,10 @@ class SymmetricConditional(entropy_model.EntropyModel):
     centred = outputs if self._mean is None else outputs - self._mean
     return self._bound_likelihood(self._mass(tf.abs(centred), self._bounded_scale()))
 
-  def call(self, inputs, training):
-    """Quantizes (or adds noise to) `inputs` and returns the likelihoods.
-
-    Args:
-      inputs: float tensor `[B, ...]` (cast to float32), broadcast-compatible
-        with `scale` and `mean`.
-      training: Python bool or scalar bool tensor: True adds uniform noise from
-        [-.5, .5), False rounds around the mean ("dequantize").
-
-    Returns:
-      outputs: float32, shape of `inputs`.
-      likelihoods: float32, the broadcast shape of `inputs` and `scale`: the
-        probability of each output (at least `likelihood_bound`); the rate in bits
-        is `sum(-log2(likelihoods))`.
-    """
-    inputs = tf.cast(inputs, tf.float32)
-    if isinstance(training, (bool, np.bool_)):
-      outputs = self.quantize(inputs, "noise" if training else "dequantize")
-    else:
-      outputs = tf.cond(tf.cast(training, tf.bool),
-                        lambda: self.quantize(inputs, "noise"),
-                        lambda: self.quantize(inputs, "dequantize"))
-      outputs.set_shape(inputs.shape)
-    return outputs, self._likelihood(outputs)
+  def _output_likelihood(self, outputs):
+    """Likelihoods, the broadcast shape of `outputs` and `scale` (`call` is the
+    base's)."""
+    return self._likelihood(outputs)
 
   # -- Coding tables. -------------------------------------------------------------
 
@@ -260,10 +236,7 @@ class SymmetricConditional(entropy_model.EntropyModel):
     pmf = tf.gather(mass, tf.minimum(tf.abs(steps[None, :] - half[:, None]), search),
                     batch_dims=1)
     pmf = tf.where(steps[None, :] < length[:, None], pmf, 0.)            # [T, K_max]
-    escape = tf.maximum(1. - tf.reduce_sum(pmf, axis=1), _MIN_ESCAPE_MASS)
-    pmf = tf.pad(pmf, [[0, 0], [0, 1]])
-    pmf += tf.one_hot(length, width + 1) * escape[:, None]
-    cdf = range_coding_ops.pmf_to_quantized_cdf(pmf, precision)         # [T, K_max + 2]
+    cdf = self._quantized_cdf(pmf, length)                              # [T, K_max + 2]
     return cdf, length + 2, -half, tf.bitcast(scales, tf.int32)
 
   def _table_index(self, scale_table_bits):
@@ -284,62 +257,35 @@ class SymmetricConditional(entropy_model.EntropyModel):
     with tf.control_dependencies([same]):
       return tf.identity(self._index_lookup(self._scale))
 
-  # -- Coding. --------------------------------------------------------------------
+  # -- Coding (`compress` and `decompress` are the base's). ------------------------
 
-  def compress(self, inputs):
-    """Rounds `inputs` around the mean and range codes them, one string per item.
-
-    Args:
-      inputs: float tensor of `scale`'s shape `[B, ...]`. NaN, infinities and
-        values whose symbols exceed int32 fail at run time (InvalidArgumentError).
-
-    Returns:
-      tf.string `[B]`.
-    """
-    inputs = tf.cast(tf.convert_to_tensor(inputs, dtype_hint=tf.float32), tf.float32)
-    if not inputs.shape.is_compatible_with(self._scale.shape):
+  def _prepare_inputs(self, inputs, coding=False):
+    inputs = super()._prepare_inputs(inputs, coding)
+    if coding and not inputs.shape.is_compatible_with(self._scale.shape):
       raise ValueError(
           f"{self.name}: compress needs inputs of the scale's shape "
           f"{self._scale.shape}, got {inputs.shape}.")
-    with self.name_scope():
-      self.maybe_build(inputs.shape)
-      with tf.name_scope("compress"):
-        tables = self._coding_tables()
-        index = self._table_index(tables[3])
-        symbols = self.quantize(inputs, "symbols")
-        return self._encode(symbols, index, tables, batched_index=True)
+    return inputs
 
-  def decompress(self, strings, return_exact=False):
-    """Decodes strings made by `compress`, given this layer's `scale` (and `mean`).
+  def _decode_item(self, shape, channels):
+    """Conditional models decode items of `scale`'s shape: no `shape`/`channels`."""
+    if shape is not None or channels is not None:
+      raise ValueError(
+          f"{self.name}: conditional models take the shape of the decoded tensor "
+          "from `scale`; call decompress(strings) or decompress(strings, "
+          "return_exact=True) (got `shape` or `channels`).")
+    return entropy_model.CodingItem(None, None, self._scale.shape, True)
 
-    Args:
-      strings: tf.string `[B]` (a tensor of unknown rank is checked at run time).
-      return_exact: if True, also return bool `[B]`: whether each string is exactly
-        the encoding of its decoded values (False: corrupt or truncated).
+  def _coding_index(self, tables, item):
+    """Each element's table entry, the shape of `scale` (one row per element)."""
+    del item  # The index has the scale's shape.
+    index = self._table_index(tables[3])
+    index.set_shape(self._scale.shape)
+    return index, True
 
-    Returns:
-      float32 tensor of `scale`'s shape: `round(y - mean) + mean` for the `y` that
-      was compressed (the "dequantize" output); with `return_exact`, the bool `[B]`.
-    """
-    strings = self._string_vector(strings)
-    with self.name_scope():
-      self.maybe_build(self._scale.shape)
-      with tf.name_scope("decompress"):
-        tables = self._coding_tables()
-        index = self._table_index(tables[3])
-        check = tf.debugging.assert_equal(
-            tf.size(strings), tf.shape(index)[0],
-            message=(f"{self.name}: decompress needs one string per batch item of "
-                     "`scale` (strings, batch size)"))
-        with tf.control_dependencies([check]):
-          index = tf.identity(index)
-        values, exact = self._decode(strings, index, tables, batched_index=True,
-                                     return_exact=True)
-        outputs = tf.cast(values, tf.float32)
-        if self._mean is not None:
-          outputs += self._mean
-        outputs.set_shape(self._scale.shape)
-        return (outputs, exact) if return_exact else outputs
+  def _coding_offset(self, tables, rank):
+    del tables, rank  # The mean broadcasts.
+    return self._mean
 
 
 class _IndexLookup:

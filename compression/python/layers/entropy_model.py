@@ -1,21 +1,33 @@
-"""`EntropyModel`: what every entropy model of the library shares.
+"""`EntropyModel`: the base entropy model, which owns quantization and coding.
 
 An entropy model quantizes its inputs, returns their likelihoods (for the rate term
 of a loss, in bits `sum(-log2(likelihoods))`) and range codes the quantized values with
 integer CDF tables kept in non-trainable int32 variables. The subclasses are
-`EntropyBottleneck` (a learned factorized prior, `entropy_models.py`) and the
+`EntropyBottleneck` (a learned factorized prior, `entropy_bottleneck.py`) and the
 conditional models of `conditional_models.py` (`GaussianConditional`, ...).
 
-The base holds:
+The base holds everything but the density:
 - the configuration every model has: `tail_mass`, `likelihood_bound` (applied with
   `math_ops.lower_bound`), `range_coder_precision`, and the layer keywords `name`,
-  `dtype` (float32 only) and `trainable`;
-- `quantize(inputs, mode)` with the modes of `QUANTIZATION_MODES`;
-- the table plumbing: table variables, their fingerprint (`table_fingerprint`),
-  the checks `compress` / `decompress` run before coding, and the calls of the
-  indexed range coding ops.
+  `dtype` (float32 only), `trainable` and those of `base.Layer`
+  (`activity_regularizer`, ...);
+- `call(inputs, training)`, `quantize(inputs, mode)` (the modes of
+  `QUANTIZATION_MODES`), `compress(inputs)` and `decompress(strings, ...)`;
+- the tables: a probability table plus an escape symbol quantized with
+  `pmf_to_quantized_cdf` (`_quantized_cdf`), the table variables, their fingerprint
+  (`table_fingerprint`) and the checks `compress` / `decompress` run before coding;
+- the optional index check of the conditional models' strings (`INDEX_CHECK_BYTES`
+  bytes in front of each string, see `_with_index_check`).
+
+A subclass supplies the density and where coding looks things up, through these
+hooks: `_build(input_shape)` (variables, tables, update op), `_prepare_inputs`,
+`_output_likelihood(outputs)`, `_quantization_offset(inputs)` (the live offset of
+`quantize`), `_coding_index(tables, item)` (the CDF row of each element),
+`_coding_offset(tables, rank)` (the offset `compress` rounds around and `decompress`
+adds back) and `_decode_item(shape, channels)` (the arguments of `decompress`).
 """
 
+import collections
 import sys
 
 import numpy as np
@@ -36,17 +48,49 @@ QUANTIZATION_MODES = ("noise", "dequantize", "symbols")
 # the int32 cast is exact).
 MAX_CODED_MAGNITUDE = 2. ** 31 - 128
 
+# Smallest probability given to the escape symbol when the table holds (numerically)
+# all the mass. Any positive value works: the quantized CDF gives every positive bin
+# at least one count.
+_MIN_ESCAPE_MASS = 1e-9
+
+# The index check in front of a string (see `_with_index_check`): one byte of format
+# version, then the low INDEX_CHECK_BYTES - 1 bytes of a hash of the table indexes.
+INDEX_CHECK_VERSION = 1
+INDEX_CHECK_BYTES = 4
+
+
+class CodingItem(collections.namedtuple(
+    "CodingItem", ["shape", "static", "build_shape", "from_arguments"])):
+  """What coding knows of one batch item.
+
+  Fields:
+    shape: int32 vector tensor, one item's shape (no batch axis), or None when the
+      model takes it from elsewhere (the conditional models' `scale`).
+    static: list of ints / None, its static value.
+    build_shape: shape to build the layer with if it is not built yet, or None.
+    from_arguments: True when `shape` came from `decompress`'s arguments (its
+      values are then checked at run time).
+  """
+
 
 class EntropyModel(base.Layer):
   """Base layer of the entropy models (see the module doc).
 
-  Subclasses implement `_build`, `call`, `_quantization_offset(inputs)` (the float
-  offset `quantize` rounds around, or None for 0) and create their coding tables with
-  `_add_table_variables`; their update op assigns them with `_assign_tables`.
+  Subclasses implement the hooks listed in the module doc, create their coding tables
+  with `_add_table_variables` and build the CDFs with `_quantized_cdf`; an update op
+  assigns them with `_assign_tables`.
+
+  `return_exact` (of `decompress`): True for a string means it was consumed exactly:
+  it is the encoding of the values decoded from it, no byte missing and none left
+  over (within what the coder can tell, see `decompress`). It is not an integrity
+  check: a string damaged so that it still decodes to some values, or a string of
+  another model, may come out "exact" with wrong values. Protect stored strings
+  with a checksum (the example file formats carry a CRC) and refuse other tables
+  with the fingerprint.
   """
 
   def __init__(self, tail_mass, likelihood_bound, range_coder_precision, name=None,
-               dtype=None, trainable=True):
+               dtype=None, trainable=True, **kwargs):
     """Initializer.
 
     Args:
@@ -58,8 +102,10 @@ class EntropyModel(base.Layer):
       dtype: None or float32 (`tf.float32`, "float32", `np.float32`): the dtype of
         the outputs and likelihoods. Other dtypes are refused (ValueError).
       trainable: bool; False keeps every variable out of TRAINABLE_VARIABLES.
+      **kwargs: the other layer keywords of `base.Layer` (`activity_regularizer`,
+        `dynamic`, `autocast`, `input_shape`, ...).
     """
-    super().__init__(name=name, trainable=trainable)
+    super().__init__(name=name, trainable=trainable, **kwargs)
     if not is_number(tail_mass) or not 0 < tail_mass < 1:
       raise ValueError(f"`tail_mass` must be in (0, 1), got {tail_mass!r}.")
     if not is_number(likelihood_bound) or not 0 <= likelihood_bound < 1:
@@ -84,6 +130,7 @@ class EntropyModel(base.Layer):
     self._range_coder_precision = int(range_coder_precision)
     self._table_variables = None
     self._table_fingerprint = None
+    self._index_check = False
 
   # -- Read-only configuration. ---------------------------------------------------
 
@@ -114,11 +161,76 @@ class EntropyModel(base.Layer):
     input_shape = tf.TensorShape(input_shape)
     return input_shape, input_shape
 
-  # -- Quantization and likelihoods. ----------------------------------------------
+  # -- Hooks of the subclasses. ---------------------------------------------------
+
+  def _prepare_inputs(self, inputs, coding=False):
+    """`inputs` as float32, checked against the layer (`coding`: for `compress`)."""
+    del coding
+    inputs = tf.convert_to_tensor(inputs, dtype_hint=tf.float32)
+    return inputs if inputs.dtype == tf.float32 else tf.cast(inputs, tf.float32)
+
+  def _output_likelihood(self, outputs):
+    """float32 likelihood of each element of `outputs` (at least likelihood_bound)."""
+    raise NotImplementedError
 
   def _quantization_offset(self, inputs):
     """Float32 tensor broadcastable to `inputs` that rounding is centred on, or None."""
     raise NotImplementedError
+
+  def _coding_index(self, tables, item):
+    """`(index, batched)`: int32 CDF row of each element for the coder.
+
+    `index` has one item's shape (`batched=False`) or the batch's (`batched=True`).
+    `tables` are the tensors of `_coding_tables()`, `item` a `CodingItem`.
+    """
+    raise NotImplementedError
+
+  def _coding_offset(self, tables, rank):
+    """Float32 offset (broadcastable to a rank-`rank` batch) coding rounds around,
+    read from `tables` or the layer's inputs; None for 0."""
+    raise NotImplementedError
+
+  def _decode_item(self, shape, channels):
+    """The `CodingItem` of `decompress(strings, shape, channels)`; raises ValueError
+    for arguments the model does not take."""
+    raise NotImplementedError
+
+  # -- Training and evaluation. ---------------------------------------------------
+
+  def call(self, inputs, training):
+    """Quantizes (or adds noise to) `inputs` and returns the likelihoods.
+
+    Args:
+      inputs: float tensor `[B, ...]` (cast to float32): for EntropyBottleneck of the
+        layout it was built with, for conditional models broadcast-compatible with
+        `scale` and `mean`.
+      training: Python bool or scalar bool tensor. True: add uniform noise from
+        [-.5, .5) ("noise"). False: round around the quantization offset
+        ("dequantize", see `quantize`).
+
+    Returns:
+      outputs: float32, shape of `inputs`: the noisy or rounded values.
+      likelihoods: float32 (conditional models: the broadcast shape of `inputs` and
+        `scale`): the probability of each output under the model (the mass of the
+        unit interval around it), at least `likelihood_bound`. The rate in bits is
+        `sum(-log2(likelihoods))`.
+    """
+    inputs = self._prepare_inputs(inputs)
+
+    def noisy():
+      return self.quantize(inputs, "noise")
+
+    def rounded():
+      return self.quantize(inputs, "dequantize")
+
+    if isinstance(training, (bool, np.bool_)):
+      outputs = noisy() if training else rounded()
+    else:
+      outputs = tf.cond(tf.cast(training, tf.bool), noisy, rounded)
+    outputs.set_shape(inputs.shape)
+    return outputs, self._output_likelihood(outputs)
+
+  # -- Quantization and likelihoods. ----------------------------------------------
 
   def quantize(self, inputs, mode):
     """Quantizes `inputs` (float32) in one of the `QUANTIZATION_MODES`.
@@ -168,26 +280,55 @@ class EntropyModel(base.Layer):
 
   # -- Coding tables. -------------------------------------------------------------
 
-  def _add_table_variables(self, rows, vector_names):
-    """Creates the coding table variables (all zero: "never updated").
+  def _quantized_cdf(self, pmf, length):
+    """CDF rows of probability tables plus an escape symbol each.
+
+    Args:
+      pmf: float32 `[R, W]`: row `r` holds the probabilities of its `length[r]`
+        table values, then zeros.
+      length: int32 `[R]`, each in `[0, W]`.
+
+    Returns:
+      int32 `[R, W + 2]`: the quantized CDF (`pmf_to_quantized_cdf`,
+      `range_coder_precision` bits) of each row's values followed by the escape
+      symbol, whose probability is the mass left outside the row
+      (`1 - sum(pmf[r])`, at least `_MIN_ESCAPE_MASS`); the first
+      `length[r] + 2` entries of row `r` are its CDF.
+    """
+    escape = tf.maximum(1. - tf.reduce_sum(pmf, axis=1), _MIN_ESCAPE_MASS)
+    width = tf.shape(pmf)[1]
+    pmf = tf.pad(pmf, [[0, 0], [0, 1]])
+    pmf += tf.one_hot(length, width + 1) * escape[:, None]
+    return range_coding_ops.pmf_to_quantized_cdf(pmf, self._range_coder_precision)
+
+  def _add_table_variables(self, rows, vector_names, initial_tables=None):
+    """Creates the coding table variables.
 
     Args:
       rows: number of CDF rows.
       vector_names: names of the int32 `[rows]` vectors after `cdf` (the first two
         must be "cdf_length" and "cdf_offset").
+      initial_tables: None (all zero: "never updated", an update op fills them),
+        or the table tensors (`cdf`, then the vectors) the variables start with;
+        the fingerprint then starts as theirs.
 
     Creates `cdf` (int32 `[rows, None]`), the vectors, and `table_fingerprint`
     (int64 scalar, see `table_fingerprint`), in that order.
     """
+    if initial_tables is None:
+      initial_tables = [tf.zeros([rows, 0], tf.int32)] + [
+          tf.zeros([rows], tf.int32) for _ in vector_names]
+      fingerprint = tf.constant(0, tf.int64)
+    else:
+      fingerprint = table_fingerprint(self._range_coder_precision, *initial_tables)
     tables = [self.add_variable(
-        "cdf", tf.zeros([rows, 0], tf.int32), trainable=False,
+        "cdf", initial_tables[0], trainable=False,
         shape=tf.TensorShape([rows, None]))]
-    for name in vector_names:
-      tables.append(self.add_variable(name, tf.zeros([rows], tf.int32),
-                                      trainable=False))
+    for name, initial in zip(vector_names, initial_tables[1:]):
+      tables.append(self.add_variable(name, initial, trainable=False))
     self._table_variables = tables
     self._table_fingerprint = self.add_variable(
-        "table_fingerprint", tf.constant(0, tf.int64), trainable=False)
+        "table_fingerprint", fingerprint, trainable=False)
 
   def _assign_tables(self, tables):
     """Op assigning `tables` (cdf, then the vectors) and their fingerprint."""
@@ -243,6 +384,93 @@ class EntropyModel(base.Layer):
 
   # -- Coding. --------------------------------------------------------------------
 
+  def compress(self, inputs):
+    """Rounds `inputs` and range codes them, one string per batch item.
+
+    Args:
+      inputs: float tensor `[B, ...]` (cast to float32): for EntropyBottleneck of the
+        layout it was built with (any batch and spatial sizes), for conditional
+        models of `scale`'s shape. Values are rounded like `call(inputs,
+        training=False)`; NaN, infinities and rounded values of magnitude
+        2**31 - 128 or more fail at run time (InvalidArgumentError).
+
+    Returns:
+      tf.string `[B]`. With the index check on (conditional models given float
+      scales), each string starts with the `INDEX_CHECK_BYTES`-byte check.
+    """
+    inputs = tf.convert_to_tensor(inputs, dtype_hint=tf.float32)
+    with self.name_scope():
+      self.maybe_build(inputs.shape)
+      inputs = self._prepare_inputs(inputs, coding=True)
+      with tf.name_scope("compress"):
+        item = CodingItem(tf.shape(inputs)[1:], inputs.shape[1:].as_list(), None,
+                          False)
+        tables = self._coding_tables()
+        index, batched = self._coding_index(tables, item)
+        offset = self._coding_offset(tables, inputs.shape.rank)
+        centred = inputs if offset is None else inputs - offset
+        symbols = self._to_symbols(tf.round(centred))
+        strings = self._encode(symbols, index, tables, batched_index=batched)
+        if self._index_check:
+          strings = self._with_index_check(strings, index)
+        return strings
+
+  def decompress(self, strings, shape=None, channels=None, return_exact=False):
+    """Decodes strings made by `compress`.
+
+    Args:
+      strings: tf.string `[B]` (a tensor of unknown rank is checked at run time).
+      shape: EntropyBottleneck: one item's shape, without the batch axis: list/tuple
+        of ints or an int32 vector tensor (e.g. `tf.shape(y)[1:]`); its length may
+        be statically unknown once the layer is built (checked at run time).
+        Conditional models take the shape from `scale` (or `indexes`): None.
+      channels: EntropyBottleneck: number of channels; only needed (and checked if
+        given) when the layer is not built yet, e.g. in a graph that only
+        decompresses. Conditional models: None.
+      return_exact: if True, also return a bool `[B]` tensor telling, for each
+        string, whether it was consumed exactly: it is exactly the encoding of the
+        decoded values. False means a corrupted or truncated string (or, for
+        EntropyBottleneck, a `shape` with too few elements). The strings do not
+        store their length, so a `shape` with too MANY elements is not reliably
+        detected (the last few decoded values may be "free"). This is not an
+        integrity check: a damaged string can still be "exact" (it then decodes to
+        other values). Use a checksum (the example file formats' CRC) for that.
+
+    Returns:
+      float32 `[B] + item shape`: equal to `call(y, training=False)[0]` for the `y`
+      that was compressed; and with `return_exact`, the bool `[B]` tensor. With the
+      index check on, running it fails (InvalidArgumentError) before anything is
+      decoded when a string's check differs from the decoder's table indexes.
+    """
+    strings = self._string_vector(strings)
+    if not isinstance(return_exact, (bool, np.bool_)):
+      raise ValueError(f"`return_exact` must be a bool, got {return_exact!r}.")
+    item = self._decode_item(shape, channels)
+    with self.name_scope():
+      if item.build_shape is not None:
+        self.maybe_build(item.build_shape)
+      with tf.name_scope("decompress"):
+        tables = self._coding_tables()
+        index, batched = self._coding_index(tables, item)
+        if batched:
+          check = tf.debugging.assert_equal(
+              tf.size(strings), tf.shape(index)[0],
+              message=(f"{self.name}: decompress needs one string per batch item of "
+                       "`scale` (strings, batch size)"))
+          with tf.control_dependencies([check]):
+            index = tf.identity(index)
+        if self._index_check:
+          strings = self._without_index_check(strings, index)
+        values, exact = self._decode(strings, index, tables, batched_index=batched,
+                                     return_exact=True)
+        outputs = tf.cast(values, tf.float32)
+        offset = self._coding_offset(tables, index.shape.rank + (not batched))
+        if offset is not None:
+          outputs += offset
+        outputs.set_shape(index.shape if batched
+                          else strings.shape[:1].concatenate(index.shape))
+        return (outputs, exact) if return_exact else outputs
+
   def _encode(self, symbols, index, tables, batched_index=False):
     """Range codes int32 `symbols` `[B, ...]` with CDF rows `index` -> tf.string `[B]`.
 
@@ -277,6 +505,79 @@ class EntropyModel(base.Layer):
       raise ValueError(
           f"{self.name}: `strings` must be a vector [B], got shape {strings.shape}.")
     return strings
+
+  # -- Index check. ---------------------------------------------------------------
+
+  def _index_check_bytes(self, index):
+    """uint8 `[B, INDEX_CHECK_BYTES]`: the check of each item's table indexes.
+
+    Byte 0 is INDEX_CHECK_VERSION; bytes 1.. are the low bytes, least significant
+    first, of farmhash64 (`tf.fingerprint`) of the item's int32 indexes in row-major
+    order, each as 4 bytes little-endian.
+    """
+    index = tf.cast(index, tf.int32)
+    shape = tf.shape(index)
+    batch = shape[0]
+    data = tf.reshape(little_endian_bytes(tf.reshape(index, [-1])),
+                      [batch, 4 * tf.reduce_prod(shape[1:])])
+    hashed = tf.fingerprint(data)                                   # uint8 [B, 8]
+    version = tf.fill([batch, 1], tf.constant(INDEX_CHECK_VERSION, tf.uint8))
+    return tf.concat([version, hashed[:, :INDEX_CHECK_BYTES - 1]], axis=1)
+
+  def _with_index_check(self, strings, index):
+    """Puts the index check (`_index_check_bytes`) in front of each string."""
+    with tf.name_scope("index_check"):
+      check = self._index_check_bytes(index)
+      byte_strings = tf.constant([bytes([b]) for b in range(256)])
+      header = tf.strings.reduce_join(
+          tf.gather(byte_strings, tf.cast(check, tf.int32)), axis=1)
+      joined = tf.strings.join([header, strings])
+      joined.set_shape(strings.shape)
+      return joined
+
+  def _without_index_check(self, strings, index):
+    """Verifies each string's index check against `index` and strips it.
+
+    Fails at run time (InvalidArgumentError) before anything is decoded when a
+    string is too short, has another check version, or its check differs from
+    `index` (the decoder's table indexes differ from the encoder's).
+    """
+    with tf.name_scope("index_check"):
+      size = INDEX_CHECK_BYTES
+      long_enough = tf.debugging.assert_greater_equal(
+          tf.strings.length(strings), size,
+          message=(f"{self.name}: a string is shorter than its {size}-byte index "
+                   "check; it was not made by compress with the index check on"))
+      with tf.control_dependencies([long_enough]):
+        stored = tf.io.decode_raw(strings, tf.uint8, fixed_length=size)  # [B, 4]
+      version_ok = tf.debugging.assert_equal(
+          stored[:, 0], tf.constant(INDEX_CHECK_VERSION, tf.uint8),
+          message=(f"{self.name}: unknown index check version (this library writes "
+                   f"version {INDEX_CHECK_VERSION}); the strings were made with "
+                   "another format or without the index check"))
+      with tf.control_dependencies([version_ok]):
+        expected = self._index_check_bytes(index)
+      differs = tf.reduce_any(tf.not_equal(stored, expected), axis=1)
+      mismatches = tf.cast(tf.reduce_sum(tf.cast(differs, tf.int32)), tf.int64)
+      first = tf.cast(tf.argmax(tf.cast(differs, tf.int32), output_type=tf.int32),
+                      tf.int64)
+      same = tf.debugging.Assert(
+          tf.logical_not(tf.reduce_any(differs)),
+          [tf.strings.join([
+              f"{self.name}: scale mismatch: the table indexes the decoder computed "
+              "from its `scale` differ from the encoder's (index check of ",
+              tf.strings.as_string(mismatches), " of ",
+              tf.strings.as_string(tf.size(differs, out_type=tf.int64)),
+              " strings, first at item ", tf.strings.as_string(first),
+              "); decoding would give wrong values. The float scale network gave "
+              "other values here (another CPU, oneDNN on/off, other thread "
+              "count): compute integer table indexes on both sides (e.g. "
+              "IntegerHyperSynthesis.scale_indexes) and pass them with `indexes=`."])],
+          summarize=1)
+      with tf.control_dependencies([same]):
+        payload = tf.strings.substr(strings, size, -1)
+      payload.set_shape(strings.shape)
+      return payload
 
 
 def table_fingerprint(precision, cdf, *vectors):
