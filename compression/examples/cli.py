@@ -7,6 +7,7 @@ specs, so `--help` needs no TensorFlow), run by `main`. Expected failures
 """
 
 import logging
+import math
 import os
 import sys
 import textwrap
@@ -92,6 +93,33 @@ def usage(prog, description, commands):
   lines += [f"  {n:<{width}}  {c.summary}" for n, c in commands.items()]
   lines += ["", f"`{prog} <command> --help` explains a command and its flags."]
   return "\n".join(lines)
+
+
+# Upper bounds shared by the examples' flags (absurd values fail with one line
+# instead of exhausting memory or time).
+MAX_THREADS = 1024
+MAX_SEED = 2 ** 32 - 1  # numpy's seeds are 32-bit
+MAX_STEPS = 10 ** 7
+
+
+def check_int(fv, name, low, high, note=""):
+  """CommandError unless the integer flag --name lies in low..high."""
+  value = fv[name].value
+  if not low <= value <= high:
+    raise CommandError(f"--{name} must be in {low}..{high}{note}, got {value}")
+
+
+def check_float(fv, name, low, high=math.inf, low_open=False):
+  """CommandError unless the float flag --name is finite and in its range:
+  (low, high] with `low_open`, else [low, high]."""
+  value = fv[name].value
+  above = value > low if low_open else value >= low
+  if not (math.isfinite(value) and above and value <= high):
+    if high == math.inf:
+      bounds = f"a finite number {'>' if low_open else '>='} {low:g}"
+    else:
+      bounds = f"in {'(' if low_open else '['}{low:g}, {high:g}]"
+    raise CommandError(f"--{name} must be {bounds}, got {value}")
 
 
 def _quiet_tensorflow():

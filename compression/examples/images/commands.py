@@ -104,19 +104,49 @@ def _image_paths(folder):
   return data.folder_paths(folder) if folder else data.default_paths("held_out")
 
 
+# Crop sizes: a side of at most MAX_PATCHSIZE, at most MAX_BATCH_SIZE crops and
+# MAX_STEP_PIXELS pixels a step (128 times the default 8 crops of 64x64; about
+# 1 GB of activations at N=48), so an absurd flag fails at once, not at 5 GB.
+MAX_PATCHSIZE = 4096
+MAX_BATCH_SIZE = 1024
+MAX_STEP_PIXELS = 1 << 22
+
+
+def _check_threads(fv):
+  cli.check_int(fv, "threads", 0, cli.MAX_THREADS, " (0: TensorFlow's default)")
+
+
+def _check_train_flags(fv):
+  """The ranges of `train`'s flags, before anything loads."""
+  from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
+  for name in ("num_filters", "latent_filters"):
+    cli.check_int(fv, name, 1, config_lib.MAX_FILTERS)
+  for name in ("num_steps", "log_every", "checkpoint_every"):
+    cli.check_int(fv, name, 1, cli.MAX_STEPS)
+  cli.check_int(fv, "final_steps", -1, cli.MAX_STEPS, " (-1: the default)")
+  for name in ("patchsize", "final_patchsize"):
+    cli.check_int(fv, name, 0, MAX_PATCHSIZE, " (0: the default)")
+  for name in ("batch_size", "final_batch_size"):
+    cli.check_int(fv, name, 0, MAX_BATCH_SIZE, " (0: the default)")
+  for patch, batch in (("patchsize", "batch_size"),
+                       ("final_patchsize", "final_batch_size")):
+    pixels = fv[patch].value ** 2 * fv[batch].value
+    if pixels > MAX_STEP_PIXELS:
+      raise cli.CommandError(
+          f"--{batch}={fv[batch].value} crops of --{patch}={fv[patch].value} are "
+          f"{pixels} pixels a step, more than {MAX_STEP_PIXELS}")
+  cli.check_float(fv, "lambda", 0, low_open=True)
+  cli.check_float(fv, "learning_rate", 0, low_open=True)
+  cli.check_float(fv, "decay_last", 0, 1)
+  cli.check_float(fv, "clip_norm", 0)
+  cli.check_int(fv, "seed", 0, cli.MAX_SEED)
+  _check_threads(fv)
+
+
 def _run_train(fv):
   from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
   from compression.examples.images import data  # pylint: disable=g-import-not-at-top
-  for name in ("num_filters", "latent_filters", "num_steps", "log_every",
-               "checkpoint_every"):
-    if fv[name].value <= 0:
-      raise cli.CommandError(f"--{name} must be positive, got {fv[name].value}")
-  for name in ("patchsize", "batch_size", "final_patchsize", "final_batch_size"):
-    if fv[name].value < 0:
-      raise cli.CommandError(f"--{name} must be positive (or 0: the default), "
-                             f"got {fv[name].value}")
-  if not fv["lambda"].value > 0:
-    raise cli.CommandError(f"--lambda must be positive, got {fv['lambda'].value}")
+  _check_train_flags(fv)
   if fv.architecture not in config_lib.ARCHITECTURES:
     raise cli.CommandError(f"--architecture must be one of "
                            f"{', '.join(config_lib.ARCHITECTURES)}, got "
@@ -142,6 +172,7 @@ def _run_train(fv):
 
 def _run_compress(fv):
   started = time.time()
+  _check_threads(fv)
   _check_output_file("OUT", fv.output)
   from compression.examples.images import data  # pylint: disable=g-import-not-at-top
   image = data.read_image(fv.input)
@@ -171,6 +202,7 @@ def _read_compressed(path):
 
 def _run_decompress(fv):
   started = time.time()
+  _check_threads(fv)
   _check_output_file("OUT", fv.output)
   if not os.path.isfile(fv.input):
     raise cli.CommandError(f"IN {fv.input}: no such file")
@@ -197,6 +229,7 @@ def _json_value(value):
 
 
 def _run_evaluate(fv):
+  _check_threads(fv)
   if fv.output_json:
     _check_output_file("--output_json", fv.output_json)
   paths = _image_paths(fv.folder)
@@ -214,6 +247,7 @@ def _run_evaluate(fv):
 
 
 def _run_compare(fv):
+  _check_threads(fv)
   if os.path.exists(fv.out_dir) and not os.path.isdir(fv.out_dir):
     raise cli.CommandError(f"--out_dir {fv.out_dir} exists and is not a folder")
   paths = _image_paths(fv.folder)
@@ -225,6 +259,7 @@ def _run_compare(fv):
 
 
 def _run_beam(fv, beam_args, which):
+  _check_threads(fv)
   if os.path.exists(fv.output_dir) and not os.path.isdir(fv.output_dir):
     raise cli.CommandError(f"--output_dir {fv.output_dir} is not a folder")
   _require_model(fv.model_dir)

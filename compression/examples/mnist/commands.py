@@ -104,6 +104,42 @@ def _check_at_most(fv, name, limit):
                        f"{fv[name].value}")
 
 
+# Largest training batch: training holds about 85 KB of activations and
+# gradients per digit (a batch of all 60000 digits reached 5 GB and aborted), so
+# 4096 digits take about 350 MB.
+MAX_BATCH_SIZE = 4096
+MAX_EPOCHS = 10000
+# Beam: digits per session run and output shards.
+MAX_BEAM_BATCH_SIZE = 10000
+MAX_SHARDS = 10000
+MAX_DEMO_COUNT = 1024
+
+
+def _check_train_flags(fv):
+  """The ranges of the training flags (train, sweep), before anything loads."""
+  _check_latent_dims(fv)
+  _check_prior(fv)
+  cli.check_int(fv, "batch_size", 1, MAX_BATCH_SIZE)
+  cli.check_int(fv, "epochs", 0, MAX_EPOCHS)
+  cli.check_int(fv, "steps", 0, cli.MAX_STEPS, " (0: use --epochs)")
+  if fv["steps"].value == 0 and fv["epochs"].value == 0:
+    raise CommandError("give --epochs > 0 or --steps > 0")
+  cli.check_int(fv, "log_every", 1, cli.MAX_STEPS)
+  cli.check_int(fv, "train_size", 0, 10 ** 9, " (0: all)")
+  cli.check_int(fv, "test_size", 0, 10 ** 9, " (0: all)")
+  cli.check_int(fv, "seed", 0, cli.MAX_SEED)
+  cli.check_float(fv, "learning_rate", 0, low_open=True)
+  cli.check_float(fv, "aux_learning_rate", 0, low_open=True)
+  cli.check_float(fv, "decay_last", 0, 1)
+  if "lambda" in fv:
+    cli.check_float(fv, "lambda", 0, low_open=True)
+
+
+def _check_beam_flags(fv):
+  cli.check_int(fv, "num_shards", 0, MAX_SHARDS, " (0: the runner decides)")
+  cli.check_int(fv, "max_batch_size", 1, MAX_BEAM_BATCH_SIZE)
+
+
 def _check_latents_out(fv):
   from compression.examples.mnist import paths  # pylint: disable=g-import-not-at-top
   if fv["latents_out"].value:
@@ -117,12 +153,7 @@ def _check_data(fv):
 
 
 def _run_train(fv):
-  _check_positive(fv, "latent_dims", "batch_size", "log_every", "lambda",
-                  "learning_rate", "aux_learning_rate")
-  _check_latent_dims(fv)
-  _check_prior(fv)
-  if fv["steps"].value <= 0 and fv["epochs"].value <= 0:
-    raise CommandError("give --epochs > 0 or --steps > 0")
+  _check_train_flags(fv)
   _check_data(fv)
   from compression.examples.mnist import train  # pylint: disable=g-import-not-at-top
   result = train.train(_train_config(fv, fv["model_dir"].value), log=_log)
@@ -138,6 +169,9 @@ def _run_compress(fv):
   from compression.examples.mnist import paths  # pylint: disable=g-import-not-at-top
   paths.check_output_file("output", fv["output"].value)
   _check_latents_out(fv)
+  cli.check_int(fv, "start", 0, 10 ** 9)
+  from compression.examples.mnist import container  # pylint: disable=g-import-not-at-top
+  cli.check_int(fv, "count", 1, container.MAX_COUNT)
   from compression.examples.mnist import codec  # pylint: disable=g-import-not-at-top
   codec.check_model_dir(fv["model_dir"].value)
   if fv["png"].value:
@@ -186,7 +220,9 @@ def _run_evaluate(fv):
   from compression.examples.mnist import paths  # pylint: disable=g-import-not-at-top
   if fv["output"].value:
     paths.check_output_file("output", fv["output"].value)
-  _check_positive(fv, "digits_per_file")
+  cli.check_int(fv, "test_size", 0, 10 ** 9, " (0: all)")
+  from compression.examples.mnist import container  # pylint: disable=g-import-not-at-top
+  cli.check_int(fv, "digits_per_file", 1, container.MAX_COUNT)
   from compression.examples.mnist import evaluate  # pylint: disable=g-import-not-at-top
   model_dir = fv["model_dir"].value
   summary, _ = evaluate.evaluate(model_dir, fv["data_dir"].value,
@@ -205,8 +241,7 @@ def _run_sweep(fv):
   lambdas = sweep.parse_lambdas(fv["lambdas"].value)
   from compression.examples.mnist import paths  # pylint: disable=g-import-not-at-top
   paths.check_output_dir("output_dir", fv["output_dir"].value)
-  _check_latent_dims(fv)
-  _check_prior(fv)
+  _check_train_flags(fv)
   _check_data(fv)
   output_dir = fv["output_dir"].value
   rows = sweep.sweep(_train_config(fv, output_dir), lambdas, output_dir,
@@ -226,6 +261,8 @@ def _run_sample(fv):
   from compression.examples.mnist import sample  # pylint: disable=g-import-not-at-top
   _check_at_most(fv, "count", sample.MAX_COUNT)
   _check_at_most(fv, "num_bytes", sample.MAX_NUM_BYTES)
+  cli.check_int(fv, "seed", 0, cli.MAX_SEED)
+  cli.check_float(fv, "latent_clip", 0)
   from compression.examples.mnist import paths  # pylint: disable=g-import-not-at-top
   paths.check_output_file("output", fv["output"].value)
   from compression.examples.mnist import images  # pylint: disable=g-import-not-at-top
@@ -239,6 +276,9 @@ def _run_sample(fv):
 
 
 def _run_beam_compress(fv, beam_args):
+  _check_beam_flags(fv)
+  cli.check_int(fv, "start", 0, 10 ** 9)
+  cli.check_int(fv, "count", 0, 10 ** 9, " (0: to the end)")
   from compression.examples.mnist import beam_pipeline  # pylint: disable=g-import-not-at-top
   beam_pipeline.compress(
       fv["model_dir"].value, fv["output"].value, beam_args,
@@ -249,6 +289,7 @@ def _run_beam_compress(fv, beam_args):
 
 
 def _run_beam_decompress(fv, beam_args):
+  _check_beam_flags(fv)
   from compression.examples.mnist import beam_pipeline  # pylint: disable=g-import-not-at-top
   beam_pipeline.decompress(
       fv["model_dir"].value, fv["input"].value, fv["output"].value, beam_args,
@@ -270,7 +311,10 @@ _BEAM_FLAGS = [
 
 
 def _run_demo(fv):
-  _check_positive(fv, "steps", "count")
+  cli.check_int(fv, "steps", 1, cli.MAX_STEPS)
+  cli.check_int(fv, "count", 1, MAX_DEMO_COUNT)
+  cli.check_float(fv, "lambda", 0, low_open=True)
+  cli.check_int(fv, "seed", 0, cli.MAX_SEED)
   _check_data(fv)
   from compression.examples.mnist import demo  # pylint: disable=g-import-not-at-top
   demo.run(fv["data_dir"].value, fv["work_dir"].value, fv["steps"].value,
