@@ -255,7 +255,11 @@ class GDN(base.Layer):
     magnitude = tf.abs(inputs) if self._simplified else tf.square(inputs)
     # sum_j gamma_ij * magnitude_j on the channel axis, then + beta_i.
     if self._data_format == "channels_last":
-      norm = tf.einsum("...j,ij->...i", magnitude, gamma) + beta
+      # A [positions, C] x [C, C] matmul: einsum's "...j,ij->...i" broadcasts gamma
+      # over every position and is about 20x slower on CPU.
+      flat = tf.reshape(magnitude, [-1, channels])
+      norm = tf.reshape(tf.matmul(flat, gamma, transpose_b=True) + beta,
+                        tf.shape(inputs))
     else:
       norm = tf.einsum("bj...,ij->bi...", magnitude, gamma)
       norm += tf.reshape(beta, [channels] + [1] * (rank - 2))
