@@ -56,10 +56,13 @@ inline absl::Status BadRowError(int64_t flat, const tensorflow::TensorShape& ind
 }
 
 // Validates the table tensors and fills `tables` but for `index` and `elements`.
+// `length_name` names the `cdf_length` input in the messages (the unbounded index ops
+// call it cdf_size).
 inline absl::Status ValidateTables(const tensorflow::Tensor& cdf,
                                    const tensorflow::Tensor& cdf_length,
                                    const tensorflow::Tensor& offset, int precision,
-                                   IndexedTables* tables) {
+                                   IndexedTables* tables,
+                                   const char* length_name = "cdf_length") {
   using tensorflow::TensorShapeUtils;
   if (cdf.dims() != 2) {
     return InvalidArgument("cdf must be a matrix [C, L], got shape ",
@@ -67,7 +70,7 @@ inline absl::Status ValidateTables(const tensorflow::Tensor& cdf,
   }
   const int64_t rows = cdf.dim_size(0), stride = cdf.dim_size(1);
   if (!TensorShapeUtils::IsVector(cdf_length.shape()) || cdf_length.dim_size(0) != rows) {
-    return InvalidArgument("cdf_length must be a vector of ", rows,
+    return InvalidArgument(length_name, " must be a vector of ", rows,
                                    " entries (one per CDF row), got shape ",
                                    cdf_length.shape().DebugString(), ".");
   }
@@ -82,10 +85,10 @@ inline absl::Status ValidateTables(const tensorflow::Tensor& cdf,
   for (int64_t r = 0; r < rows; ++r) {
     if (length[r] < 2 || length[r] > stride) {
       return InvalidArgument(
-          "cdf_length[", r, "] = ", length[r], " must lie in [2, ", stride,
+          length_name, "[", r, "] = ", length[r], " must lie in [2, ", stride,
           "] (a CDF needs at least the escape symbol and at most L = ", stride,
-          " entries). An all-zero cdf_length means the tables were never computed: run "
-          "the entropy model's update op before coding.");
+          " entries). An all-zero ", length_name, " means the tables were never "
+          "computed: run the entropy model's update op before coding.");
     }
     const int32_t* row = c + r * stride;
     const int64_t m = length[r] - 1;
@@ -110,8 +113,10 @@ inline absl::Status MakeIndexedTables(const tensorflow::Tensor& index,
                                       const tensorflow::Tensor& cdf,
                                       const tensorflow::Tensor& cdf_length,
                                       const tensorflow::Tensor& offset, int precision,
-                                      IndexedTables* tables) {
-  TF_RETURN_IF_ERROR(ValidateTables(cdf, cdf_length, offset, precision, tables));
+                                      IndexedTables* tables,
+                                      const char* length_name = "cdf_length") {
+  TF_RETURN_IF_ERROR(
+      ValidateTables(cdf, cdf_length, offset, precision, tables, length_name));
   const int32_t* idx = index.flat<int32_t>().data();
   const int64_t elements = index.NumElements();
   for (int64_t i = 0; i < elements; ++i) {
@@ -139,6 +144,28 @@ inline absl::Status MakeBatchedIndexedTables(const tensorflow::Tensor& index,
   return absl::OkStatus();
 }
 
+// The escape payload's number z >= 0 for a value at s = value - offset outside the
+// row's range [0, escape): z = 2 d - 1 below it (d = -s), z = 2 d above it
+// (d = s - escape).
+inline uint64_t FoldEscape(int64_t s, int32_t escape) {
+  return s < 0 ? 2 * static_cast<uint64_t>(-s) - 1
+               : 2 * static_cast<uint64_t>(s - escape);
+}
+
+// The value that payload number z (< 2^34) stands for; sets *ok = false and returns
+// `offset` when it lies outside int32 (a corrupt string).
+inline int32_t UnfoldEscape(uint64_t z, int32_t escape, int32_t offset, bool* ok) {
+  const int64_t d = static_cast<int64_t>((z + 1) >> 1);
+  const int64_t value = (z & 1) ? static_cast<int64_t>(offset) - d
+                                : static_cast<int64_t>(offset) + escape + d;
+  if (value < std::numeric_limits<int32_t>::min() ||
+      value > std::numeric_limits<int32_t>::max()) {
+    *ok = false;
+    return offset;
+  }
+  return static_cast<int32_t>(value);
+}
+
 // Codes one value with CDF row `row` (its symbols K + 1, escape last). Returns false,
 // coding nothing, when the value's regular symbol has zero width (it cannot be coded).
 inline bool EncodeIndexedValue(const int32_t* row, int32_t symbols, int32_t offset,
@@ -152,8 +179,7 @@ inline bool EncodeIndexedValue(const int32_t* row, int32_t symbols, int32_t offs
     return true;
   }
   encoder->Encode(row[escape], row[escape + 1]);
-  const uint64_t z = s < 0 ? 2 * static_cast<uint64_t>(-s) - 1
-                           : 2 * static_cast<uint64_t>(s - escape);
+  const uint64_t z = FoldEscape(s, escape);
   int nibbles = 1;
   while (nibbles < 16 && (z >> (4 * nibbles)) != 0) ++nibbles;
   encoder->EncodeRaw(nibbles - 1, 4);
@@ -177,15 +203,7 @@ inline int32_t DecodeEscapedValue(int32_t escape, int32_t offset, RangeDecoder* 
     *ok = false;
     return offset;
   }
-  const int64_t d = static_cast<int64_t>((z + 1) >> 1);
-  const int64_t value = (z & 1) ? static_cast<int64_t>(offset) - d
-                                : static_cast<int64_t>(offset) + escape + d;
-  if (value < std::numeric_limits<int32_t>::min() ||
-      value > std::numeric_limits<int32_t>::max()) {
-    *ok = false;
-    return offset;
-  }
-  return static_cast<int32_t>(value);
+  return UnfoldEscape(z, escape, offset, ok);
 }
 
 }  // namespace compression
