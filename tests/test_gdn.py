@@ -14,6 +14,8 @@ sys.path.insert(0, _REPO)
 
 import compression  # pylint: disable=g-import-not-at-top
 from compression.python.layers import gdn  # pylint: disable=g-import-not-at-top
+from compression.python.layers import parameterizers as pz  # pylint: disable=g-import-not-at-top
+import graph_testutil  # pylint: disable=g-import-not-at-top
 
 GDN = gdn.GDN
 
@@ -300,11 +302,11 @@ class GDNTest(tf.test.TestCase):
           "have a static size"):
         GDN(data_format="channels_first")(
             tf.compat.v1.placeholder(tf.float32, [2, None, 4, 4]))
-      with self.assertRaisesRegex(ValueError, "inputs must have rank 3, 4 or 5"):
-        GDN()(tf.zeros([2, 3]))
-      with self.assertRaisesRegex(ValueError, "inputs must have rank 3, 4 or 5"):
-        GDN()(tf.zeros([1, 2, 2, 2, 2, 3]))
-      with self.assertRaisesRegex(ValueError, "inputs must have rank 3, 4 or 5"):
+      with self.assertRaisesRegex(ValueError, "inputs must have rank 2 to 6"):
+        GDN()(tf.zeros([3]))
+      with self.assertRaisesRegex(ValueError, "inputs must have rank 2 to 6"):
+        GDN()(tf.zeros([1, 2, 2, 2, 2, 2, 3]))
+      with self.assertRaisesRegex(ValueError, "inputs must have rank 2 to 6"):
         GDN()(tf.compat.v1.placeholder(tf.float32))
       with self.assertRaisesRegex(ValueError, "inputs must be float32, got float64"):
         GDN()(tf.zeros([1, 2, 3], tf.float64))
@@ -335,6 +337,217 @@ class GDNTest(tf.test.TestCase):
         tf.compat.v1.train.Saver().restore(sess, path)
         restored = sess.run(y)
     self.assertAllClose(restored, _numpy_gdn(x_value, beta, gamma), rtol=1e-5)
+
+
+
+# An old-style checkpoint: the stored parameters (float32, hex) of a GDN of 3 channels
+# saved by the GDN of commit 268dc2c (before parameterizers), and the outputs that
+# version computed for the input `_OLD_X` [2, 4, 3], bit for bit.
+_OLD_BETA = "d1ab983fb26ca83f0b2b583f"
+_OLD_GAMMA = ("1e858cbd14a9993e2e701b3b5d68ce3ecb26113e3e2f613ebf49153f9fe0e43ee036fb3e")
+_OLD_X = ("5c8bba3f36fb89bfd152ce3e2c23dc3e99b6283f5c5632407768883fc58f5440405ca23fc201b6"
+          "becc1f43c0c4bf47c0cfb3d13ef9e3b03f3dbe384057019dbff3471f3e591fd0bf143c58bf7de2"
+          "91c0c724bd3faafcb8bf41e114be1d37643f")
+_OLD_OUTPUTS = {
+    "gdn": ("fcf1963fc8143ebf7cef9d3e2213b63e545be63ebccad73faf822f3f62cf0e40af05293f6e24"
+            "72bedb64fbbfd867b3bf390fa63e65856e3faaedcf3f458883bf879bdb3dca5b98bf9442eebe"
+            "ef803dc0615d1f3f61fd9abf7900cdbdd15d333f"),
+    "igdn": ("0b8ae63fbe52c8bfaec4063f1914053f9521773f38629340e408d43fcd309e4009f61b4050c"
+             "e08bf097397c03a66dec05b68043f382f0340a724a4404c69bbbf7b0d673eea250ec0d03ec4"
+             "bf8d9ce0c0af7c604039cadcbf7f3e58be0e2f913f"),
+    "simplified": ("047f753f5b5609bfefa4873e1c8a943e281bad3ee1a2d63fe1721e3fc925d13fa5d31"
+                   "e3f8c7856be57fec2bfd70ab6bf088b873e8103343f06a3ca3f01925abf174b9e3d9b"
+                   "0a86bf92e6ebbe8f9b0fc07bdd263f36d880bf93f893bde6961d3f"),
+}
+
+
+def _from_hex(text, shape):
+  return np.frombuffer(bytes.fromhex(text), np.float32).reshape(shape)
+
+
+class GDN13Test(tf.test.TestCase):
+  """The TensorFlow Compression 1.3 interface: rectify, parameterizers, ranks 2-6."""
+
+  def test_positional_arguments_in_13_order(self):
+    layer = GDN(False, True)
+    self.assertFalse(layer.inverse)
+    self.assertTrue(layer.rectify)
+    self.assertFalse(layer.simplified)
+    layer = GDN(True, False, .25, "channels_first")
+    self.assertTrue(layer.inverse)
+    self.assertFalse(layer.rectify)
+    self.assertEqual(layer.gamma_init, .25)
+    self.assertEqual(layer.data_format, "channels_first")
+    with self.assertRaisesRegex(TypeError, "positional"):
+      GDN(False, False, .1, "channels_last", None, None, True)  # pylint: disable=too-many-function-args
+
+  def test_old_checkpoint_restores_with_identical_outputs(self):
+    x_value = _from_hex(_OLD_X, (2, 4, 3))
+    for key, kwargs in (("gdn", {}), ("igdn", dict(inverse=True)),
+                        ("simplified", dict(simplified=True))):
+      with self.subTest(key):
+        scope = "igdn" if key == "igdn" else "gdn"
+        path = os.path.join(self.get_temp_dir(), key)
+        with tf.Graph().as_default():  # The checkpoint as the old layer wrote it.
+          tf.Variable(_from_hex(_OLD_BETA, [3]), name=f"{scope}/reparam_beta")
+          tf.Variable(_from_hex(_OLD_GAMMA, [3, 3]), name=f"{scope}/reparam_gamma")
+          with tf.compat.v1.Session() as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            tf.compat.v1.train.Saver().save(sess, path)
+        with tf.Graph().as_default():
+          layer = GDN(**kwargs)
+          y = layer(tf.constant(x_value))
+          self.assertEqual([v.name for v in layer.variables],
+                           [f"{scope}/reparam_beta:0", f"{scope}/reparam_gamma:0"])
+          with tf.compat.v1.Session() as sess:
+            tf.compat.v1.train.Saver().restore(sess, path)
+            y_value = sess.run(y)
+        self.assertEqual(y_value.tobytes().hex(), _OLD_OUTPUTS[key])
+
+  def test_default_initial_variables_are_unchanged(self):
+    with tf.Graph().as_default():
+      layer = GDN()
+      layer(tf.zeros([1, 4]))
+      beta, gamma = _run([layer.beta_variable, layer.gamma_variable])
+    pedestal = 2. ** -36
+    self.assertAllEqual(beta, np.sqrt(np.ones(4) + pedestal).astype(np.float32))
+    self.assertAllEqual(gamma, np.sqrt(.1 * np.eye(4) + pedestal).astype(np.float32))
+
+  def test_rectify(self):
+    x_value = np.array([[-2., -.5, .5, 2.]], np.float32).reshape(1, 2, 2)
+    for inverse in (False, True):
+      with self.subTest(inverse=inverse):
+        with tf.Graph().as_default():
+          y_value = _run(GDN(inverse, True)(tf.constant(x_value)))
+        rectified = np.maximum(x_value, 0)
+        expected = _numpy_gdn(rectified, np.ones(2), .1 * np.eye(2), inverse)
+        self.assertAllClose(y_value, expected, rtol=1e-6)
+        self.assertAllEqual(y_value[x_value < 0], [0., 0.])
+
+  def test_ranks_2_and_6(self):
+    rng = np.random.default_rng(7)
+    beta, gamma = _random_parameters(rng, 3)
+    for data_format in ("channels_last", "channels_first"):
+      for shape in ((2, 3), (2, 2, 1, 2, 2, 3) if data_format == "channels_last"
+                    else (2, 3, 2, 1, 2, 2)):
+        with self.subTest(data_format=data_format, shape=shape):
+          x_value = rng.normal(0, 2, shape).astype(np.float32)
+          with tf.Graph().as_default():
+            layer = GDN(data_format=data_format)
+            y = layer(tf.constant(x_value))
+            y_value = _run(y, assign=_assign_parameters(layer, beta, gamma))
+          expected = _numpy_gdn(x_value, beta, gamma,
+                                channels_first=data_format == "channels_first")
+          self.assertAllClose(y_value, expected, rtol=1e-5, atol=1e-6)
+
+  def test_custom_parameterizers(self):
+    x_value = np.array([[1., -2.]], np.float32)
+    with tf.Graph().as_default():
+      layer = GDN(beta_parameterizer=pz.StaticParameterizer([4., 9.]),
+                  gamma_parameterizer=pz.NonnegativeParameterizer(minimum=.5))
+      y = layer(tf.constant(x_value))
+      self.assertIsNone(layer.beta_variable)
+      self.assertEqual([v.name for v in layer.variables], ["gdn/reparam_gamma:0"])
+      self.assertIsNone(layer.beta_min)
+      y_value, gamma = _run([y, layer.gamma])
+    # gamma = max(0.1 I, 0.5) = 0.5 everywhere.
+    self.assertAllClose(gamma, np.full((2, 2), .5), rtol=1e-6)
+    self.assertAllClose(y_value, _numpy_gdn(x_value, [4., 9.], gamma), rtol=1e-6)
+
+  def test_none_parameterizers_are_plain_variables(self):
+    with tf.Graph().as_default():
+      layer = GDN(beta_parameterizer=None, gamma_parameterizer=None)
+      layer(tf.zeros([1, 2]))
+      self.assertEqual([v.name for v in layer.variables], ["gdn/beta:0", "gdn/gamma:0"])
+      beta, gamma = _run([layer.beta, layer.gamma])
+    self.assertAllEqual(beta, [1., 1.])
+    self.assertAllClose(gamma, .1 * np.eye(2))
+
+  def test_beta_min_and_reparam_offset_configure_the_defaults(self):
+    layer = GDN(beta_min=1e-3, reparam_offset=2. ** -10)
+    self.assertEqual(layer.beta_min, 1e-3)
+    self.assertEqual(layer.gamma_parameterizer.reparam_offset, 2. ** -10)
+    self.assertEqual(layer.pedestal, 2. ** -20)
+    cases = [
+        (dict(beta_parameterizer=pz.NonnegativeParameterizer(), beta_min=1e-3),
+         "`beta_min` configures the default beta_parameterizer"),
+        (dict(beta_parameterizer=None, gamma_parameterizer=None, reparam_offset=1e-3),
+         "`reparam_offset` configures the default parameterizers"),
+        (dict(beta_parameterizer="nonnegative"),
+         "`beta_parameterizer` must be a Parameterizer or None, got 'nonnegative'"),
+        (dict(rectify=1), "`rectify` must be a bool, got 1"),
+        (dict(dtype=tf.int32), "`dtype` must be a floating point dtype"),
+    ]
+    for kwargs, message in cases:
+      with self.subTest(**{k: str(v) for k, v in kwargs.items()}):
+        with self.assertRaisesRegex(ValueError, message):
+          GDN(**kwargs)
+
+  def test_activity_regularizer(self):
+    x_value = np.full((4, 2, 3), .5, np.float32)
+    with tf.Graph().as_default():
+      layer = GDN(activity_regularizer=tf.reduce_sum)
+      y = layer(tf.constant(x_value))
+      (loss,) = layer.losses
+      self.assertEqual(tf.compat.v1.losses.get_regularization_losses(), [loss])
+      y_value, loss_value = _run([y, loss])
+    self.assertAllClose(loss_value, np.sum(y_value) / 4, rtol=1e-6)
+
+  def test_float64(self):
+    rng = np.random.default_rng(8)
+    x_value = rng.normal(0, 2, (2, 3, 2))
+    with tf.Graph().as_default():
+      layer = GDN(dtype=tf.float64)
+      y = layer(tf.constant(x_value))
+      self.assertEqual(y.dtype, tf.float64)
+      self.assertEqual(layer.variables[0].dtype.base_dtype, tf.float64)
+      y_value = _run(y)
+      with self.assertRaisesRegex(ValueError, "inputs must be float64, got float32"):
+        layer(tf.zeros([2, 3, 2]))
+    self.assertAllClose(y_value, _numpy_gdn(x_value, np.ones(2), .1 * np.eye(2)),
+                        rtol=1e-12)
+
+  def test_compute_output_shape(self):
+    self.assertEqual(GDN().compute_output_shape([None, 4, 3]).as_list(), [None, 4, 3])
+
+
+_V1_SCRIPT = r"""
+import json, sys
+import numpy as np
+import tensorflow as tf
+tf.compat.v1.disable_v2_behavior()
+from compression.python.layers import gdn
+reply = {}
+try:
+  gdn.GDN()(tf.compat.v1.placeholder(tf.float32, [None, 4, None]))
+except ValueError as e:
+  reply["unknown_channels"] = str(e)
+try:
+  gdn.GDN()(tf.compat.v1.placeholder(tf.float32, None))
+except ValueError as e:
+  reply["unknown_rank"] = str(e)
+x = tf.compat.v1.placeholder(tf.float32, [None, None, 2])
+layer = gdn.GDN(inverse=True)
+y = layer(x)
+with tf.compat.v1.Session() as sess:
+  sess.run(tf.compat.v1.global_variables_initializer())
+  reply["y"] = sess.run(y, {x: np.full([1, 2, 2], 2., np.float32)}).tolist()
+reply["names"] = [v.name for v in layer.variables]
+print(json.dumps(reply))
+"""
+
+
+class V1BehaviourTest(tf.test.TestCase):
+  """Under tf.compat.v1.disable_v2_behavior() (a separate process: it is global)."""
+
+  def test_unknown_channels_is_a_value_error(self):
+    reply = graph_testutil.run_json_script(
+        f"import sys; sys.path.insert(0, {_REPO!r})\n" + _V1_SCRIPT, {})
+    self.assertIn("the channel axis (channels_last, axis 2) of the inputs must have a "
+                  "static size", reply["unknown_channels"])
+    self.assertIn("inputs must have rank 2 to 6", reply["unknown_rank"])
+    self.assertAllClose(reply["y"], np.full([1, 2, 2], 2. * np.sqrt(1.4)), rtol=1e-6)
+    self.assertEqual(reply["names"], ["igdn/reparam_beta:0", "igdn/reparam_gamma:0"])
 
 
 if __name__ == "__main__":

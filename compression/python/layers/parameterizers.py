@@ -45,6 +45,7 @@ __all__ = [
     "NonnegativeParameterizer",
     "irdft_matrix",
     "layer_getter",
+    "check_float_dtype",
 ]
 
 
@@ -62,6 +63,17 @@ def _shape_tuple(shape, what):
   if dims is None or any(d is None or d < 1 for d in dims):
     raise ValueError(f"{what} must be a fully known shape of sizes >= 1, got {shape!r}.")
   return dims
+
+
+def check_float_dtype(dtype):
+  """`dtype` as a floating `tf.DType`, or a ValueError naming the value."""
+  try:
+    as_dtype = tf.as_dtype(dtype)
+  except TypeError:
+    as_dtype = None
+  if as_dtype is None or not as_dtype.is_floating:
+    raise ValueError(f"`dtype` must be a floating point dtype, got {dtype!r}.")
+  return as_dtype
 
 
 def _static_array(value):
