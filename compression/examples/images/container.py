@@ -1,17 +1,21 @@
-"""The compressed image file (".cim"), version 1. All integers little-endian.
+"""The compressed image file (".cim"), versions 1 and 2. All integers little-endian.
 
   offset  size  field
   0       4     magic b"CIMG"
-  4       1     version (1)
-  5       1     architecture: 1 = bls2017, 2 = bmshj2018
+  4       1     version: 1, or 2 for mbt2018-mean (the only change of version 2
+                is architecture code 3; the writer uses the lowest version that
+                can hold the file, so files of the first two architectures are
+                byte-identical to version 1's)
+  5       1     architecture: 1 = bls2017, 2 = bmshj2018, 3 = mbt2018-mean
   6       2     zero (reserved)
   8       8     model fingerprint (uint64): SHA-256 (first 8 bytes) of the int64
                 fingerprints of the model's coding tables (EntropyBottleneck;
-                bmshj2018 also GaussianConditional and the integer hyper-synthesis)
+                the hyperprior models also GaussianConditional and the integer
+                hyper-synthesis)
   16      4     image height H (pixels, before padding)
   20      4     image width W
   24      12    y shape: height, width, channels (uint32 each)
-  36      12    z shape (bmshj2018; zeros for bls2017)
+  36      12    z shape (hyperprior models; zeros for bls2017)
   48      4     length of the y string, Ly
   52      4     length of the z string, Lz (0 for bls2017)
   56      Ly    y string (range coded, `compress` of the y entropy model)
@@ -34,8 +38,10 @@ import numpy as np
 from compression.examples.images import config
 
 MAGIC = b"CIMG"
-VERSION = 1
-ARCHITECTURE_CODES = {"bls2017": 1, "bmshj2018": 2}
+VERSION = 2  # the newest version this program writes and reads
+ARCHITECTURE_CODES = {"bls2017": 1, "bmshj2018": 2, "mbt2018-mean": 3}
+# The first format version that can hold each architecture (what `pack` writes).
+FIRST_VERSION = {"bls2017": 1, "bmshj2018": 1, "mbt2018-mean": 2}
 _HEADER = struct.Struct("<4sBBH Q II III III II")
 HEADER_BYTES = _HEADER.size  # 56
 CRC_BYTES = 4
@@ -75,7 +81,7 @@ def latent_shapes(architecture, height, width, latent_filters, num_filters):
   padded_h = -(-height // stride) * stride
   padded_w = -(-width // stride) * stride
   y_shape = (padded_h // 16, padded_w // 16, latent_filters)
-  if architecture == "bmshj2018":
+  if architecture in config.HYPERPRIOR:
     return y_shape, (padded_h // 64, padded_w // 64, num_filters)
   return y_shape, (0, 0, 0)
 
@@ -83,7 +89,8 @@ def latent_shapes(architecture, height, width, latent_filters, num_filters):
 def pack(image):
   """CompressedImage -> bytes."""
   header = _HEADER.pack(
-      MAGIC, VERSION, ARCHITECTURE_CODES[image.architecture], 0, image.fingerprint,
+      MAGIC, FIRST_VERSION[image.architecture],
+      ARCHITECTURE_CODES[image.architecture], 0, image.fingerprint,
       image.height, image.width, *image.y_shape, *image.z_shape,
       len(image.y_string), len(image.z_string))
   body = header + image.y_string + image.z_string
@@ -102,12 +109,13 @@ def unpack(blob, where="file"):
   if magic != MAGIC:
     raise ContainerError(f"{where} is not a compressed image (magic {magic!r}, "
                          f"expected {MAGIC!r})")
-  if version != VERSION:
+  if not 1 <= version <= VERSION:
     raise ContainerError(f"{where}: format version {version} is not supported "
-                         f"(this program reads version {VERSION})")
+                         f"(this program reads versions 1 to {VERSION})")
   names = {v: k for k, v in ARCHITECTURE_CODES.items()}
-  if code not in names or reserved:
-    raise ContainerError(f"{where}: bad header (architecture code {code})")
+  if code not in names or reserved or FIRST_VERSION[names[code]] > version:
+    raise ContainerError(f"{where}: bad header (architecture code {code} in a "
+                         f"version {version} file)")
   expected = HEADER_BYTES + y_length + z_length + CRC_BYTES
   if len(blob) != expected:
     raise ContainerError(
@@ -122,7 +130,7 @@ def unpack(blob, where="file"):
     raise ContainerError(f"{where}: image size {width}x{height} out of range")
   y_shape, z_shape = latent_shapes(architecture, height, width, yc, zc)
   if (yh, yw, yc) != y_shape or (zh, zw, zc) != z_shape or yc < 1 or (
-      architecture == "bmshj2018" and zc < 1) or (
+      architecture in config.HYPERPRIOR and zc < 1) or (
           architecture == "bls2017" and z_length):
     raise ContainerError(f"{where}: latent shapes {(yh, yw, yc)} {(zh, zw, zc)} do "
                          f"not fit a {width}x{height} {architecture} image")
@@ -132,10 +140,14 @@ def unpack(blob, where="file"):
                          y_string, z_string)
 
 
+def read_blob(path):
+  """The bytes of a .cim file: a regular file of at most MAX_FILE_BYTES (its
+  size checked before reading, then read in chunks); a FIFO or a device such as
+  /dev/zero is refused by name (inputs.read_file)."""
+  from compression.examples import inputs  # pylint: disable=g-import-not-at-top
+  return inputs.read_file(path, MAX_FILE_BYTES, ContainerError)
+
+
 def read(path):
-  """Reads and unpacks a file, bounded by MAX_FILE_BYTES."""
-  with open(path, "rb") as f:
-    blob = f.read(MAX_FILE_BYTES + 1)
-  if len(blob) > MAX_FILE_BYTES:
-    raise ContainerError(f"{path}: larger than {MAX_FILE_BYTES} bytes")
-  return unpack(blob, path)
+  """Reads (`read_blob`) and unpacks a file."""
+  return unpack(read_blob(path), path)

@@ -153,9 +153,12 @@ class RandomCrops:
   """Random `patchsize` squares from a list of images, as float32 batches in [0, 1].
 
   Images smaller than the patch in either dimension are refused at construction.
+  `sampling` picks the image of each crop: "image" (the default) draws every image
+  equally often, so a few large photographs cannot dominate; "area" in proportion
+  to its area (every pixel equally likely).
   """
 
-  def __init__(self, paths, patchsize, seed=0):
+  def __init__(self, paths, patchsize, seed=0, sampling="image"):
     self.images = []
     for path in paths:
       image = read_image(path)
@@ -167,9 +170,13 @@ class RandomCrops:
       raise DataError("no training images")
     self.patchsize = patchsize
     self._rng = np.random.default_rng(seed)
-    # Sample images in proportion to their area: every pixel equally likely.
-    areas = np.array([i.shape[0] * i.shape[1] for i in self.images], np.float64)
-    self._weights = areas / areas.sum()
+    if sampling == "image":
+      weights = np.ones(len(self.images))
+    elif sampling == "area":
+      weights = np.array([i.shape[0] * i.shape[1] for i in self.images], np.float64)
+    else:
+      raise ValueError(f'sampling must be "image" or "area", got {sampling!r}')
+    self._weights = weights / weights.sum()
 
   def batch(self, batch_size):
     """float32 [batch_size, patchsize, patchsize, 3] in [0, 1], random flips."""

@@ -1,21 +1,36 @@
-"""The two image codecs, bls2017 and bmshj2018, as tf.compat.v1 graphs.
+"""The image codecs, bls2017, bmshj2018 and mbt2018-mean, as tf.compat.v1 graphs.
 
 Pixels are float32 in [0, 1] inside the networks (`[B, H, W, 3]`, NHWC, H and W
 multiples of the architecture's `total_stride`); distortion is the MSE on the
 [0, 255] scale, as in the papers. Rates are in bits.
 
-bls2017 (Ballé, Laparra, Simoncelli, "End-to-end optimized image compression", 2017):
-  analysis   3 x [conv 5x5 /2 (N) + GDN] + conv 5x5 /2 (M)        -> y [B, H/16, W/16, M]
-  synthesis  3 x [conv^T 5x5 x2 (N) + IGDN] + conv^T 5x5 x2 (3)
+bls2017 (Ballé, Laparra, Simoncelli, "End-to-end optimized image compression", 2017),
+the paper's three stages:
+  analysis   conv 9x9 /4 (N) + GDN, conv 5x5 /2 (N) + GDN, conv 5x5 /2 (M)
+                                                                  -> y [B, H/16, W/16, M]
+  synthesis  conv^T 5x5 x2 (N) + IGDN, conv^T 5x5 x2 (N) + IGDN, conv^T 9x9 x4 (3)
   prior      EntropyBottleneck on y.
 
 bmshj2018 (Ballé, Minnen, Singh, Hwang, Johnston, "Variational image compression with
-a scale hyperprior", 2018): the same transforms, and
+a scale hyperprior", 2018): four stages, as published,
+  analysis   3 x [conv 5x5 /2 (N) + GDN] + conv 5x5 /2 (M)        -> y [B, H/16, W/16, M]
+  synthesis  3 x [conv^T 5x5 x2 (N) + IGDN] + conv^T 5x5 x2 (3)
+and
   hyper-analysis   |y| -> conv 3x3 /1 (N) ReLU -> conv 5x5 /2 (N) ReLU -> conv 5x5 /2 (N)
                                                                   -> z [B, H/64, W/64, N]
   hyper-synthesis  z_hat -> conv^T 5x5 x2 (N) ReLU -> conv^T 5x5 x2 (N) ReLU
                    -> conv^T 3x3 x1 (M) = h;  scale = exp(h)
   priors           EntropyBottleneck on z; GaussianConditional on y with those scales.
+
+mbt2018-mean (Minnen, Ballé, Toderici, "Joint autoregressive and hierarchical priors
+for learned image compression", 2018, its mean-scale hyperprior without the context
+model): bmshj2018's transforms and scale hyper-synthesis, plus a second float
+hyper-synthesis of the same shape ("hyper_synthesis_mean", its last kernel starting
+at zero) that predicts each element's mean. y is coded as `round(y - mean)` with the
+table index of the integer scale path, so the decoded symbols never depend on the
+float means; only the reconstruction `symbols + mean` does (by float rounding, far
+below the 8-bit output step). Its scale path is bmshj2018's, variable for variable,
+so a bmshj2018 checkpoint initialises it (`train --init_from`).
 
 Deterministic scales (bmshj2018). The decoder recomputes the scales from `z_hat`; in
 floating point another machine (or oneDNN off, or another thread count) may land an
@@ -29,8 +44,8 @@ checkpoint; the encoder and the decoder read them from there. Training uses the 
 path (the integer one is within a rounding of it).
 
 Variables are named by scope: "analysis/...", "synthesis/...", "hyper_analysis/...",
-"hyper_synthesis/...", "entropy_bottleneck/...", "gaussian_conditional/...", so a
-decoder graph restores only what it builds.
+"hyper_synthesis/...", "hyper_synthesis_mean/...", "entropy_bottleneck/...",
+"gaussian_conditional/...", so a decoder graph restores only what it builds.
 """
 
 import math
@@ -48,6 +63,12 @@ v1 = tf.compat.v1
 ARCHITECTURES = config_lib.ARCHITECTURES
 TOTAL_STRIDE = config_lib.TOTAL_STRIDE
 KERNEL_SIZE = 5
+# (kernel size, stride) of each stage of the analysis; the synthesis mirrors it.
+STAGES = {
+    "bls2017": ((9, 4), (5, 2), (5, 2)),
+    "bmshj2018": ((5, 2),) * 4,
+    "mbt2018-mean": ((5, 2),) * 4,
+}
 
 # Fixed point of the integer hyper-synthesis.
 Z_FRACTION_BITS = 8           # z_hat is an integer plus an offset in 2**-8 steps.
@@ -57,9 +78,11 @@ WEIGHT_MAGNITUDE_BITS = 14     # integer kernels have |w| < 2**14
 EXACT_LIMIT = 2. ** 53         # float64 integers are exact below this
 
 
-def _weights(kernel_shape, filters):
-  kernel = v1.get_variable("kernel", kernel_shape, tf.float32,
-                           initializer=v1.glorot_uniform_initializer())
+def _weights(kernel_shape, filters, zero_kernel=False):
+  kernel = v1.get_variable(
+      "kernel", kernel_shape, tf.float32,
+      initializer=(v1.zeros_initializer() if zero_kernel
+                   else v1.glorot_uniform_initializer()))
   bias = v1.get_variable("bias", [filters], tf.float32,
                          initializer=v1.zeros_initializer())
   return kernel, bias
@@ -98,22 +121,49 @@ def conv_transpose(x, filters, kernel_size, stride, name):
     return tf.nn.bias_add(_transposed(x, kernel, stride), bias)
 
 
-def analysis_transform(x, num_filters, latent_filters):
-  """float32 [B, H, W, 3] in [0, 1] -> y float32 [B, H/16, W/16, latent_filters]."""
+def analysis_transform(x, num_filters, latent_filters, stages=STAGES["bmshj2018"]):
+  """float32 [B, H, W, 3] in [0, 1] -> y float32 [B, H/16, W/16, latent_filters].
+
+  `stages`: (kernel size, stride) of each convolution (STAGES); GDN after all
+  but the last."""
   with v1.variable_scope("analysis"):
-    for i in range(3):
-      x = conv(x, num_filters, KERNEL_SIZE, 2, f"conv_{i}")
+    for i, (size, stride) in enumerate(stages[:-1]):
+      x = conv(x, num_filters, size, stride, f"conv_{i}")
       x = gdn_lib.GDN(name=f"gdn_{i}")(x)
-    return conv(x, latent_filters, KERNEL_SIZE, 2, "conv_3")
+    size, stride = stages[-1]
+    return conv(x, latent_filters, size, stride, f"conv_{len(stages) - 1}")
 
 
-def synthesis_transform(y, num_filters):
-  """y float32 [B, h, w, M] -> float32 [B, 16 h, 16 w, 3] (not clipped; ~[0, 1])."""
+def synthesis_transform(y, num_filters, stages=STAGES["bmshj2018"]):
+  """y float32 [B, h, w, M] -> float32 [B, 16 h, 16 w, 3] (not clipped; ~[0, 1]).
+
+  `stages`: the analysis's (kernel size, stride), mirrored: IGDN after all but the
+  last transposed convolution."""
+  mirrored = stages[::-1]
   with v1.variable_scope("synthesis"):
-    for i in range(3):
-      y = conv_transpose(y, num_filters, KERNEL_SIZE, 2, f"conv_{i}")
+    for i, (size, stride) in enumerate(mirrored[:-1]):
+      y = conv_transpose(y, num_filters, size, stride, f"conv_{i}")
       y = gdn_lib.GDN(inverse=True, name=f"igdn_{i}")(y)
-    return conv_transpose(y, 3, KERNEL_SIZE, 2, "conv_3")
+    size, stride = mirrored[-1]
+    return conv_transpose(y, 3, size, stride, f"conv_{len(stages) - 1}")
+
+
+def hyper_synthesis_mean(z_hat, num_filters, latent_filters):
+  """mbt2018-mean's mean path, float: z_hat [B, h, w, N] -> mean [B, 4h, 4w, M].
+
+  HyperSynthesis.LAYERS' shapes; the last kernel starts at zero (means 0)."""
+  with v1.variable_scope("hyper_synthesis_mean"):
+    h = z_hat
+    filters = (num_filters, num_filters, latent_filters)
+    for i, ((size, stride, relu), out) in enumerate(
+        zip(HyperSynthesis.LAYERS, filters)):
+      with v1.variable_scope(f"conv_{i}"):
+        kernel, bias = _weights([size, size, out, int(h.shape[-1])], out,
+                                zero_kernel=i == len(filters) - 1)
+      h = tf.nn.bias_add(_transposed(h, kernel, stride), bias)
+      if relu:
+        h = tf.nn.relu(h)
+    return h
 
 
 def hyper_analysis_transform(y, num_filters):
@@ -267,7 +317,7 @@ class ImageModel:
   """One architecture with its sizes; builds training, encoder and decoder graphs.
 
   Args:
-    architecture: "bls2017" or "bmshj2018".
+    architecture: "bls2017", "bmshj2018" or "mbt2018-mean".
     num_filters: N, channels of the hidden layers (and of z).
     latent_filters: M, channels of y (default N).
   """
@@ -280,10 +330,18 @@ class ImageModel:
     self.num_filters = int(num_filters)
     self.latent_filters = int(latent_filters or num_filters)
     self.total_stride = TOTAL_STRIDE[architecture]
-    self.hyperprior = architecture == "bmshj2018"
+    self.stages = STAGES[architecture]
+    self.hyperprior = architecture in config_lib.HYPERPRIOR
+    self.predicts_mean = architecture == "mbt2018-mean"
     self.scale_table = conditional_models.default_scale_table()
 
   # -- Layers (fresh per graph). ---------------------------------------------------
+
+  def _analysis(self, x):
+    return analysis_transform(x, self.num_filters, self.latent_filters, self.stages)
+
+  def _synthesis(self, y):
+    return synthesis_transform(y, self.num_filters, self.stages)
 
   def _entropy_bottleneck(self):
     return entropy_models.EntropyBottleneck(name="entropy_bottleneck")
@@ -291,9 +349,15 @@ class ImageModel:
   def _hyper_synthesis(self):
     return HyperSynthesis(self.num_filters, self.latent_filters, self.scale_table)
 
-  def _gaussian(self, scale):
+  def _mean(self, z_hat):
+    if not self.predicts_mean:
+      return None
+    return hyper_synthesis_mean(z_hat, self.num_filters, self.latent_filters)
+
+  def _gaussian(self, scale=None, mean=None, indexes=None):
     return conditional_models.GaussianConditional(
-        scale, scale_table=self.scale_table, name="gaussian_conditional")
+        scale, scale_table=self.scale_table, mean=mean, indexes=indexes,
+        name="gaussian_conditional")
 
   # -- Training. -------------------------------------------------------------------
 
@@ -305,7 +369,7 @@ class ImageModel:
     "aux_loss", "updates" (the coding-table update ops, a list).
     """
     num_pixels = tf.cast(tf.reduce_prod(tf.shape(x)[1:3]), tf.float32)
-    y = analysis_transform(x, self.num_filters, self.latent_filters)
+    y = self._analysis(x)
     eb = self._entropy_bottleneck()
     updates = []
     if self.hyperprior:
@@ -313,7 +377,7 @@ class ImageModel:
       z_tilde, z_likelihoods = eb(z, training=training)
       hyper = self._hyper_synthesis()
       scale = hyper.scales(z_tilde)
-      gc = self._gaussian(scale)
+      gc = self._gaussian(scale, mean=self._mean(z_tilde))
       y_tilde, y_likelihoods = gc(y, training=training)
       likelihoods = [y_likelihoods, z_likelihoods]
       updates = [eb.updates[0], gc.updates[0], hyper.update_op()]
@@ -321,7 +385,7 @@ class ImageModel:
       y_tilde, y_likelihoods = eb(y, training=training)
       likelihoods = [y_likelihoods]
       updates = [eb.updates[0]]
-    x_hat = synthesis_transform(y_tilde, self.num_filters)
+    x_hat = self._synthesis(y_tilde)
     bits = tf.add_n([
         tf.reduce_sum(-tf.math.log(l), axis=[1, 2, 3]) for l in likelihoods
     ]) / math.log(2.)
@@ -337,15 +401,30 @@ class ImageModel:
 
   # -- Coding. ---------------------------------------------------------------------
 
+  def _conditional(self, hyper, z_hat):
+    """The GaussianConditional of y given z_hat: integer table indexes (bit-exact on
+    any machine), their table scales for the estimate, float means (mbt2018-mean)."""
+    indexes = hyper.scale_indexes(z_hat)
+    scale = tf.gather(tf.constant(self.scale_table, tf.float32), indexes)
+    return self._gaussian(scale, mean=self._mean(z_hat), indexes=indexes)
+
+  def _fingerprints(self, eb, gc=None, hyper=None):
+    out = {"entropy_bottleneck": eb.fingerprint()}
+    if gc is not None:
+      out.update(gaussian_conditional=gc.fingerprint(),
+                 hyper_synthesis=hyper.fingerprint())
+    return out
+
   def encoder_graph(self, x):
     """x float32 [1, H, W, 3] (H, W multiples of total_stride) -> dict of tensors.
 
-    Keys: "y_string" (tf.string scalar), "z_string" (bmshj2018), "y_shape" and
-    "z_shape" (int32 [3], h, w, c of one latent), "bits_estimate" (float32 scalar:
-    the model's estimate of the coded size), "y_hat" and "z_hat" (the quantized
-    latents the decoder will see), "fingerprints" (dict: layer -> int64 scalar).
+    Keys: "y_string" (tf.string scalar), "z_string" (hyperprior models), "y_shape"
+    and "z_shape" (int32 [3], h, w, c of one latent), "bits_estimate" (float32
+    scalar: the model's estimate of the coded size), "y_hat" and "z_hat" (the
+    quantized latents the decoder will see), "fingerprints" (dict: layer -> int64
+    scalar).
     """
-    y = analysis_transform(x, self.num_filters, self.latent_filters)
+    y = self._analysis(x)
     eb = self._entropy_bottleneck()
     out = {"y_shape": tf.shape(y)[1:]}
     if self.hyperprior:
@@ -353,19 +432,17 @@ class ImageModel:
       z_hat, z_likelihoods = eb(z, training=False)
       z_string = eb.compress(z)
       hyper = self._hyper_synthesis()
-      gc = self._gaussian(hyper.quantized_scales(z_hat))
+      gc = self._conditional(hyper, z_hat)
       y_hat, y_likelihoods = gc(y, training=False)
       out.update(z_string=z_string[0], z_shape=tf.shape(z)[1:], z_hat=z_hat)
       out["y_string"] = gc.compress(y)[0]
       likelihoods = [y_likelihoods, z_likelihoods]
-      out["fingerprints"] = {"entropy_bottleneck": eb.fingerprint(),
-                             "gaussian_conditional": gc.fingerprint(),
-                             "hyper_synthesis": hyper.fingerprint()}
+      out["fingerprints"] = self._fingerprints(eb, gc, hyper)
     else:
       y_hat, y_likelihoods = eb(y, training=False)
       out["y_string"] = eb.compress(y)[0]
       likelihoods = [y_likelihoods]
-      out["fingerprints"] = {"entropy_bottleneck": eb.fingerprint()}
+      out["fingerprints"] = self._fingerprints(eb)
     out["y_hat"] = y_hat
     out["bits_estimate"] = tf.add_n(
         [tf.reduce_sum(-tf.math.log(l)) for l in likelihoods]) / math.log(2.)
@@ -375,8 +452,9 @@ class ImageModel:
     """Strings (tf.string scalars) and latent shapes (int32 [3]) -> dict of tensors.
 
     Keys: "x_hat" float32 [1, H, W, 3] in [0, 1] (clipped, before rounding to
-    8 bits), "y_hat", "z_hat" (bmshj2018), "exact" (bool scalar: every string is
-    exactly the encoding of what was decoded), "fingerprints".
+    8 bits), "y_hat", "z_hat" (hyperprior models), "exact" (bool scalar: every
+    string was consumed exactly by what was decoded; not an integrity check, the
+    file's CRC is), "fingerprints".
     """
     eb = self._entropy_bottleneck()
     out = {}
@@ -387,27 +465,25 @@ class ImageModel:
       z_hat = tf.reshape(z_hat, tf.concat([[1], z_shape], 0))
       z_hat.set_shape([1, None, None, self.num_filters])
       hyper = self._hyper_synthesis()
-      scale = hyper.quantized_scales(z_hat)
+      indexes = hyper.scale_indexes(z_hat)
       same = tf.debugging.assert_equal(
-          tf.convert_to_tensor(y_shape, tf.int32), tf.shape(scale)[1:],
+          tf.convert_to_tensor(y_shape, tf.int32), tf.shape(indexes)[1:],
           message="the file's y shape does not match its z shape (4 z, M channels)")
       with tf.control_dependencies([same]):
-        scale = tf.identity(scale)
-      gc = self._gaussian(scale)
+        indexes = tf.identity(indexes)
+      scale = tf.gather(tf.constant(self.scale_table, tf.float32), indexes)
+      gc = self._gaussian(scale, mean=self._mean(z_hat), indexes=indexes)
       y_hat, y_exact = gc.decompress(tf.reshape(y_string, [1]), return_exact=True)
       out.update(z_hat=z_hat, exact=tf.logical_and(z_exact[0], y_exact[0]))
-      out["fingerprints"] = {"entropy_bottleneck": eb.fingerprint(),
-                             "gaussian_conditional": gc.fingerprint(),
-                             "hyper_synthesis": hyper.fingerprint()}
+      out["fingerprints"] = self._fingerprints(eb, gc, hyper)
     else:
       y_shape = tf.convert_to_tensor(y_shape, tf.int32)
       y_hat, y_exact = eb.decompress(tf.reshape(y_string, [1]), y_shape,
                                      channels=self.latent_filters, return_exact=True)
       y_hat = tf.reshape(y_hat, tf.concat([[1], y_shape], 0))
       out["exact"] = y_exact[0]
-      out["fingerprints"] = {"entropy_bottleneck": eb.fingerprint()}
+      out["fingerprints"] = self._fingerprints(eb)
     y_hat.set_shape([1, None, None, self.latent_filters])
     out["y_hat"] = y_hat
-    out["x_hat"] = tf.clip_by_value(
-        synthesis_transform(y_hat, self.num_filters), 0., 1.)
+    out["x_hat"] = tf.clip_by_value(self._synthesis(y_hat), 0., 1.)
     return out

@@ -1,8 +1,10 @@
 """Training on random crops: loss = bits per pixel + lambda * MSE (pixels 0..255).
 
-Two Adam optimizers step together: the main one (`learning_rate`, divided by 10 for
-the last `decay_last` fraction of the steps) over the transforms and densities, the
-auxiliary one over the EntropyBottleneck's quantiles. Before every checkpoint the
+Two Adam optimizers step together: the main one over the transforms and densities,
+the auxiliary one over the EntropyBottleneck's quantiles. The main learning rate
+follows `learning_rate_at`: a linear warm-up over the first `warmup_steps`, then
+`learning_rate` until the last `decay_last` fraction of the steps, over which it
+decays geometrically to `final_learning_rate`. Before every checkpoint the
 coding-table update ops run (EntropyBottleneck, GaussianConditional, the integer
 hyper-synthesis), so every checkpoint can compress and decompress.
 
@@ -27,20 +29,22 @@ from compression.examples.images import codec
 from compression.examples.images import config as config_lib
 from compression.examples.images import data
 from compression.examples.images import model as model_lib
+from compression.examples.images import shipped
 
 v1 = tf.compat.v1
 
 CHECKPOINT_PREFIX = "model.ckpt"
 LOG_FILE = "train_log.jsonl"
 MAX_BAD_STEPS_IN_A_ROW = 20
-# (patchsize, batch_size) by architecture: most steps on 8 crops of 64x64.
-DEFAULT_CROPS = {"bls2017": (64, 8), "bmshj2018": (64, 8)}
-# The hyperprior's last steps: (steps, patchsize, batch_size), about the same pixels
-# per step. On 64x64 crops z is a single position whose hyper-synthesis only ever
-# sees zero padding; on whole photographs (z of many positions) its scales are then
-# far off (held-out rate x2.6 after 5000 steps). 1000 final steps on 192x192 crops
-# (z 3x3, with an interior position) fix that (0.90 -> 0.34 bpp at equal PSNR).
-DEFAULT_FINAL = {"bls2017": (0, 0, 0), "bmshj2018": (1000, 192, 1)}
+# (patchsize, batch_size) by architecture: 4 crops of 256x256, as the references'
+# crop size. Smaller crops are mostly border: on 64x64 crops z is a single position
+# whose hyper-synthesis only ever sees zero padding, and its scales are then far off
+# on whole photographs (held-out rate x2.6 after 5000 steps).
+DEFAULT_CROPS = {"bls2017": (256, 4), "bmshj2018": (256, 4),
+                 "mbt2018-mean": (256, 4)}
+# Optional last steps on other crops: (steps, patchsize, batch_size); none by default.
+DEFAULT_FINAL = {"bls2017": (0, 0, 0), "bmshj2018": (0, 0, 0),
+                 "mbt2018-mean": (0, 0, 0)}
 
 
 @dataclasses.dataclass
@@ -57,7 +61,11 @@ class TrainConfig:
   num_steps: int = 5000       # total, counting steps of earlier (resumed) runs
   learning_rate: float = 1e-3
   aux_learning_rate: float = 1e-3
+  warmup_steps: int = 0
   decay_last: float = .2
+  final_learning_rate: float = 1e-5
+  init_from: str = ""          # model directory whose weights start a new run
+  sampling: str = "image"      # crops: "image" (each image equally) or "area"
   clip_norm: float = 1.        # global gradient norm clip of the main loss; 0: none
   log_every: int = 100
   checkpoint_every: int = 500
@@ -66,6 +74,22 @@ class TrainConfig:
   final_batch_size: int = 0    # 0: DEFAULT_FINAL
   threads: int = 0            # intra/inter-op threads; 0 = TensorFlow's default
   seed: int = 0
+
+
+def learning_rate_at(step, config):
+  """The main learning rate of step `step` (0-based): linear warm-up over
+  `warmup_steps`, constant, then a geometric decay to `final_learning_rate` over the
+  last `decay_last` fraction of `num_steps`."""
+  rate = config.learning_rate
+  if step < config.warmup_steps:
+    rate *= (step + 1) / config.warmup_steps
+  decay_steps = int(round(config.decay_last * config.num_steps))
+  decay_from = config.num_steps - decay_steps
+  if decay_steps and step >= decay_from:
+    final = min(config.final_learning_rate, rate)
+    progress = min(1., (step - decay_from + 1) / decay_steps)
+    rate = rate * (final / rate) ** progress
+  return rate
 
 
 def _psnr(mse):
@@ -93,6 +117,33 @@ def _clipped_step(optimizer, loss, variables, global_step, clip_norm):
     return tf.group(skipped.assign_add(1), global_step.assign_add(1))
 
   return tf.cond(tf.math.is_finite(norm), apply, skip), skipped
+
+
+def _model_variables():
+  return [v for v in v1.global_variables()
+          if "Adam" not in v.op.name and "power" not in v.op.name
+          and v.op.name not in ("global_step", "skipped_steps")]
+
+
+def _initializer(model_dir):
+  """init(sess) -> number of variables: sets this graph's model variables (not the
+  step, nor optimizer state) that `model_dir` (a checkpoint directory or a shipped
+  model) holds with the same shape, so a new run starts from those weights. Call
+  inside the graph, before it is finalized."""
+  if shipped.is_shipped(model_dir):
+    variables = _model_variables()
+    return shipped.loader(model_dir, variables, strict=False)
+  checkpoint = codec.latest_checkpoint(model_dir)
+  if checkpoint is None:
+    raise data.DataError(f"--init_from {model_dir} has no checkpoint")
+  shapes = dict(tf.train.list_variables(checkpoint))
+  chosen = [v for v in _model_variables()
+            if v.op.name in shapes and list(shapes[v.op.name]) == v.shape.as_list()]
+  if not chosen:
+    raise data.DataError(f"--init_from {model_dir}: no variable of this model is in "
+                         f"{checkpoint}")
+  saver = v1.train.Saver(chosen)
+  return lambda sess: saver.restore(sess, checkpoint) or len(chosen)
 
 
 def resolve_defaults(config):
@@ -127,11 +178,12 @@ def train(config, log=print):
   config = resolve_defaults(config)
   paths = (data.glob_paths(config.train_glob) if config.train_glob
            else data.default_paths("train"))
-  crops = data.RandomCrops(paths, config.patchsize, seed=config.seed)
+  crops = data.RandomCrops(paths, config.patchsize, seed=config.seed,
+                           sampling=config.sampling)
   final_crops = crops
   if config.final_steps:
     final_crops = data.RandomCrops(paths, config.final_patchsize,
-                                   seed=config.seed + 1)
+                                   seed=config.seed + 1, sampling=config.sampling)
   final_from = config.num_steps - config.final_steps
   os.makedirs(config.model_dir, exist_ok=True)
   config_lib.write(config.model_dir, config.architecture, config.num_filters,
@@ -170,10 +222,10 @@ def train(config, log=print):
     ])
     update_op = tf.group(*net["updates"])
     saver = v1.train.Saver(max_to_keep=3)
+    initialize = _initializer(config.init_from) if config.init_from else None
     init_op = v1.global_variables_initializer()
     graph.finalize()
 
-  decay_from = config.num_steps - int(round(config.decay_last * config.num_steps))
   with graph.as_default():
     writer = v1.summary.FileWriter(config.model_dir, graph)
   last = {}
@@ -183,6 +235,8 @@ def train(config, log=print):
       saver.restore(sess, latest)
     else:
       sess.run(init_op)
+      if initialize:
+        log(f"initialised {initialize(sess)} variables from {config.init_from}")
     step = int(sess.run(global_step))
     log(f"{config.architecture} N={config.num_filters} M={config.latent_filters} "
         f"lambda={config.lmbda:g}: {len(crops.images)} training images, "
@@ -210,7 +264,7 @@ def train(config, log=print):
     started = time.time()
     done_here = 0
     while step < config.num_steps:
-      rate = config.learning_rate * (.1 if step >= decay_from else 1.)
+      rate = learning_rate_at(step, config)
       fetches = [train_op, loss, net["bpp"], net["mse"], summaries]
       want_images = step % (config.checkpoint_every) == 0
       if want_images:

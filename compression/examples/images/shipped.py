@@ -1,0 +1,274 @@
+"""Trained models that ship with the package, and their compact storage.
+
+A shipped model is a folder `models/quality_<Q>/` beside this file:
+
+  config.json    architecture, sizes, lambda (as a trained model directory's)
+  weights.npz    the variables a coder needs (no optimizer state): large float32
+                 kernels (at least LARGE elements) stored as float16, every other
+                 variable exactly (small float32 ones, the int32 coding tables, the
+                 integer hyper-synthesis's shifts and float64 thresholds); the
+                 hyper-synthesis's integer kernels and biases are not stored but
+                 derived exactly from the stored kernels (`derive_integer`)
+  record.json    how it was trained (architecture, sizes, lambda, data, steps,
+                 CPU-hours) and its held-out figures
+
+Encoder and decoder load the same stored values, so every coding table, and the
+fingerprint in each file's header, agrees between them on any machine; the float16
+rounding of the kernels costs the reconstruction a few hundredths of a dB. `export`
+writes such a folder from a training checkpoint: it rounds the kernels, rederives
+the integer hyper-synthesis from the rounded kernels (the TensorFlow update op, then
+checks that `derive_integer` agrees bit for bit) and keeps the rest.
+
+Qualities are numbered from the lowest rate (1) up.
+"""
+
+import json
+import os
+import re
+
+import numpy as np
+
+MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
+WEIGHTS_FILE = "weights.npz"
+RECORD_FILE = "record.json"
+LARGE = 4096
+_DERIVED = re.compile(r"^(.*)/(kernel_int|bias_int)$")
+
+
+class ShippedModelError(ValueError):
+  """A shipped model that is not there or not usable (one line)."""
+
+
+def qualities():
+  """The shipped qualities, sorted (ints)."""
+  if not os.path.isdir(MODELS_DIR):
+    return []
+  found = []
+  for name in os.listdir(MODELS_DIR):
+    match = re.fullmatch(r"quality_(\d+)", name)
+    if match and os.path.isfile(os.path.join(MODELS_DIR, name, WEIGHTS_FILE)):
+      found.append(int(match.group(1)))
+  return sorted(found)
+
+
+def model_dir(quality):
+  """The folder of shipped quality `quality` (int or digit string)."""
+  available = qualities()
+  try:
+    number = int(quality)
+  except (TypeError, ValueError):
+    number = None
+  if number not in available:
+    listed = ", ".join(map(str, available)) or "none are installed"
+    raise ShippedModelError(f"--quality must be one of the shipped qualities "
+                            f"({listed}), got {quality!r}")
+  return os.path.join(MODELS_DIR, f"quality_{number}")
+
+
+def default_quality():
+  """The quality `compress` uses without --quality: the middle of the shipped ones
+  (the upper middle of an even count)."""
+  available = qualities()
+  if not available:
+    raise ShippedModelError(
+        "no shipped model is installed (compression/examples/images/models/); "
+        "pass --model_dir of a trained model")
+  return available[len(available) // 2]
+
+
+def model_dir_for_fingerprint(fingerprint):
+  """The shipped model whose coding tables have `fingerprint` (uint64, a file
+  header's), from the fingerprints their records hold."""
+  for quality in qualities():
+    folder = os.path.join(MODELS_DIR, f"quality_{quality}")
+    if record(folder).get("fingerprint") == f"{fingerprint:016x}":
+      return folder
+  raise ShippedModelError(
+      f"no shipped model has the fingerprint {fingerprint:016x} of this file; "
+      "pass --model_dir of the model that wrote it")
+
+
+def is_shipped(folder):
+  return os.path.isfile(os.path.join(folder, WEIGHTS_FILE))
+
+
+def record(folder):
+  path = os.path.join(folder, RECORD_FILE)
+  if not os.path.isfile(path):
+    return {}
+  with open(path) as f:
+    return json.load(f)
+
+
+# -- The integer hyper-synthesis, derived from stored kernels. ---------------------
+
+def derive_integer(kernel, bias, weight_bits, fraction_bits):
+  """Integer kernel and bias of one hyper-synthesis layer, float64 arrays of
+  integers: `round(kernel * 2**bits)`, `round(bias * 2**(fraction_bits + bits))`.
+  Scaling by a power of two is exact and `round` is half-to-even, as TensorFlow's,
+  so this equals the update op's result on every machine."""
+  kernel = np.asarray(kernel, np.float32).astype(np.float64)
+  bias = np.asarray(bias, np.float32).astype(np.float64)
+  bits = int(weight_bits)
+  return (np.round(kernel * 2. ** bits),
+          np.round(bias * 2. ** (fraction_bits + bits)))
+
+
+def _fraction_bits(layer):
+  from compression.examples.images import model as model_lib  # pylint: disable=g-import-not-at-top
+  return (model_lib.Z_FRACTION_BITS if layer == 0
+          else model_lib.ACTIVATION_FRACTION_BITS)
+
+
+def _stored(name, value):
+  value = np.asarray(value)
+  if value.dtype == np.float32 and value.size >= LARGE:
+    return value.astype(np.float16)
+  return value
+
+
+def values(folder):
+  """{variable name: numpy value in its variable's dtype} of a shipped model,
+  the integer hyper-synthesis derived."""
+  path = os.path.join(folder, WEIGHTS_FILE)
+  try:
+    with np.load(path, allow_pickle=False) as archive:
+      stored = {name: archive[name] for name in archive.files}
+  except (OSError, ValueError) as error:
+    raise ShippedModelError(f"{path} cannot be read ({error})") from None
+  out = {}
+  for name, value in stored.items():
+    out[name] = value.astype(np.float32) if value.dtype == np.float16 else value
+  scope_layers = sorted({m.group(1) for m in (re.match(r"^(.*)/weight_bits$", n)
+                                               for n in stored) if m})
+  for scope in scope_layers:
+    layer = int(scope.rsplit("_", 1)[1])
+    kernel_int, bias_int = derive_integer(
+        out[f"{scope}/kernel"], out[f"{scope}/bias"], out[f"{scope}/weight_bits"],
+        _fraction_bits(layer))
+    out[f"{scope}/kernel_int"] = kernel_int
+    out[f"{scope}/bias_int"] = bias_int
+  return out
+
+
+def loader(folder, variables=None, strict=True):
+  """A function `run(sess) -> count` that assigns a shipped model's values to
+  `variables` (default: the graph's global variables). Call inside the graph before
+  it is finalized (it adds the assign ops); `run` may come later. `strict`: every
+  variable must be in the model with a compatible shape (ShippedModelError
+  otherwise); else those that are not are skipped (initialising another
+  architecture or lambda)."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  v1 = tf.compat.v1
+  stored = values(folder)
+  if variables is None:
+    variables = v1.get_collection(v1.GraphKeys.GLOBAL_VARIABLES)
+  chosen = []
+  for variable in variables:
+    name = variable.op.name
+    value = stored.get(name)
+    if value is None or not variable.shape.is_compatible_with(value.shape):
+      if strict:
+        raise ShippedModelError(
+            f"{folder} does not fit this model: {name} "
+            + ("is missing" if value is None else
+               f"has shape {list(value.shape)}, the model's is "
+               f"{variable.shape}"))
+      continue
+    chosen.append(variable)
+  return _assigner(chosen, stored)
+
+
+def _assigner(variables, named_values):
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  v1 = tf.compat.v1
+  feeds_for = []
+  ops = []
+  with tf.name_scope("load_shipped"):
+    for variable in variables:
+      dtype = variable.dtype.base_dtype
+      placeholder = v1.placeholder(dtype, None)
+      ops.append(v1.assign(variable, placeholder, validate_shape=False))
+      feeds_for.append((placeholder, np.asarray(
+          named_values[variable.op.name]).astype(dtype.as_numpy_dtype)))
+
+  def run(sess):
+    sess.run(ops, dict(feeds_for))
+    return len(ops)
+  return run
+
+
+def load(sess, folder, variables=None, strict=True):
+  """`loader(...)(sess)`: assigns at once (the graph must not be finalized)."""
+  with sess.graph.as_default():
+    run = loader(folder, variables, strict)
+  return run(sess)
+
+
+# -- Export. -----------------------------------------------------------------------
+
+def _model_variables(names):
+  return [n for n in names if not any(
+      part in n for part in ("Adam", "global_step", "skipped_steps", "power"))]
+
+
+def export(checkpoint_dir, out_dir, record_fields=None, log=print):
+  """Writes a shipped model folder from the newest checkpoint of `checkpoint_dir`;
+  returns the weights file's size in bytes."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from compression.examples.images import codec  # pylint: disable=g-import-not-at-top
+  from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
+  config = config_lib.require(checkpoint_dir)
+  checkpoint = codec.latest_checkpoint(checkpoint_dir)
+  reader = tf.train.load_checkpoint(checkpoint)
+  names = _model_variables(reader.get_variable_to_shape_map())
+  stored = {n: _stored(n, reader.get_tensor(n)) for n in names
+            if not _DERIVED.match(n)}
+  # Rederive the integer hyper-synthesis from the rounded kernels with the update
+  # op itself, then check derive_integer reproduces it bit for bit.
+  _, image_model = codec.load_model(checkpoint_dir)
+  if image_model.hyperprior:
+    graph = tf.Graph()
+    with graph.as_default():
+      z = tf.compat.v1.placeholder(tf.float32, [1, None, None,
+                                                image_model.num_filters])
+      hyper = image_model._hyper_synthesis()  # pylint: disable=protected-access
+      hyper.scales(z)
+      update = hyper.update_op()
+      with tf.compat.v1.Session() as sess:
+        sess.run(tf.compat.v1.global_variables_initializer())
+        rounded = {n: (v.astype(np.float32) if v.dtype == np.float16 else v)
+                   for n, v in stored.items()}
+        _assigner([v for v in tf.compat.v1.global_variables()
+                   if v.op.name in rounded], rounded)(sess)
+        sess.run(update)
+        for variable in tf.compat.v1.global_variables():
+          stored_name = variable.op.name
+          if stored_name.endswith(("weight_bits", "scale_thresholds")):
+            stored[stored_name] = sess.run(variable)
+        check = {v.op.name: sess.run(v) for v in tf.compat.v1.global_variables()
+                 if _DERIVED.match(v.op.name)}
+    os.makedirs(out_dir, exist_ok=True)
+    np.savez_compressed(os.path.join(out_dir, WEIGHTS_FILE), **stored)
+    derived = values(out_dir)
+    for name, value in check.items():
+      if not np.array_equal(derived[name], value):
+        raise ShippedModelError(f"derive_integer disagrees with the update op on "
+                                f"{name}")
+  else:
+    os.makedirs(out_dir, exist_ok=True)
+    np.savez_compressed(os.path.join(out_dir, WEIGHTS_FILE), **stored)
+  config_lib.write(out_dir, config["architecture"], config["num_filters"],
+                   config["latent_filters"], config["lambda"])
+  fields = dict(record_fields or {})
+  fields.update(architecture=config["architecture"],
+                num_filters=config["num_filters"],
+                latent_filters=config["latent_filters"], **{"lambda": config["lambda"]},
+                checkpoint=os.path.basename(checkpoint))
+  from compression.examples.images import codec as codec_lib  # pylint: disable=g-import-not-at-top,reimported
+  fields["fingerprint"] = f"{codec_lib.Encoder(out_dir).fingerprint:016x}"
+  with open(os.path.join(out_dir, RECORD_FILE), "w") as f:
+    json.dump(fields, f, indent=2, sort_keys=True)
+  size = os.path.getsize(os.path.join(out_dir, WEIGHTS_FILE))
+  log(f"{out_dir}: {size / 1e6:.2f} MB of weights ({len(stored)} arrays)")
+  return size

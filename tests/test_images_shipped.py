@@ -1,0 +1,123 @@
+"""Shipped image models: export from a checkpoint, compact weights, coding from them,
+the quality and fingerprint lookups, and training initialised from them; also the
+mbt2018-mean architecture and the learning-rate schedule."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import images_testutil as util
+
+from compression.examples.images import codec
+from compression.examples.images import container
+from compression.examples.images import shipped
+from compression.examples.images import train
+
+
+@pytest.fixture(scope="module", params=["bmshj2018", "mbt2018-mean", "bls2017"])
+def exported(request):
+  source = util.trained_model(request.param, steps=5)
+  out = os.path.join(util.tmp_dir(), "quality_1")
+  shipped.export(source, out, {"steps": 5}, log=lambda *a: None)
+  return source, out
+
+
+def test_export_writes_the_three_files_and_a_fingerprint(exported):
+  _, out = exported
+  assert shipped.is_shipped(out)
+  record = shipped.record(out)
+  assert len(record["fingerprint"]) == 16 and record["steps"] == 5
+  with np.load(os.path.join(out, shipped.WEIGHTS_FILE)) as archive:
+    names = archive.files
+    assert not any("Adam" in n or n == "global_step" for n in names)
+    assert not any(n.endswith(("kernel_int", "bias_int")) for n in names)
+    large = [archive[n] for n in names if archive[n].size >= shipped.LARGE]
+    assert all(a.dtype != np.float32 for a in large)
+
+
+def test_shipped_weights_code_and_decode_exactly(exported):
+  source, out = exported
+  image = util.synthetic_image(100, 140, seed=7)
+  encoder = codec.Encoder(out)
+  encoded = encoder.compress(image)
+  decoded = codec.Decoder(out).decompress(encoded.blob)
+  assert decoded.image.shape == image.shape
+  np.testing.assert_array_equal(decoded.y_hat, encoded.y_hat)
+  # Close to the float32 checkpoint's reconstruction (float16 kernels).
+  reference = codec.Decoder(source).decompress(
+      codec.Encoder(source).compress(image).blob).image
+  assert np.mean(np.abs(decoded.image.astype(int) - reference)) < 3.
+  assert f"{encoder.fingerprint:016x}" == shipped.record(out)["fingerprint"]
+
+
+def test_strict_load_names_the_missing_variable(exported):
+  _, out = exported
+  other = util.trained_model("bls2017", steps=5)
+  if shipped.record(out)["architecture"] == "bls2017":
+    other = util.trained_model("bmshj2018", steps=5)
+  with pytest.raises(codec.CheckpointError, match="does not fit this model"):
+    config = json.load(open(os.path.join(other, "config.json")))
+    folder = util.tmp_dir()
+    for name in (shipped.WEIGHTS_FILE, shipped.RECORD_FILE):
+      with open(os.path.join(out, name), "rb") as src, \
+          open(os.path.join(folder, name), "wb") as dst:
+        dst.write(src.read())
+    with open(os.path.join(folder, "config.json"), "w") as f:
+      json.dump(config, f)
+    codec.Encoder(folder)
+
+
+def test_quality_and_fingerprint_lookup(exported, monkeypatch):
+  _, out = exported
+  monkeypatch.setattr(shipped, "MODELS_DIR", os.path.dirname(out))
+  assert shipped.qualities() == [1]
+  assert shipped.default_quality() == 1
+  assert shipped.model_dir(1) == out
+  with pytest.raises(shipped.ShippedModelError, match="shipped qualities"):
+    shipped.model_dir(9)
+  fingerprint = int(shipped.record(out)["fingerprint"], 16)
+  assert shipped.model_dir_for_fingerprint(fingerprint) == out
+  with pytest.raises(shipped.ShippedModelError, match="no shipped model"):
+    shipped.model_dir_for_fingerprint(fingerprint ^ 1)
+
+
+def test_training_starts_from_a_shipped_model(exported):
+  _, out = exported
+  architecture = shipped.record(out)["architecture"]
+  model_dir = util.tmp_dir()
+  lines = []
+  train.train(util.tiny_config(model_dir, architecture, num_steps=1, log_every=1,
+                               checkpoint_every=1, init_from=out, lmbda=.02),
+              log=lines.append)
+  assert any("initialised" in line for line in lines)
+
+
+def test_derive_integer_is_exact_power_of_two_scaling():
+  kernel = np.float32([[.5, -.25], [1e-3, 3.]])
+  bias = np.float32([.1, -2.])
+  k, b = shipped.derive_integer(kernel, bias, 10, 8)
+  np.testing.assert_array_equal(k, np.round(kernel.astype(np.float64) * 1024))
+  np.testing.assert_array_equal(b, np.round(bias.astype(np.float64) * 2. ** 18))
+
+
+def test_mbt2018_mean_files_use_format_version_2():
+  model_dir = util.trained_model("mbt2018-mean", steps=5)
+  blob = codec.Encoder(model_dir).compress(util.synthetic_image(64, 64, 1)).blob
+  assert blob[4] == 2 and blob[5] == 3
+  assert container.unpack(blob).architecture == "mbt2018-mean"
+  forged = bytearray(blob)
+  forged[4] = 1  # architecture 3 cannot be in a version 1 file
+  with pytest.raises(container.ContainerError, match="architecture code 3"):
+    container.unpack(bytes(forged))
+
+
+@pytest.mark.parametrize("step,expected", [
+    (0, 1e-3 / 10), (9, 1e-3), (50, 1e-3), (79, 1e-3), (99, 1e-5)])
+def test_learning_rate_schedule(step, expected):
+  config = train.TrainConfig(model_dir="", num_steps=100, learning_rate=1e-3,
+                             warmup_steps=10, decay_last=.2,
+                             final_learning_rate=1e-5)
+  assert train.learning_rate_at(step, config) == pytest.approx(expected)
+  assert train.learning_rate_at(90, config) < 1e-3
