@@ -14,3 +14,6 @@ from compression.python.layers.parameterizers import NonnegativeParameterizer
 from compression.python.layers.parameterizers import Parameterizer
 from compression.python.layers.parameterizers import RDFTParameterizer
 from compression.python.layers.parameterizers import StaticParameterizer
+from compression.python.layers.signal_conv import SignalConv1D
+from compression.python.layers.signal_conv import SignalConv2D
+from compression.python.layers.signal_conv import SignalConv3D

@@ -307,12 +307,13 @@ class GDN(base.Layer):
     self._channels = channels
     getter = self._recording_getter()
     gamma_init = self._gamma_init
-    self._beta = self._parameter(
-        self._beta_parameterizer, getter, "beta", [channels],
+    self._created = None
+    self._beta = parameterizers.make_parameter(
+        self._beta_parameterizer, getter, "beta", [channels], self._dtype,
         lambda shape, dtype=None: np.ones(shape))
-    self._beta_param = self._created
-    self._gamma = self._parameter(
-        self._gamma_parameterizer, getter, "gamma", [channels, channels],
+    self._beta_param, self._created = self._created, None
+    self._gamma = parameterizers.make_parameter(
+        self._gamma_parameterizer, getter, "gamma", [channels, channels], self._dtype,
         lambda shape, dtype=None: gamma_init * np.eye(shape[0]))
     self._gamma_param = self._created
 
@@ -325,13 +326,6 @@ class GDN(base.Layer):
       return self._created
 
     return recording_getter
-
-  def _parameter(self, parameterizer, getter, name, shape, initializer):
-    self._created = None
-    if parameterizer is None:
-      return getter(name=name, shape=shape, dtype=self._dtype, initializer=initializer)
-    return parameterizer(getter, name=name, shape=shape, dtype=self._dtype,
-                         initializer=initializer)
 
   def call(self, inputs):
     """Applies GDN (or IGDN) to `inputs`.

@@ -45,6 +45,7 @@ __all__ = [
     "NonnegativeParameterizer",
     "irdft_matrix",
     "layer_getter",
+    "make_parameter",
     "check_float_dtype",
 ]
 
@@ -340,6 +341,17 @@ class NonnegativeParameterizer(Parameterizer):
             lambda v: tf.sqrt(tf.maximum(v, self._minimum) + pedestal)),
         regularizer=_wrap_regularizer(regularizer, to_value))
     return to_value(variable)
+
+
+def make_parameter(parameterizer, getter, name, shape, dtype, initializer,
+                   regularizer=None):
+  """`parameterizer(getter, ...)`, or with `parameterizer=None` the plain variable
+  `getter(name=name, ...)` (how the layers read a `*_parameterizer` argument)."""
+  if parameterizer is None:
+    return getter(name=name, shape=shape, dtype=dtype, initializer=initializer,
+                  regularizer=regularizer)
+  return parameterizer(getter, name=name, shape=shape, dtype=dtype,
+                       initializer=initializer, regularizer=regularizer)
 
 
 def layer_getter(layer):
