@@ -32,6 +32,7 @@ _EXPORTS = {
     "SignalConv2D": "compression.python.layers.signal_conv",
     "SignalConv3D": "compression.python.layers.signal_conv",
     "same_padding_for_kernel": "compression.python.layers.signal_conv",
+    "PackedTensors": "compression.python.util.packed_tensors",
     "lower_bound": "compression.python.ops.math_ops",
     "upper_bound": "compression.python.ops.math_ops",
     "range_encode": "compression.python.ops.range_coding_ops",
