@@ -17,9 +17,10 @@ distance `d` beyond the range folded to `z >= 0` (`z = 2d - 1` below the range,
 `z = 2d` above it), then `z` in raw fields of `w = overflow_width` bits: the number
 `n >= 1` of `w`-bit chunks `z` needs, as `n - 1` in unary over `w`-bit fields (fields
 of value `2**w - 1` while they fit, then one field with the rest), then the `n` chunks,
-most significant first. So nothing is clipped: every int32 value round-trips, and a
-value far outside the table costs the overflow symbol plus about `2 log2(|d|)` bits at
-`w = 1`, or `log2(|d|) + w` bits and a few fields at larger `w`. The coder and the rest
+most significant first. So nothing is clipped: every int32 value round-trips. Besides
+the overflow symbol, a `z` of `b` bits costs `2b` bits at `w = 1`, and `b` rounded up
+to a multiple of `w`, plus `w` count bits, when `b <= w (2**w - 1)`. At `w = 4` this
+is the escape code of `indexed_range_encode` (same bytes). The coder and the rest
 of the bitstream are those of README.md's "Bitstream format"; these strings are not
 byte-compatible with TensorFlow Compression's.
 
