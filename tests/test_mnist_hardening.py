@@ -64,7 +64,7 @@ def test_bad_output_paths_are_one_line(capsys, tmp_path):
       (["train", "--latent_dims=1000000000", model],
        ["--latent_dims must be in 1..4096"]),
       (["decompress", "--input=/dev/zero", f"--output_dir={tmp_path}/o",
-        model], ["not an MNIST container"]),
+        model], ["/dev/zero is a character device, not a regular file"]),
   ]
   for args, words in cases:
     _assert_one_line_error(*_run_in_process(capsys, *args), *words)

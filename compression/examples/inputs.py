@@ -6,6 +6,11 @@ could block or never end), and so is a file larger than the caller's limit (its
 size, from fstat, before reading; reads go in chunks of `CHUNK_BYTES`, so a file
 that grows meanwhile is cut off at the limit, not read to the end).
 
+Strings. A range-coded string cannot be shorter than its symbols' information:
+`string_bits_bound` and `min_bits_per_row` give the fewest bits a string of
+claimed latents can have under a model's CDF tables, so a header that claims
+more latents than its strings can hold is refused before anything is decoded.
+
 Pixels. `to_rgb8` turns every mode Pillow returns for PNG and JPEG files into
 uint8 RGB by one documented rule per mode (see its docstring): 16-bit grey keeps
 its high byte, as Pillow does itself for 16-bit colour PNGs; alpha is dropped, not
@@ -31,12 +36,14 @@ def open_file(path, limit, error):
 
   Args:
     path: the file.
-    limit: the largest size accepted, bytes.
+    limit: the largest size accepted, bytes (None: no limit here; the caller
+      checks the size, e.g. against a header).
     error: exception class raised (with one line naming `path`) for a missing
       path, a folder, a non-regular file or a file above `limit`.
 
   Returns:
-    An unbuffered binary file object (the caller closes it).
+    An unbuffered binary file object (the caller closes it); its size is
+    `os.fstat(f.fileno()).st_size`.
   """
   try:
     # O_NONBLOCK: opening a FIFO with no writer must not hang before fstat.
@@ -56,7 +63,7 @@ def open_file(path, limit, error):
       if test(mode):
         raise error(f"{path} is {kind}, not a regular file; only regular files "
                     "are read")
-    if size > limit:
+    if limit is not None and size > limit:
       raise error(f"{path}: {size} bytes, more than the {limit} accepted")
     os.set_blocking(fd, True)
     return os.fdopen(fd, "rb", buffering=0)
@@ -65,18 +72,26 @@ def open_file(path, limit, error):
     raise
 
 
-def read_chunks(f, limit, error, where):
-  """Reads `f` to its end in chunks; `error` once more than `limit` bytes came."""
+def read_at_most(f, n):
+  """Up to `n` bytes of `f` (fewer at its end), read in chunks of CHUNK_BYTES:
+  never a buffer of `n` bytes at once."""
   chunks = []
   total = 0
-  while True:
-    chunk = f.read(min(CHUNK_BYTES, limit + 1 - total))
+  while total < n:
+    chunk = f.read(min(CHUNK_BYTES, n - total))
     if not chunk:
-      return b"".join(chunks)
+      break
     chunks.append(chunk)
     total += len(chunk)
-    if total > limit:
-      raise error(f"{where}: more than the {limit} bytes accepted")
+  return b"".join(chunks)
+
+
+def read_chunks(f, limit, error, where):
+  """Reads `f` to its end in chunks; `error` once more than `limit` bytes came."""
+  data = read_at_most(f, limit + 1)
+  if len(data) > limit:
+    raise error(f"{where}: more than the {limit} bytes accepted")
+  return data
 
 
 def read_file(path, limit, error):
@@ -152,3 +167,37 @@ def to_rgb8(image, where, error):
     raise error(f"{where}: Pillow mode {mode} is not supported (8- or 16-bit "
                 "grey, palette, RGB(A) or CMYK images are)")
   return np.ascontiguousarray(array, dtype=np.uint8)
+
+
+# The range coder (cc/kernels/range_coder.h) starts with a 64-bit range and
+# writes a 32-bit word whenever the range falls below 2**32; each symbol of
+# probability p multiplies the range by at most p. So a string of L bytes that
+# decodes exactly holds symbols whose -log2 p sum to at most 8 L + 64.
+STRING_SLACK_BITS = 64
+
+
+def min_bits_per_row(cdf, cdf_length):
+  """The fewest bits a symbol of each CDF row costs: float64 [rows].
+
+  log2(total / largest count) of each row's first `cdf_length` entries (total:
+  the row's last entry, at most 2**precision, so this never overstates the
+  cost). A row that is not a valid table gives 0 (no bound).
+  """
+  cdf = np.asarray(cdf, np.int64)
+  lengths = np.asarray(cdf_length, np.int64).reshape(-1)
+  bits = np.zeros(len(lengths))
+  if cdf.ndim != 2 or cdf.shape[0] != len(lengths):
+    return bits
+  for r, length in enumerate(lengths):
+    if not 2 <= length <= cdf.shape[1]:
+      continue
+    counts = np.diff(cdf[r, :length])
+    total = cdf[r, length - 1]
+    if total > 0 and counts.max() > 0:
+      bits[r] = max(0., np.log2(total / counts.max()))
+  return bits
+
+
+def string_bytes_needed(min_bits):
+  """The fewest bytes of a string whose symbols cost at least `min_bits` bits."""
+  return max(0, int(np.ceil((min_bits - STRING_SLACK_BITS) / 8. - 1e-9)))

@@ -40,10 +40,13 @@ class _ImageCodec:
     return cli.error_line(error)
 
 
-def _read_bytes(path):
+def _read_bytes(path, limit, error):
+  """The bytes of `path` (any Beam filesystem), read in chunks: more than
+  `limit` bytes is `error` (a dead letter), never read to the end."""
+  from compression.examples import inputs  # pylint: disable=g-import-not-at-top
   from apache_beam.io.filesystems import FileSystems  # pylint: disable=g-import-not-at-top
   with FileSystems.open(path) as f:
-    return f.read()
+    return inputs.read_chunks(f, limit, error, path)
 
 
 def _codecs():
@@ -57,7 +60,8 @@ def _codecs():
 
     def prepare(self, value):
       from compression.examples.images import data  # pylint: disable=g-import-not-at-top
-      return data.decode_image(_read_bytes(value), value)
+      return data.decode_image(
+          _read_bytes(value, data.MAX_FILE_BYTES, data.DataError), value)
 
     def run(self, model, items):
       results = []
@@ -72,15 +76,15 @@ def _codecs():
       return 0
 
   class ImageDecoder(_ImageCodec, beam_lib.Codec):
-    """(.cim bytes, where) -> PNG bytes."""
+    """.cim file paths -> PNG bytes."""
 
     SESSION = "Decoder"
 
     def prepare(self, value):
       from compression.examples.images import container  # pylint: disable=g-import-not-at-top
-      blob, where = value
-      container.unpack(blob, where)  # Header, sizes and CRC, before any model.
-      return value
+      blob = _read_bytes(value, container.MAX_FILE_BYTES, container.ContainerError)
+      container.unpack(blob, value)  # Header, sizes and CRC, before any model.
+      return blob, value
 
     def run(self, model, items):
       from PIL import Image  # pylint: disable=g-import-not-at-top
@@ -96,7 +100,7 @@ def _codecs():
       return results
 
     def input_bytes(self, value):
-      return len(value[0])
+      return 0
 
   return ImageEncoder, ImageDecoder
 
@@ -133,7 +137,7 @@ def _write_files(output_dir, extension):
   return beam.MapTuple(write)
 
 
-def _run(input_pattern, output_dir, beam_args, codec, read, extension, what, log):
+def _run(input_pattern, output_dir, beam_args, codec, extension, what, log):
   beam = mnist_beam.beam_module()
   from apache_beam.io.filesystems import FileSystems  # pylint: disable=g-import-not-at-top
   from compression.python import beam as beam_lib  # pylint: disable=g-import-not-at-top
@@ -143,11 +147,9 @@ def _run(input_pattern, output_dir, beam_args, codec, read, extension, what, log
   if not FileSystems.exists(output_dir):
     FileSystems.mkdirs(output_dir)
   with beam.Pipeline(options=options) as p:
+    # Each codec reads its files in `prepare` (bounded; a failure is a dead letter).
     records = (p | "Inputs" >> beam.Create([(file_key(q), q) for q in paths])
                | beam.Reshuffle())
-    if read:
-      records = records | "Read" >> beam.MapTuple(
-          lambda key, path: (key, (_read_bytes(path), path)))
     outputs, dead = records | "Code" >> beam_lib.ApplyCodec(
         codec, min_batch_size=1, max_batch_size=8)
     _ = outputs | "Write" >> _write_files(output_dir, extension)
@@ -160,7 +162,7 @@ def compress(model_dir, input_pattern, output_dir, beam_args, threads=0, log=pri
   mnist_beam.beam_module()
   encoder, _ = _codecs()
   return _run(input_pattern, output_dir, beam_args, encoder(model_dir, threads),
-              False, ".cim", "--input_glob", log)
+              ".cim", "--input_glob", log)
 
 
 def decompress(model_dir, input_pattern, output_dir, beam_args, threads=0,
@@ -169,4 +171,4 @@ def decompress(model_dir, input_pattern, output_dir, beam_args, threads=0,
   mnist_beam.beam_module()
   _, decoder = _codecs()
   return _run(input_pattern, output_dir, beam_args, decoder(model_dir, threads),
-              True, ".png", "--input_glob", log)
+              ".png", "--input_glob", log)

@@ -13,6 +13,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from compression.examples import inputs
 from compression.examples.images import config as config_lib
 from compression.examples.images import container
 from compression.examples.images import data
@@ -66,6 +67,27 @@ def restore(sess, model_dir):
         f"{checkpoint} does not fit this model ({first[0] if first else error})"
     ) from None
   return checkpoint
+
+
+def table_min_bits(checkpoint, layer):
+  """float64 [rows]: the fewest bits a symbol of each CDF row of `layer`'s
+  coding tables costs (inputs.min_bits_per_row), read from the checkpoint; None
+  if it holds no such tables."""
+  reader = tf.train.load_checkpoint(checkpoint)
+  names = (f"{layer}/cdf", f"{layer}/cdf_length")
+  if not all(reader.has_tensor(n) for n in names):
+    return None
+  return inputs.min_bits_per_row(*(reader.get_tensor(n) for n in names))
+
+
+def _channel_bits(bits, channels):
+  """Fewest bits of one position of `channels` channels, one CDF row each (the
+  EntropyBottleneck); any row when the rows do not match the channels."""
+  if bits is None or not len(bits):
+    return 0.
+  if len(bits) == channels:
+    return float(bits.sum())
+  return channels * float(bits.min())
 
 
 def load_model(model_dir):
@@ -154,6 +176,35 @@ class Decoder:
       self.fingerprint = container.model_fingerprint(
           self.sess.run(self._out["fingerprints"]))
     self.graph.finalize()
+    self._min_bits = {layer: table_min_bits(self.checkpoint, layer) for layer in
+                      ("entropy_bottleneck", "gaussian_conditional")}
+
+  def check_string_lengths(self, compressed, where="file"):
+    """ContainerError unless each string is long enough for the latents its
+    header claims, at this model's cheapest symbols (a string of L bytes holds
+    at most 8 L + 64 bits of symbols, inputs.STRING_SLACK_BITS): a forged or
+    damaged image size is refused before anything is decoded or allocated."""
+    eb = self._min_bits.get("entropy_bottleneck")
+    yh, yw, yc = compressed.y_shape
+    if self.model.hyperprior:
+      zh, zw, zc = compressed.z_shape
+      gc = self._min_bits.get("gaussian_conditional")
+      gc_bits = float(gc.min()) if gc is not None and len(gc) else 0.
+      claims = [("z", compressed.z_string, compressed.z_shape,
+                 zh * zw * _channel_bits(eb, zc)),
+                ("y", compressed.y_string, compressed.y_shape,
+                 yh * yw * yc * gc_bits)]
+    else:
+      claims = [("y", compressed.y_string, compressed.y_shape,
+                 yh * yw * _channel_bits(eb, yc))]
+    for name, string, shape, bits in claims:
+      needed = inputs.string_bytes_needed(bits)
+      if len(string) < needed:
+        raise container.ContainerError(
+            f"{where}: its {name} string has {len(string)} bytes, but {name} "
+            f"latents of shape {tuple(shape)} take at least {needed} with this "
+            f"model; the header's size {compressed.width}x{compressed.height} "
+            "is damaged or forged")
 
   def decompress(self, blob, where="file"):
     compressed = container.unpack(blob, where)
@@ -169,17 +220,22 @@ class Decoder:
     if (compressed.y_shape[2] != self.model.latent_filters or
         self.model.hyperprior and compressed.z_shape[2] != self.model.num_filters):
       raise container.ContainerError(f"{where}: latent channels do not fit this model")
+    self.check_string_lengths(compressed, where)
     feed = {self._y_string: compressed.y_string, self._y_shape: compressed.y_shape}
     if self.model.hyperprior:
       feed.update({self._z_string: compressed.z_string,
                    self._z_shape: compressed.z_shape})
     start = time.time()
-    fetches = {k: v for k, v in self._out.items() if k != "fingerprints"}
-    out = self.sess.run(fetches, feed)
-    seconds = time.time() - start
+    # Entropy decoding first; the synthesis (the memory of the whole image) runs
+    # only on strings that decoded exactly, from the decoded y_hat.
+    latents = [k for k in ("exact", "y_hat", "z_hat") if k in self._out]
+    out = self.sess.run({k: self._out[k] for k in latents}, feed)
     if not out["exact"]:
       raise DecodeError(f"{where}: the strings do not decode exactly (corrupt file "
                         "or another model's file)")
+    out["x_hat"] = self.sess.run(self._out["x_hat"],
+                                 {self._out["y_hat"]: out["y_hat"]})
+    seconds = time.time() - start
     image = np.round(out["x_hat"][0] * 255.).astype(np.uint8)
     image = image[:compressed.height, :compressed.width]
     return Decoded(image, out["y_hat"], out.get("z_hat"), seconds)

@@ -192,11 +192,7 @@ def _run_compress(fv):
 def _read_compressed(path):
   """The bytes of a .cim file, checked (header, sizes, CRC) without TensorFlow."""
   from compression.examples.images import container  # pylint: disable=g-import-not-at-top
-  with open(path, "rb") as f:
-    blob = f.read(container.MAX_FILE_BYTES + 1)
-  if len(blob) > container.MAX_FILE_BYTES:
-    raise container.ContainerError(
-        f"{path}: larger than {container.MAX_FILE_BYTES} bytes")
+  blob = container.read_blob(path)
   return blob, container.unpack(blob, path)
 
 
@@ -204,8 +200,6 @@ def _run_decompress(fv):
   started = time.time()
   _check_threads(fv)
   _check_output_file("OUT", fv.output)
-  if not os.path.isfile(fv.input):
-    raise cli.CommandError(f"IN {fv.input}: no such file")
   blob, compressed = _read_compressed(fv.input)
   architecture = _require_model(fv.model_dir)["architecture"]
   if compressed.architecture != architecture:

@@ -24,6 +24,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from compression.examples import inputs
 from compression.examples.mnist import config
 from compression.examples.mnist import errors
 from compression.examples.mnist import model
@@ -175,6 +176,13 @@ class Decoder(_Session):
     self.check_exact = check_exact
     self.latent_clip = latent_clip
     super().__init__(model_dir)
+    self._digit_bits = _digit_min_bits(self.checkpoint, self.latent_dims)
+
+  def min_string_bytes(self, digits):
+    """The fewest bytes a string of `digits` digits that decodes exactly can
+    have under this model's coding tables (each symbol at its row's cheapest;
+    inputs.string_bytes_needed)."""
+    return inputs.string_bytes_needed(digits * self._digit_bits)
 
   def _build(self):
     d = self.latent_dims
@@ -257,6 +265,26 @@ class Decoder(_Session):
       return (np.zeros([0, 28, 28], np.float32),
               np.zeros([0, self.latent_dims], np.float32))
     return np.concatenate(images), np.concatenate(latents)
+
+
+def _digit_min_bits(checkpoint, latent_dims):
+  """The fewest bits one digit's latents can cost under the checkpoint's coding
+  tables: the sum of each channel's cheapest symbol for an EntropyBottleneck
+  (one CDF row per channel), latent_dims times the cheapest row otherwise; 0
+  when the checkpoint holds no tables."""
+  reader = tf.train.load_checkpoint(checkpoint)
+  names = reader.get_variable_to_shape_map()
+  prefixes = [n[:-len("/cdf")] for n in names
+              if n.endswith("/cdf") and n + "_length" in names]
+  if len(prefixes) != 1:
+    return 0.
+  bits = inputs.min_bits_per_row(reader.get_tensor(prefixes[0] + "/cdf"),
+                                 reader.get_tensor(prefixes[0] + "/cdf_length"))
+  if not len(bits):
+    return 0.
+  if prefixes[0].endswith("entropy_bottleneck") and len(bits) == latent_dims:
+    return float(bits.sum())
+  return latent_dims * float(bits.min())
 
 
 def check_model_dir(model_dir):

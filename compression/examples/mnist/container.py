@@ -38,11 +38,14 @@ Readers reject, with a `ContainerError` saying which: a wrong magic, an
 unsupported version, a file that ends early (truncated), extra bytes after
 the strings, a non-canonical (overlong) length prefix, counts or sizes beyond
 the documented limits, and a CRC mismatch (corrupt). `read` reads the header
-first and then at most the largest size that header allows, so a huge or
-endless input (`/dev/zero`, a FIFO) is refused without reading it all.
+first, checks the file's size against the largest size that header allows and
+reads the rest in chunks of at most that size: nothing is allocated by what a
+header claims. Only regular files are read: `/dev/zero`, a FIFO or a socket is
+refused by name before any read.
 """
 
 import dataclasses
+import os
 import struct
 import zlib
 
@@ -297,21 +300,27 @@ def _max_header_size():
 def read(path):
   """Reads a container file with bounded memory; see `unpack`.
 
-  Reads the header, then at most the size that header allows (plus one byte
-  to detect a larger file). Errors name the file.
+  Only a regular file is read (a FIFO or a device such as /dev/zero is refused
+  by name before any read). Reads the header, checks the file's size against
+  the most that header allows, then reads the rest in chunks
+  (inputs.CHUNK_BYTES), never more than that size plus one byte: nothing is
+  allocated by what the header claims. Errors name the file.
   """
-  try:
-    with open(path, "rb") as f:
+  from compression.examples import inputs  # pylint: disable=g-import-not-at-top
+  with inputs.open_file(path, None, ContainerError) as f:
+    try:
       head = f.read(_max_header_size())
       contents, header_length = _parse_header(head)
       limit = max_file_size(contents, header_length)
-      rest = f.read(limit + 1 - len(head)) if limit + 1 > len(head) else b""
-  except OSError as e:
-    raise ContainerError(f"{path}: cannot read: {e.strerror}") from None
-  except ContainerError as e:
-    raise ContainerError(f"{path}: {e}") from None
+      size = os.fstat(f.fileno()).st_size
+      rest = b"" if size > limit else inputs.read_at_most(
+          f, max(0, limit + 1 - len(head)))
+    except OSError as e:
+      raise ContainerError(f"{path}: cannot read: {e.strerror}") from None
+    except ContainerError as e:
+      raise ContainerError(f"{path}: {e}") from None
   buf = head + rest
-  if len(buf) > limit:
+  if size > limit or len(buf) > limit:
     raise ContainerError(
         f"{path}: corrupt: more than {limit} bytes, the most a file of "
         f"{contents.count} digits of latent shape {contents.latent_shape} can "

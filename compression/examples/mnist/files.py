@@ -66,6 +66,27 @@ def compress_digits(model_dir, digits, output, latents_out=None,
   return result
 
 
+def _check_string_lengths(decoder, contents, path):
+  """ContainerError when a string is too short for the digits the header gives
+  it at this model's cheapest symbols: a damaged or forged count, refused
+  before anything is decoded."""
+  if not contents.strings:
+    return
+  lengths = np.fromiter((len(s) for s in contents.strings), np.int64,
+                        len(contents.strings))
+  last = len(lengths) - 1
+  needed = np.full(len(lengths), decoder.min_string_bytes(
+      contents.digits_per_string))
+  needed[last] = decoder.min_string_bytes(contents.digits_in_string(last))
+  short = np.flatnonzero(lengths < needed)
+  if len(short):
+    i = int(short[0])
+    raise container.ContainerError(
+        f"{path}: string {i} has {lengths[i]} bytes, too few for its "
+        f"{contents.digits_in_string(i)} digits under this model (at least "
+        f"{needed[i]}); the header's count is damaged or forged")
+
+
 def png_name(index):
   return f"digit_{index:04d}.png"
 
@@ -114,6 +135,7 @@ def decompress_file(model_dir, path, output_dir, grid=None, latents_out=None,
             f"{codec.format_fingerprint(contents.fingerprint)}, but the model "
             f"in {model_dir!r} has {codec.format_fingerprint(expected)}; decode "
             "it with the model that compressed it")
+    _check_string_lengths(decoder, contents, path)
     if latents_out:
       latents_map = np.lib.format.open_memmap(
           latents_out, mode="w+", dtype=np.float32,
