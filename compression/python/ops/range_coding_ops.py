@@ -67,13 +67,20 @@ def range_decode(encoded, shape, cdf, precision, return_exact=False, name=None):
     shape: int32 vector, the shape of the encoded data.
     cdf: int32 tensor as for `range_encode`, broadcastable to `shape`.
     precision: Python int in 1..16.
-    return_exact: Also return whether `encoded` is exactly the encoding of the
-      decoded values (false for corrupt, truncated or padded strings).
+    return_exact: Also return `exact`, a bool scalar: True when `encoded` was
+      consumed exactly, i.e. it is byte for byte what `range_encode` writes for
+      the decoded values with this `cdf` and `precision`. False means it is
+      certainly not such an encoding (truncated, padded, most damage, another
+      model's tables or shape). True is not integrity: a damaged string can be
+      the exact encoding of other values (measured on conditional-model strings:
+      3 of 1,267 truncations and 24 of 1,000 single-byte flips), because the code
+      has almost no redundancy. Protect strings that leave the process with a
+      checksum (the examples' `.cim` and `.mnz` files carry a CRC-32).
     name: Optional op name.
 
   Returns:
-    int16 tensor of `shape`; with `return_exact`, also a bool scalar. Any string,
-    corrupt or not, decodes without error to some values.
+    int16 tensor of `shape`; with `return_exact`, also the bool scalar `exact`.
+    Any string, corrupt or not, decodes without error to some values.
   """
   decoded, exact = _ops.range_decode(
       encoded, shape, cdf, precision=_check_precision(precision), name=name)
@@ -145,8 +152,11 @@ def indexed_range_decode(encoded, index, cdf, cdf_length, offset, precision,
     index, cdf, cdf_length, offset, precision, batched_index: As given to
       `indexed_range_encode`; with `batched_index=True`, `index` is `[B, ...]` with
       `B = len(encoded)`.
-    return_exact: Also return, per string, whether it is exactly the encoding of its
-      decoded values.
+    return_exact: Also return, per string, whether it was consumed exactly: byte
+      for byte what `indexed_range_encode` writes for its decoded values with
+      these tables. As for `range_decode`, False is certain damage (or other
+      tables), True is not integrity: a damaged string can exactly encode other
+      values. Keep a checksum over strings that leave the process.
     name: Optional op name.
 
   Returns:
