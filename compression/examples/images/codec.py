@@ -18,6 +18,7 @@ from compression.examples.images import config as config_lib
 from compression.examples.images import container
 from compression.examples.images import data
 from compression.examples.images import model as model_lib
+from compression.examples.images import shipped
 
 v1 = tf.compat.v1
 
@@ -55,6 +56,15 @@ def latest_checkpoint(model_dir):
 
 
 def restore(sess, model_dir):
+  """Restores the graph's variables from the newest checkpoint of `model_dir`, or
+  from a shipped model's weights (shipped.py); returns the checkpoint prefix or the
+  shipped folder."""
+  if shipped.is_shipped(model_dir):
+    try:
+      shipped.load(sess, model_dir)
+    except shipped.ShippedModelError as error:
+      raise CheckpointError(str(error)) from None
+    return model_dir
   checkpoint = latest_checkpoint(model_dir)
   if checkpoint is None:
     raise CheckpointError(f"{model_dir} has no checkpoint; train a model first")
@@ -73,8 +83,13 @@ def table_min_bits(checkpoint, layer):
   """float64 [rows]: the fewest bits a symbol of each CDF row of `layer`'s
   coding tables costs (inputs.min_bits_per_row), read from the checkpoint; None
   if it holds no such tables."""
-  reader = tf.train.load_checkpoint(checkpoint)
   names = (f"{layer}/cdf", f"{layer}/cdf_length")
+  if shipped.is_shipped(checkpoint):
+    stored = shipped.values(checkpoint)
+    if not all(n in stored for n in names):
+      return None
+    return inputs.min_bits_per_row(*(stored[n] for n in names))
+  reader = tf.train.load_checkpoint(checkpoint)
   if not all(reader.has_tensor(n) for n in names):
     return None
   return inputs.min_bits_per_row(*(reader.get_tensor(n) for n in names))
@@ -130,9 +145,7 @@ class Encoder:
       raise ValueError(f"compress needs a uint8 [H, W, 3] image, got "
                        f"{image.dtype} {image.shape}")
     height, width = image.shape[:2]
-    if not (height <= container.MAX_SIDE and width <= container.MAX_SIDE
-            and height * width <= container.MAX_PIXELS):
-      raise ValueError(f"{width}x{height} is larger than the format allows")
+    container.check_image_size(width, height)
     padded = data.pad_to_multiple(image, self.model.total_stride)
     start = time.time()
     fetches = {k: v for k, v in self._out.items() if k != "fingerprints"}

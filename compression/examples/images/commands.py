@@ -29,6 +29,15 @@ DEFAULT_MODEL_DIR = os.path.join(tempfile.gettempdir(), "image_model")
 _MODEL_DIR = ("string", "model_dir", DEFAULT_MODEL_DIR,
               "Model directory: config.json, checkpoints and summaries written by "
               "`train`.")
+_CODER_MODEL_DIR = (
+    "string", "model_dir", "",
+    "Model directory written by `train`. Empty: a model shipped with the package "
+    "(--quality).")
+_QUALITY = (
+    "integer", "quality", 0,
+    "Which shipped model codes, when --model_dir is empty: 1 (lowest rate) to the "
+    "highest shipped quality. 0: compress uses the default quality, decompress "
+    "the model whose fingerprint the file's header names.")
 _THREADS = ("integer", "threads", 0,
             "TensorFlow intra- and inter-op threads (0: its default).")
 _FOLDER = ("string", "folder", "",
@@ -37,36 +46,50 @@ _FOLDER = ("string", "folder", "",
 _TRAIN_FLAGS = [
     _MODEL_DIR,
     ("string", "architecture", "bmshj2018",
-     "bls2017 (factorized prior) or bmshj2018 (scale hyperprior)."),
-    ("integer", "num_filters", 48,
+     "bls2017 (factorized prior), bmshj2018 (scale hyperprior) or mbt2018-mean "
+     "(mean-scale hyperprior)."),
+    ("integer", "num_filters", 64,
      "N: channels of the hidden layers (and of z). Sized for 2 CPU cores; the "
      "papers use 128 (bmshj2018 low rates) to 192."),
-    ("integer", "latent_filters", 64,
+    ("integer", "latent_filters", 96,
      "M: channels of y. The papers use 192 (bmshj2018 low rates)."),
     ("float", "lambda", 0.01,
      "Rate-distortion trade-off: loss = bits per pixel + lambda * MSE, pixels in "
      "[0, 255]."),
     ("string", "train_glob", "",
      "Glob of PNG/JPEG training images (any sizes, at least --patchsize). Empty: "
-     "the photographs scikit-image ships (the fixed training split, data.py)."),
+     "the photographs scikit-image ships (the fixed training split, data.py); "
+     "the shipped models trained on the colour set of `fetch_photos` "
+     "(--train_glob='~/.cache/compression/photos/train/*.png')."),
+    ("string", "sampling", "image",
+     "Which image each crop comes from: image (every image equally often) or "
+     "area (in proportion to its area)."),
     ("integer", "patchsize", 0,
      "Side of the random square crops; a multiple of the total stride (16 for "
-     "bls2017, 64 for bmshj2018). 0: 64."),
-    ("integer", "batch_size", 0, "Crops per step. 0: 8."),
+     "bls2017, 64 for the hyperprior models). 0: 256."),
+    ("integer", "batch_size", 0, "Crops per step. 0: 4."),
     ("integer", "final_steps", -1,
-     "The last N steps train on --final_patchsize crops. -1: 1000 for bmshj2018 "
-     "(on 64x64 crops z is one position, so its hyper-synthesis never sees "
-     "real neighbours; larger crops at the end fix its scales on whole "
-     "photographs), 0 for bls2017."),
-    ("integer", "final_patchsize", 0, "Crop side of the final steps. 0: 192 "
-     "for bmshj2018."),
-    ("integer", "final_batch_size", 0, "Crops per final step. 0: 1 for "
-     "bmshj2018."),
+     "The last N steps train on --final_patchsize crops. -1: none."),
+    ("integer", "final_patchsize", 0, "Crop side of the final steps. 0: "
+     "--patchsize."),
+    ("integer", "final_batch_size", 0, "Crops per final step. 0: "
+     "--batch_size."),
+    ("string", "init_from", "",
+     "A new run starts from the weights of this model directory, or of a "
+     "shipped model (quality:1 .. quality:N), instead of a random "
+     "initialisation (fresh step count and optimizer; another lambda, or "
+     "mbt2018-mean from bmshj2018). Ignored when --model_dir has a checkpoint."),
     ("integer", "num_steps", 5000,
      "Total training steps (a resumed run continues up to this number)."),
     ("float", "learning_rate", 1e-3, "Adam learning rate of the main loss."),
+    ("integer", "warmup_steps", 200,
+     "The learning rate rises linearly to --learning_rate over the first N "
+     "steps."),
     ("float", "decay_last", .2,
-     "Fraction of the steps, at the end, run at --learning_rate / 10."),
+     "Fraction of the steps, at the end, over which the learning rate decays "
+     "geometrically to --final_learning_rate."),
+    ("float", "final_learning_rate", 1e-5,
+     "The learning rate at the last step."),
     ("float", "clip_norm", 1.,
      "Clip the main loss's gradients to this global norm (0: no clipping). A "
      "step whose gradients are not finite is skipped and counted."),
@@ -93,8 +116,10 @@ def _require_model(model_dir):
   """The config of a trained model directory; fails before TensorFlow loads."""
   from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
   config = config_lib.require(model_dir)
+  from compression.examples.images import shipped  # pylint: disable=g-import-not-at-top
   # tf.train.latest_checkpoint reads this index file; without it there is none.
-  if not os.path.isfile(os.path.join(model_dir, "checkpoint")):
+  if not (os.path.isfile(os.path.join(model_dir, "checkpoint"))
+          or shipped.is_shipped(model_dir)):
     raise cli.CommandError(f"{model_dir} has no checkpoint; train a model first")
   return config
 
@@ -138,9 +163,24 @@ def _check_train_flags(fv):
   cli.check_float(fv, "lambda", 0, low_open=True)
   cli.check_float(fv, "learning_rate", 0, low_open=True)
   cli.check_float(fv, "decay_last", 0, 1)
+  cli.check_float(fv, "final_learning_rate", 0, low_open=True)
+  cli.check_int(fv, "warmup_steps", 0, cli.MAX_STEPS)
+  if fv.sampling not in ("image", "area"):
+    raise cli.CommandError(f"--sampling must be image or area, got {fv.sampling!r}")
   cli.check_float(fv, "clip_norm", 0)
   cli.check_int(fv, "seed", 0, cli.MAX_SEED)
   _check_threads(fv)
+
+
+def _init_from(value):
+  """--init_from: "" , a model directory, or quality:N (a shipped model)."""
+  if not value:
+    return ""
+  if value.startswith("quality:"):
+    from compression.examples.images import shipped  # pylint: disable=g-import-not-at-top
+    return shipped.model_dir(value[len("quality:"):])
+  _require_model(value)
+  return value
 
 
 def _run_train(fv):
@@ -163,11 +203,28 @@ def _run_train(fv):
       lmbda=fv["lambda"].value, train_glob=fv.train_glob, patchsize=fv.patchsize,
       batch_size=fv.batch_size, num_steps=fv.num_steps,
       learning_rate=fv.learning_rate, decay_last=fv.decay_last,
+      warmup_steps=fv.warmup_steps, final_learning_rate=fv.final_learning_rate,
+      init_from=_init_from(fv.init_from), sampling=fv.sampling,
       clip_norm=fv.clip_norm, final_steps=fv.final_steps,
       final_patchsize=fv.final_patchsize, final_batch_size=fv.final_batch_size,
       log_every=fv.log_every, checkpoint_every=fv.checkpoint_every,
       threads=fv.threads, seed=fv.seed)
   train.train(config, log=cli.log)
+
+
+def _coder_model_dir(fv, compressed=None):
+  """The model directory of compress / decompress / evaluate: --model_dir, else the
+  shipped model of --quality (or the default one, or the one the file names)."""
+  if fv.model_dir:
+    if fv.quality:
+      raise cli.CommandError("give --model_dir or --quality, not both")
+    return fv.model_dir
+  from compression.examples.images import shipped  # pylint: disable=g-import-not-at-top
+  if fv.quality:
+    return shipped.model_dir(fv.quality)
+  if compressed is not None:
+    return shipped.model_dir_for_fingerprint(compressed.fingerprint)
+  return shipped.model_dir(shipped.default_quality())
 
 
 def _run_compress(fv):
@@ -176,9 +233,12 @@ def _run_compress(fv):
   _check_output_file("OUT", fv.output)
   from compression.examples.images import data  # pylint: disable=g-import-not-at-top
   image = data.read_image(fv.input)
-  _require_model(fv.model_dir)
+  from compression.examples.images import container  # pylint: disable=g-import-not-at-top
+  container.check_image_size(image.shape[1], image.shape[0], fv.input)
+  model_dir = _coder_model_dir(fv)
+  _require_model(model_dir)
   from compression.examples.images import codec  # pylint: disable=g-import-not-at-top
-  encoded = codec.Encoder(fv.model_dir, threads=fv.threads).compress(image)
+  encoded = codec.Encoder(model_dir, threads=fv.threads).compress(image)
   with open(fv.output, "wb") as f:
     f.write(encoded.blob)
   height, width = image.shape[:2]
@@ -201,13 +261,14 @@ def _run_decompress(fv):
   _check_threads(fv)
   _check_output_file("OUT", fv.output)
   blob, compressed = _read_compressed(fv.input)
-  architecture = _require_model(fv.model_dir)["architecture"]
+  model_dir = _coder_model_dir(fv, compressed)
+  architecture = _require_model(model_dir)["architecture"]
   if compressed.architecture != architecture:
     raise cli.CommandError(f"{fv.input} was made by a {compressed.architecture} "
-                           f"model, the model in {fv.model_dir} is {architecture}")
+                           f"model, the model in {model_dir} is {architecture}")
   from compression.examples.images import codec  # pylint: disable=g-import-not-at-top
   from compression.examples.images import data  # pylint: disable=g-import-not-at-top
-  decoded = codec.Decoder(fv.model_dir, threads=fv.threads).decompress(
+  decoded = codec.Decoder(model_dir, threads=fv.threads).decompress(
       blob, fv.input)
   data.write_png(fv.output, decoded.image)
   height, width = compressed.height, compressed.width
@@ -252,6 +313,17 @@ def _run_compare(fv):
                   log=cli.log)
 
 
+def _run_fetch_photos(fv):
+  from compression.examples.images import photos  # pylint: disable=g-import-not-at-top
+  try:
+    written = photos.fetch(fv.data_dir, log=cli.log)
+  except photos.FetchError as error:
+    raise cli.CommandError(str(error)) from None
+  cli.log(f"done: {len(written['train'])} training and {len(written['held_out'])} "
+          f"held-out photographs under {fv.data_dir}; train with "
+          f"--train_glob='{os.path.join(fv.data_dir, 'train', '*.png')}'")
+
+
 def _run_beam(fv, beam_args, which):
   _check_threads(fv)
   if os.path.exists(fv.output_dir) and not os.path.isdir(fv.output_dir):
@@ -270,9 +342,22 @@ _BEAM_NOTE = (" Dead letters (inputs that failed, with the reason) go to "
 
 
 COMMANDS = {
+    "fetch_photos": cli.Command(
+        "fetch_photos", "build the colour photograph set (Debian packages)",
+        "Downloads Debian's opencv-doc and mate-backgrounds with apt-get download "
+        "(unpacked with dpkg-deb into a temporary folder; nothing is installed), "
+        "takes their natural colour photographs and a few from matplotlib, "
+        "scikit-image and scikit-learn's wheel, and writes them as PNG under "
+        "DATA_DIR/train and DATA_DIR/held_out (the fixed split of photos.py), with "
+        "the licences under DATA_DIR/licenses. About 150 MB downloaded.",
+        [("string", "data_dir", os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+            "compression", "photos"), "Folder to write the photographs to.")],
+        _run_fetch_photos),
     "train": cli.Command(
         "train", "train a model on random crops of photographs",
-        "Trains bls2017 or bmshj2018 on random crops, minimizing bits per pixel + "
+        "Trains bls2017, bmshj2018 or mbt2018-mean on random crops, minimizing "
+        "bits per pixel + "
         "lambda * MSE. Writes config.json, checkpoints (resumable: run the same "
         "command again) and TensorBoard summaries under --model_dir.",
         _TRAIN_FLAGS, _run_train),
@@ -283,7 +368,7 @@ COMMANDS = {
         "(format: compression/examples/images/README.md). Prints the file size, "
         "the actual bits per pixel (file bits / pixels, header included), the "
         "model's estimate and the time.",
-        [_MODEL_DIR,
+        [_CODER_MODEL_DIR, _QUALITY,
          ("string", "input", None, "The PNG or JPEG image to compress."),
          ("string", "output", None, "The compressed file to write (.cim)."),
          _THREADS],
@@ -296,7 +381,7 @@ COMMANDS = {
         "fingerprint of the coding tables), decodes it with the newest "
         "checkpoint in --model_dir and writes OUT as a PNG of the original "
         "size.",
-        [_MODEL_DIR,
+        [_CODER_MODEL_DIR, _QUALITY,
          ("string", "input", None, "The .cim file to decode."),
          ("string", "output", None, "The PNG file to write."),
          _THREADS],
