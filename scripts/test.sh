@@ -8,5 +8,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 echo "== pytest tests"
 python3 -m pytest -q tests
+echo "== pytest tests, layer tests again with v2 behaviour off (as 1.x scripts run)"
+COMPRESSION_TF_BEHAVIOR=v1 python3 -m pytest -q -m both_tf_behaviors tests
 echo "== bazel test //..."
 bazel test //... 2>&1 | tail -n 25

@@ -8,6 +8,7 @@ import os
 import sys
 
 import numpy as np
+import pytest
 from scipy import stats
 import tensorflow as tf
 
@@ -21,6 +22,9 @@ from compression.python.layers import conditional_models  # pylint: disable=g-im
 GaussianConditional = conditional_models.GaussianConditional
 LogisticConditional = conditional_models.LogisticConditional
 LaplacianConditional = conditional_models.LaplacianConditional
+
+# CI runs this module with v2 behaviour on and off (tests/conftest.py).
+pytestmark = pytest.mark.both_tf_behaviors
 
 # Each family with its scipy distribution.
 _FAMILIES = [(GaussianConditional, stats.norm), (LogisticConditional, stats.logistic),
@@ -58,11 +62,14 @@ class SymmetricConditionalTest(tf.test.TestCase):
                    dict(scale_table=[2., 1.]), dict(scale_table=[0., 1.]),
                    dict(scale_table=[1., np.inf]), dict(scale_table=[[1., 2.]]),
                    dict(scale_table=tf.constant([1., 2.])), dict(scale_table="ab"),
-                   dict(scale_bound=0.), dict(scale_bound=-1.), dict(scale_bound="1"),
+                   dict(scale_bound=-1.), dict(scale_bound="1"),
                    dict(tail_mass=0), dict(likelihood_bound=1.),
                    dict(range_coder_precision=17), dict(dtype=tf.float64),
                    dict(dtype="float16"), dict(dtype="no_such_type"), dict(name=""),
-                   dict(trainable="yes")]:
+                   dict(trainable="yes"), dict(index_check="yes"),
+                   dict(indexes=np.zeros([2], np.float32)),
+                   dict(indexes=np.zeros([3], np.int32)), dict(dynamic=True),
+                   dict(activity_regularizer="l2"), dict(no_such_keyword=1)]:
       with self.subTest(**{k: str(v) for k, v in kwargs.items()}):
         with self.assertRaises(ValueError):
           GaussianConditional(scale, **kwargs)
@@ -91,6 +98,25 @@ class SymmetricConditionalTest(tf.test.TestCase):
       self.assertLen(layer.updates, 1)
       self.assertEqual(layer.compute_output_shape((None, 3)),
                        (tf.TensorShape([None, 3]),) * 2)
+
+  def test_layer_keywords_of_1x_scripts(self):
+    with tf.Graph().as_default():
+      layer = LogisticConditional(
+          tf.ones([2, 3]), scale_table=[.5, 1., 2.], name="prior", trainable=False,
+          dtype="float32", activity_regularizer=tf.reduce_sum, dynamic=False,
+          autocast=False, input_shape=(3,), batch_size=2)
+      self.assertIs(layer.activity_regularizer, tf.reduce_sum)
+      outputs, likelihoods = layer(tf.constant([[1., 2., 3.], [4., 5., 6.]]),
+                                   training=False)
+      self.assertLen(layer.losses, 2)   # outputs and likelihoods, per batch item
+      self.assertEqual(tf.compat.v1.get_collection(
+          tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES), layer.losses)
+      with _session() as sess:
+        losses, outputs, likelihoods = sess.run(
+            [layer.losses, outputs, likelihoods])
+    self.assertAllClose(losses, [outputs.sum() / 2, likelihoods.sum() / 2])
+    with self.assertRaisesRegex(ValueError, "unexpected keyword argument 'weights'"):
+      GaussianConditional(tf.ones([2]), weights=[])
 
   # -- Likelihoods. ---------------------------------------------------------------
 
@@ -151,6 +177,25 @@ class SymmetricConditionalTest(tf.test.TestCase):
         self.assertLess(grad_scale[3], 0)
         self.assertLess(grad_mean[3], 0)
 
+  def test_scale_bound_zero_disables_the_bound(self):
+    # As 1.3 documents: scale_bound=0 applies no bound; scales below the table
+    # still code with its first entry.
+    values = np.float32([[0., 1., -1., 2.]])
+    scale = np.float32([[.02, .02, .05, .05]])
+    unbounded = self._likelihoods(GaussianConditional, values, scale, scale_bound=0.)
+    bounded = self._likelihoods(GaussianConditional, values, scale)
+    expected = stats.norm.cdf(.5 - np.abs(values), scale=scale) - stats.norm.cdf(
+        -.5 - np.abs(values), scale=scale)
+    self.assertAllClose(unbounded, np.maximum(expected, 1e-9), rtol=1e-5)
+    self.assertAllLess(bounded[0, 1:], .01)         # the .11 bound widens them
+    self.assertNotAllClose(bounded, unbounded)
+    with tf.Graph().as_default():
+      layer = GaussianConditional(tf.constant(scale), scale_bound=0.)
+      self.assertEqual(layer.scale_bound, 0.)
+      decoded = layer.decompress(layer.compress(values))
+      with _session() as sess:
+        self.assertAllEqual(sess.run(decoded), values)
+
   def test_scale_below_the_bound_is_pulled_up(self):
     with tf.Graph().as_default():
       scale = tf.constant([.01, .01])
@@ -206,7 +251,8 @@ class SymmetricConditionalTest(tf.test.TestCase):
       scale = np.concatenate([
           table, np.nextafter(table, np.float32(0)), np.nextafter(table, np.inf),
           np.float32(np.exp(rng.uniform(-10, 14, 2000))), np.float32([1e-30, 3e38])])
-      for bound in (np.float32(1e-30), table[len(table) // 2] * np.float32(1.01),
+      for bound in (np.float32(0.), np.float32(1e-30),
+                    table[len(table) // 2] * np.float32(1.01),
                     np.float32(1e30)):
         expected = np.clip(np.searchsorted(table, np.maximum(scale, bound),
                                            side="right") - 1, 0, None)
@@ -336,7 +382,8 @@ class SymmetricConditionalTest(tf.test.TestCase):
     scale = np.full([2, 300], 3., np.float32)
     values = rng.normal(0, 3, [2, 300]).astype(np.float32)
     with tf.Graph().as_default():
-      layer = GaussianConditional(scale)
+      # The coder's own handling of damaged strings: no index check in front.
+      layer = GaussianConditional(scale, index_check=False)
       strings = layer.compress(values)
       inputs = tf.compat.v1.placeholder(tf.float32, [2, 300])
       checked = layer.compress(inputs)
@@ -344,10 +391,11 @@ class SymmetricConditionalTest(tf.test.TestCase):
       decoded, exact = layer.decompress(string_input, return_exact=True)
       with tf.compat.v1.Session() as sess:
         sess.run(tf.compat.v1.global_variables_initializer())
-        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "update op"):
-          sess.run(strings)
+        # The tables exist from initialization on; the update op rewrites them.
+        before_update = sess.run(strings)
         sess.run(layer.updates[0])
         strings = sess.run(strings)
+        self.assertEqual(list(strings), list(before_update))
         for bad in (np.nan, np.inf, 3e9):
           with self.subTest(value=bad):
             feed = values.copy()
@@ -369,6 +417,97 @@ class SymmetricConditionalTest(tf.test.TestCase):
         sess.run(cdf[0, 1].assign(cdf[0, 1] + 1))
         with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "fingerprint"):
           sess.run(decoded, {string_input: strings})
+
+  def test_tables_exist_without_running_the_update_op(self):
+    # 1.3's bmshj2018 runs only the entropy bottleneck's update op, saves, and
+    # compresses from the checkpoint in another graph.
+    rng = np.random.default_rng(12)
+    scale = np.float32(np.exp(rng.uniform(-2, 5, [2, 30])))
+    values = np.float32(rng.normal(0, 1, [2, 30]) * scale)
+    path = os.path.join(self.get_temp_dir(), "no_update")
+    with tf.Graph().as_default():
+      layer = GaussianConditional(tf.constant(scale))
+      layer(values, training=True)
+      with tf.compat.v1.Session() as sess:
+        sess.run(tf.compat.v1.global_variables_initializer())
+        fingerprint = sess.run(layer.fingerprint())
+        tables = sess.run(layer.variables)
+        tf.compat.v1.train.Saver().save(sess, path)
+        sess.run(layer.updates[0])              # Writes the same values.
+        self.assertEqual(sess.run(layer.fingerprint()), fingerprint)
+        for before, after in zip(tables, sess.run(layer.variables)):
+          self.assertAllEqual(before, after)
+    self.assertNotEqual(fingerprint, 0)
+    self.assertTrue(np.all(tables[1] > 2))        # cdf_length: every row filled
+    with tf.Graph().as_default():
+      layer = GaussianConditional(tf.constant(scale))
+      strings = layer.compress(values)
+      decoded = layer.decompress(strings)
+      with tf.compat.v1.Session() as sess:
+        tf.compat.v1.train.Saver().restore(sess, path)
+        self.assertAllEqual(sess.run(decoded), np.round(values))
+
+  def test_indexes_path(self):
+    rng = np.random.default_rng(13)
+    table = conditional_models.default_scale_table()
+    scale = np.float32(np.exp(rng.uniform(-3, 6, [3, 40])))
+    indexes = np.clip(np.searchsorted(np.float32(table), scale, side="right") - 1,
+                      0, 63).astype(np.int32)
+    values = np.float32(rng.normal(0, 1, scale.shape) * scale)
+    with tf.Graph().as_default():
+      from_scale = GaussianConditional(tf.constant(scale), index_check=False)
+      given = GaussianConditional(tf.constant(scale), indexes=indexes)
+      only = GaussianConditional(None, indexes=tf.constant(indexes, tf.int64))
+      self.assertFalse(given.index_check)
+      self.assertEqual(only.indexes.dtype, tf.int32)
+      strings = [layer.compress(values) for layer in (from_scale, given, only)]
+      decoded = only.decompress(strings[2])
+      _, likelihoods = only(values, training=False)
+      _, scale_likelihoods = given(values, training=False)
+      _, table_likelihoods = GaussianConditional(
+          tf.gather(np.float32(table), indexes))(values, training=False)
+      out_of_range = GaussianConditional(None, indexes=indexes + 64)
+      bad = out_of_range.compress(values)
+      with _session() as sess:
+        strings, decoded = sess.run([strings, decoded])
+        # Same indexes, same (unchecked) format as the float path.
+        self.assertEqual(list(strings[0]), list(strings[1]))
+        self.assertEqual(list(strings[0]), list(strings[2]))
+        self.assertAllEqual(decoded, np.round(values))
+        # call(): `scale` when given, else the table scales of the indexes.
+        likelihoods, scale_likelihoods, table_likelihoods = sess.run(
+            [likelihoods, scale_likelihoods, table_likelihoods])
+        self.assertAllEqual(likelihoods, table_likelihoods)
+        self.assertNotAllClose(likelihoods, scale_likelihoods)
+        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "index"):
+          sess.run(bad)
+      with self.assertRaisesRegex(ValueError, "shape of `scale`"):
+        GaussianConditional(tf.ones([3, 40]), indexes=tf.zeros([3, 41], tf.int32))
+      with self.assertRaisesRegex(ValueError, "neither"):
+        GaussianConditional(None)
+      with self.assertRaisesRegex(ValueError, "integer tensor"):
+        GaussianConditional(None, indexes=tf.zeros([3]))
+
+  def test_golden_bytes_without_index_check(self):
+    # Strings of the format without the index check (index_check=False, and the
+    # `indexes=` path), pinned from before the index check existed (commit
+    # 545c88e): they must not change.
+    scale = np.float32([[.05, .11, .3, 1., 2.5, 7., 30., 300.],
+                        [1., 1., 1., 1., 4., 4., 4., 4.]])
+    mean = np.float32(_GOLDEN_MEAN)
+    values = np.float32(_GOLDEN_VALUES)
+    table = np.float32(conditional_models.default_scale_table())
+    indexes = np.clip(np.searchsorted(table, np.maximum(scale, table[0]),
+                                      side="right") - 1, 0, 63)
+    with tf.Graph().as_default():
+      strings = []
+      for cls in (GaussianConditional, LaplacianConditional):
+        strings.append(cls(scale, mean=mean, index_check=False).compress(values))
+        strings.append(cls(None, mean=mean, indexes=indexes).compress(values))
+      with tf.compat.v1.Session() as sess:
+        sess.run(tf.compat.v1.global_variables_initializer())
+        strings = [[s.hex() for s in pair] for pair in sess.run(strings)]
+    self.assertEqual(strings, [_GOLDEN_GAUSSIAN] * 2 + [_GOLDEN_LAPLACIAN] * 2)
 
   def test_tiny_hyperprior_separate_graphs(self):
     # z through EntropyBottleneck, scales from a "hyper-synthesis" of z_hat, y
@@ -428,6 +567,19 @@ class SymmetricConditionalTest(tf.test.TestCase):
     self.assertEqual(np.float32(reply["values"]).tobytes(), dequantized.tobytes())
     self.assertEqual(reply["exact"], [True, True])
 
+
+_GOLDEN_MEAN = [
+    [-2.861746072769165, -1.8730953931808472, 0.7878767251968384, -1.0481733083724976,
+     1.0512324571609497, 1.6146472692489624, -2.8870627880096436, 2.0341274738311768],
+    [-1.1912972927093506, 4.188169956207275, 1.4573779106140137, -1.0779788494110107,
+     0.40297558903694153, 0.4299558401107788, 0.6590362191200256, 2.7865209579467773]]
+_GOLDEN_VALUES = [
+    [-2.858182668685913, -1.6309128999710083, 0.6641282439231873, 0.651421070098877,
+     0.8823099732398987, 20.702659606933594, 19.66509437561035, 252.9369354248047],
+    [1000.5, 4.381240367889404, 0.7584104537963867, -0.16099463403224945,
+     -2.235462188720703, 2.1237761974334717, -6.911062717437744, -0.03646726533770561]]
+_GOLDEN_GAUSSIAN = ["efb3c23e0d", "ffff27ca62c8c0"]
+_GOLDEN_LAPLACIAN = ["dae6a47c", "ffff27bc635a25"]
 
 # Runs in a fresh Python process: rebuilds the scales from the checkpoint's
 # variables, decodes, and prints the values as JSON.

@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -21,6 +22,9 @@ import graph_testutil  # pylint: disable=g-import-not-at-top
 from compression.python.layers import entropy_bottleneck  # pylint: disable=g-import-not-at-top
 
 EntropyBottleneck = entropy_bottleneck.EntropyBottleneck
+
+# CI runs this module with v2 behaviour on and off (tests/conftest.py).
+pytestmark = pytest.mark.both_tf_behaviors
 
 
 _session = graph_testutil.session_with_tables
@@ -151,9 +155,41 @@ class EntropyModelApiTest(tf.test.TestCase):
         proto = tf.compat.v1.Summary.FromString(sess.run(summary))
     image = proto.value[0].image
     self.assertEqual((image.height, image.width), (4, 50))
-    decoded = tf.image.decode_png(image.encoded_image_string).numpy()
+    with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+      decoded = sess.run(tf.image.decode_png(image.encoded_image_string))
     self.assertEqual(decoded.max(), 255)   # Each row scaled to its maximum.
     self.assertLess(decoded[:, 0].max(), 255)
+
+  def test_layer_keywords_of_1x_scripts(self):
+    with tf.Graph().as_default():
+      layer = EntropyBottleneck(
+          activity_regularizer=lambda t: tf.reduce_sum(tf.abs(t)), autocast=False,
+          input_shape=(None, 3), batch_input_shape=(2, 3), input_dim=3, dynamic=False)
+      outputs, likelihoods = layer(tf.constant([[1., -2., 3.], [4., 5., -6.]]),
+                                   training=False)
+      aux_loss = layer.losses[0]
+      self.assertLen(layer.losses, 3)   # aux loss, then outputs' and likelihoods'
+      self.assertEqual(tf.compat.v1.get_collection(
+          tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES), layer.losses[1:])
+      with _session() as sess:
+        activity, outputs, likelihoods, aux = sess.run(
+            [layer.losses[1:], outputs, likelihoods, aux_loss])
+    self.assertAllClose(activity, [np.abs(outputs).sum() / 2, likelihoods.sum() / 2])
+    self.assertGreater(aux, 0)
+    for kwargs, pattern in [(dict(weights=[]), "unexpected keyword argument 'weights'"),
+                            (dict(dynamic=True), "dynamic"),
+                            (dict(activity_regularizer=3), "activity_regularizer")]:
+      with self.assertRaisesRegex(ValueError, pattern):
+        EntropyBottleneck(**kwargs)
+
+  def test_unknown_channels_and_shape_length_with_v2_behavior_off(self):
+    # Under disable_v2_behavior() TensorShape items are Dimension objects.
+    result = subprocess.run(
+        [sys.executable, "-c", _V1_SCRIPT], capture_output=True, text=True,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=_REPO),
+        timeout=300, check=False)
+    self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+    self.assertEqual(result.stdout.strip().splitlines()[-1], "ok")
 
   def test_classic_2018_readme_script(self):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=_REPO)
@@ -164,6 +200,31 @@ class EntropyModelApiTest(tf.test.TestCase):
     self.assertEqual(result.returncode, 0, result.stderr[-3000:])
     self.assertEqual(result.stdout.strip().splitlines()[-1], "decoded 4 images exactly")
 
+
+_V1_SCRIPT = r"""
+import numpy as np
+import tensorflow.compat.v1 as tf
+from compression import EntropyBottleneck
+
+tf.disable_v2_behavior()
+try:
+  EntropyBottleneck()(tf.placeholder(tf.float32, [2, None]), training=True)
+  raise SystemExit("no error")
+except ValueError as e:
+  assert "static size" in str(e), e
+layer = EntropyBottleneck()
+y = np.float32(np.random.RandomState(0).laplace(0, 3, [2, 5, 3]))
+strings = layer.compress(y)
+shape = tf.placeholder(tf.int32, [None])
+decoded = layer.decompress(strings, shape)
+expected, _ = layer(y, training=False)
+with tf.Session() as sess:
+  sess.run(tf.global_variables_initializer())
+  sess.run(layer.updates[0])
+  decoded, expected = sess.run([decoded, expected], {shape: [5, 3]})
+assert np.array_equal(decoded, expected)
+print("ok")
+"""
 
 # The usage of the classic (2018) TensorFlow Compression README, with tiny
 # transforms, the update op in every training step, and decompression in its own

@@ -9,6 +9,7 @@ import os
 import sys
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -19,6 +20,9 @@ from compression.python.layers import entropy_model  # pylint: disable=g-import-
 import graph_testutil  # pylint: disable=g-import-not-at-top
 
 EntropyBottleneck = entropy_bottleneck.EntropyBottleneck
+
+# CI runs this module with v2 behaviour on and off (tests/conftest.py).
+pytestmark = pytest.mark.both_tf_behaviors
 
 
 def _laplace(shape, scale, loc=0., seed=0):

@@ -88,8 +88,10 @@ class NoisyLogistic:
         SCALE_VARIABLE, [latent_dims], dtype=tf.float32,
         initializer=v1.constant_initializer(
             np.linspace(*INITIAL_SCALES, latent_dims, dtype=np.float32)))
+    # The scales are a checkpoint variable, the same on both sides: no index check
+    # in the strings (the format stays the one of the .mnz files).
     self.layer = LogisticConditional(tf.broadcast_to(self.scale, shape),
-                                     name="noisy_logistic")
+                                     name="noisy_logistic", index_check=False)
 
   def call(self, y, training):
     return self.layer(y, training=training)

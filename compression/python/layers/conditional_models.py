@@ -56,7 +56,8 @@ class SymmetricConditional(entropy_model.EntropyModel):
   standardized cumulative and `s` the scale (this symmetric form subtracts in the
   lower tail, where both terms are accurate), lower-bounded by `likelihood_bound`.
   Scales are lower-bounded by `scale_bound` with `math_ops.lower_bound` (its
-  gradient still pulls scales below the bound back up).
+  gradient still pulls scales below the bound back up); `scale_bound=0` applies no
+  bound (the scales must then be positive).
 
   Quantization (`quantize(inputs, mode)`): symbols are `round(y - mean)` (`mean` 0
   when not given); "dequantize" is `round(y - mean) + mean`; "noise" adds uniform
@@ -65,55 +66,80 @@ class SymmetricConditional(entropy_model.EntropyModel):
   Coding: each element is coded with the CDF of table entry `i`, where `i` is **the
   number of table scales `<=` the element's (bounded) scale, minus one, clamped to
   `[0, T - 1]`**: the largest table scale not above the element's scale (the
-  smallest when the scale is below the table, the largest when above). The update op
-  (`layer.updates[0]`) writes, into non-trainable int32 variables, for every table
-  entry `t` the symbols `-m_t .. m_t` (all values of probability at least an eighth
-  of one count, 2**-precision / 8, at most min(2**precision, 32768) / 2 - 1
-  on each side),
-  their quantized CDF plus an escape symbol (values beyond are escape coded,
-  losslessly, as in `EntropyBottleneck`), the float32 bits of the scale table, and
-  the fingerprint of all of them (`table_fingerprint`, checked by `compress`,
-  `decompress` and `fingerprint()`). The tables come from the checkpoint: a decoder
-  never recomputes them with floating point, and it reads the scale table from the
-  checkpoint too.
+  smallest when the scale is below the table, the largest when above); with
+  `indexes=`, the given integer indexes instead. The coding tables are a function of
+  the scale table, `tail_mass` and the precision only, so they are computed when the
+  layer is built, as the initial values of non-trainable int32 variables (saved in
+  the checkpoint): for every table entry `t` the symbols `-m_t .. m_t` (all values
+  of probability at least an eighth of one count, 2**-precision / 8, at most
+  min(2**precision, 32768) / 2 - 1 on each side), their quantized CDF plus an
+  escape symbol (values beyond are escape coded, losslessly, as in
+  `EntropyBottleneck`), the float32 bits of the scale table, and the fingerprint of
+  all of them (`table_fingerprint`, checked by `compress`, `decompress` and
+  `fingerprint()`). No update op needs to run; `layer.updates[0]` still exists and
+  writes the same values. A decoder reads the tables (and the scale table) from the
+  checkpoint, never recomputing them with floating point.
 
-  Determinism: the decoder computes the indexes from the `scale` tensor it is
-  given, with float compares against the table. The caller must make the scales
-  bit-identical on both sides (the same graph on the same kind of machine, or
-  quantized scales); a scale that differs in its last bit across a table entry
-  selects another CDF and the decoded values are wrong.
+  Determinism and the index check: a decoder given float scales computes the
+  indexes with float compares against the table, so its scales must be
+  bit-identical to the encoder's; a scale that differs in its last bit across a
+  table entry (another CPU, oneDNN on or off, another thread count) selects another
+  CDF and the rest of the string decodes to wrong values. Two defences:
+  - integer indexes (`indexes=`, e.g. from `IntegerHyperSynthesis.scale_indexes`),
+    computed bit-exactly on any machine: the portable way to build a hyperprior;
+  - the index check (`index_check`, on by default when the layer is given float
+    scales and no `indexes`): `compress` puts `INDEX_CHECK_BYTES` (4) bytes in
+    front of each string, a format version and a 24-bit hash of the item's table
+    indexes (see the README, "Index check"); `decompress` verifies it before
+    decoding anything and fails with an InvalidArgumentError ("scale mismatch")
+    when its indexes differ, instead of decoding garbage. A mismatch escapes with
+    probability 2**-24.
 
   Example (graph mode): see the README, "Conditional entropy models".
     gc = GaussianConditional(scale)                  # scale: float32, shape of y
     y_tilde, likelihoods = gc(y, training=True)
-    ... train, then sess.run(gc.updates[0]) and save.
+    ... train and save.
     strings = gc.compress(y)                         # tf.string [B]
     y_hat = GaussianConditional(scale).decompress(strings)   # in another graph
   """
 
   def __init__(self, scale, scale_table=None, scale_bound=None, mean=None,
-               tail_mass=1e-9, likelihood_bound=1e-9, range_coder_precision=16,
-               name=None, dtype=None, trainable=True):
+               indexes=None, tail_mass=1e-9, likelihood_bound=1e-9,
+               range_coder_precision=16, name=None, dtype=None, trainable=True,
+               index_check=None, **kwargs):
     """Initializer.
 
     Args:
       scale: float tensor of the inputs' shape `[B, ...]` (or broadcastable to it
         for `call`; `compress` / `decompress` need the full shape), the scale of
-        each element's distribution.
+        each element's distribution. May be None when `indexes` is given: the
+        scales are then the table entries `scale_table[indexes]`.
       scale_table: increasing sequence of positive finite floats (default:
         `default_scale_table()`), the scales of the coding tables.
-      scale_bound: float > 0, lower bound of the scales (default: the smallest
-        table entry).
+      scale_bound: float >= 0, lower bound of the scales (default: the smallest
+        table entry); 0 disables the bound.
       mean: optional float tensor broadcastable to `scale`'s shape, each element's
         mean (default 0).
+      indexes: optional integer tensor of the inputs' full shape `[B, ...]`, values
+        in `[0, T - 1]` (T = len(scale_table)): the table entry that codes each
+        element, used by `compress` / `decompress` instead of the indexes computed
+        from `scale` (`call` still uses `scale` when given). For callers that have
+        integer indexes already, e.g. `IntegerHyperSynthesis.scale_indexes`: no
+        float compare, hence the same indexes on every machine. Out-of-range
+        values fail at run time (InvalidArgumentError naming the position).
       tail_mass: float in (0, 1): the search range of each table holds all but
         `tail_mass` of its distribution.
       likelihood_bound: float in [0, 1), lower bound of the likelihoods.
       range_coder_precision: int in [1, 16], bits of the CDF tables.
       name, dtype, trainable: as for `EntropyModel` (dtype float32 only).
+      index_check: None (default: True when the indexes come from float `scale`,
+        False with `indexes`), or a bool: whether each string carries the index
+        check (a different format: both sides must agree).
+      **kwargs: the other layer keywords a 1.x script may pass
+        (`activity_regularizer`, ..., see `base.Layer`).
     """
     super().__init__(tail_mass, likelihood_bound, range_coder_precision, name=name,
-                     dtype=dtype, trainable=trainable)
+                     dtype=dtype, trainable=trainable, **kwargs)
     if scale_table is None:
       scale_table = default_scale_table()
     if isinstance(scale_table, (tf.Tensor, tf.Variable)):
@@ -133,15 +159,31 @@ class SymmetricConditional(entropy_model.EntropyModel):
     if scale_bound is None:
       scale_bound = float(table[0])
     if (not entropy_model.is_number(scale_bound)
-        or not 0 < scale_bound < float("inf")):
-      raise ValueError(f"`scale_bound` must be a positive number, got {scale_bound!r}.")
+        or not 0 <= scale_bound < float("inf")):
+      raise ValueError(
+          f"`scale_bound` must be a number >= 0 (0: no bound), got {scale_bound!r}.")
+    if index_check is not None and not isinstance(index_check, (bool, np.bool_)):
+      raise ValueError(f"`index_check` must be None or a bool, got {index_check!r}.")
     self._scale_table = tuple(float(s) for s in table)
     self._scale_bound = float(scale_bound)
+    self._indexes = None if indexes is None else _integer_indexes(indexes)
+    if scale is None:
+      if self._indexes is None:
+        raise ValueError("Pass `scale` (float scales), `indexes` (integer table "
+                         "indexes) or both; got neither.")
+      scale = tf.gather(tf.constant(self._scale_table, tf.float32), self._indexes)
     self._scale = tf.cast(tf.convert_to_tensor(scale, dtype_hint=tf.float32),
                           tf.float32)
+    if self._indexes is not None and not self._indexes.shape.is_compatible_with(
+        self._scale.shape):
+      raise ValueError(
+          f"`indexes` (shape {self._indexes.shape}) must have the shape of `scale` "
+          f"({self._scale.shape}).")
     self._mean = None if mean is None else tf.cast(
         tf.convert_to_tensor(mean, dtype_hint=tf.float32), tf.float32)
     self._index_lookup = None
+    self._index_check = bool(self._indexes is None if index_check is None
+                             else index_check)
 
   # -- Read-only configuration. ---------------------------------------------------
 
@@ -162,6 +204,16 @@ class SymmetricConditional(entropy_model.EntropyModel):
   def scale_bound(self):
     return self._scale_bound
 
+  @property
+  def indexes(self):
+    """The int32 `indexes` given to the constructor, or None."""
+    return self._indexes
+
+  @property
+  def index_check(self):
+    """Whether the strings carry the index check (see the class doc)."""
+    return self._index_check
+
   # -- Family (subclasses). -------------------------------------------------------
 
   def _standardized_cumulative(self, x):
@@ -178,15 +230,22 @@ class SymmetricConditional(entropy_model.EntropyModel):
   def _build(self, input_shape):
     del input_shape  # The tables depend on the scale table only.
     # cdf [T, W], cdf_length [T], cdf_offset [T] (= -m_t), the float32 bit patterns
-    # of the scale table [T], then table_fingerprint. Zero until the update op ran.
+    # of the scale table [T], then table_fingerprint: computed now, as the initial
+    # values of the variables. The update op writes the same values again (kept for
+    # callers that run it).
+    with tf.name_scope("tables"):
+      tables = self._make_tables()
     self._add_table_variables(
-        len(self._scale_table), ("cdf_length", "cdf_offset", "scale_table_bits"))
+        len(self._scale_table), ("cdf_length", "cdf_offset", "scale_table_bits"),
+        initial_tables=tables)
     with tf.name_scope("update_tables"):
-      self.add_update(self._assign_tables(self._make_tables()))
+      self.add_update(self._assign_tables(tables))
 
   # -- Likelihoods. ---------------------------------------------------------------
 
   def _bounded_scale(self):
+    if self._scale_bound == 0:
+      return self._scale
     return math_ops.lower_bound(self._scale, self._scale_bound)
 
   def _quantization_offset(self, inputs):
@@ -249,13 +308,16 @@ class SymmetricConditional(entropy_model.EntropyModel):
     """
     if self._index_lookup is None:
       self._index_lookup = _IndexLookup(self._scale_table, self._scale_bound)
-    same = tf.debugging.assert_equal(
+    with tf.control_dependencies([self._same_scale_table(scale_table_bits)]):
+      return tf.identity(self._index_lookup(self._scale))
+
+  def _same_scale_table(self, scale_table_bits):
+    """Op failing unless the checkpoint's scale table is the layer's `scale_table`."""
+    return tf.debugging.assert_equal(
         scale_table_bits, tf.bitcast(tf.constant(self._scale_table, tf.float32),
                                      tf.int32),
         message=(f"{self.name}: the scale table of the coding tables (checkpoint) "
                  "differs from the layer's `scale_table`"), summarize=4)
-    with tf.control_dependencies([same]):
-      return tf.identity(self._index_lookup(self._scale))
 
   # -- Coding (`compress` and `decompress` are the base's). ------------------------
 
@@ -279,13 +341,27 @@ class SymmetricConditional(entropy_model.EntropyModel):
   def _coding_index(self, tables, item):
     """Each element's table entry, the shape of `scale` (one row per element)."""
     del item  # The index has the scale's shape.
-    index = self._table_index(tables[3])
+    if self._indexes is None:
+      index = self._table_index(tables[3])
+    else:
+      with tf.control_dependencies([self._same_scale_table(tables[3])]):
+        index = tf.identity(self._indexes)
     index.set_shape(self._scale.shape)
     return index, True
 
   def _coding_offset(self, tables, rank):
     del tables, rank  # The mean broadcasts.
     return self._mean
+
+
+def _integer_indexes(indexes):
+  """`indexes` as an int32 tensor; a float tensor is a ValueError."""
+  indexes = tf.convert_to_tensor(indexes)
+  if not indexes.dtype.is_integer:
+    raise ValueError(
+        f"`indexes` must be an integer tensor of table indexes, got dtype "
+        f"{indexes.dtype.name}; pass float scales as `scale`.")
+  return indexes if indexes.dtype == tf.int32 else tf.cast(indexes, tf.int32)
 
 
 class _IndexLookup:
