@@ -4,8 +4,9 @@
 
 Entropy models: `EntropyBottleneck` (learned factorized prior) and the conditional
 models `GaussianConditional`, `LogisticConditional`, `LaplacianConditional` (on
-`SymmetricConditional`), all on the `EntropyModel` base. `GDN` (and IGDN with
-`inverse=True`), the normalization layer of image transforms.
+`SymmetricConditional`), all on the `EntropyModel` base; `IntegerHyperSynthesis`, a
+hyperprior's hyper-synthesis whose scale indexes are bit-exact on any machine.
+`GDN` (and IGDN with `inverse=True`), the normalization layer of image transforms.
 
 The names below load lazily, so that importing a submodule that needs neither
 TensorFlow nor the op library (the MNIST data reader, a command's --help) stays fast.
@@ -21,6 +22,7 @@ _EXPORTS = {
     "LogisticConditional": "compression.python.layers.conditional_models",
     "LaplacianConditional": "compression.python.layers.conditional_models",
     "default_scale_table": "compression.python.layers.conditional_models",
+    "IntegerHyperSynthesis": "compression.python.layers.integer_hyper_synthesis",
     "GDN": "compression.python.layers.gdn",
     "Parameterizer": "compression.python.layers.parameterizers",
     "StaticParameterizer": "compression.python.layers.parameterizers",
