@@ -32,16 +32,16 @@ float means; only the reconstruction `symbols + mean` does (by float rounding, f
 below the 8-bit output step). Its scale path is bmshj2018's, variable for variable,
 so a bmshj2018 checkpoint initialises it (`train --init_from`).
 
-Deterministic scales (bmshj2018). The decoder recomputes the scales from `z_hat`; in
-floating point another machine (or oneDNN off, or another thread count) may land an
-element on the neighbouring scale-table entry and the rest of the string decodes to
-garbage. So coding never uses floating-point scales: `IntegerHyperSynthesis` runs the
-same three layers on integers (fixed point), held in float64 where every product and
-partial sum is an integer below 2**53, hence exact whatever the summation order, and
-maps `h` to a table index by integer thresholds. Its integer kernels, biases, shifts
-and thresholds are written by an update op into non-trainable variables, saved in the
-checkpoint; the encoder and the decoder read them from there. Training uses the float
-path (the integer one is within a rounding of it).
+Deterministic scales (the hyperprior models). The decoder recomputes the scales from
+`z_hat`; in floating point another machine (or oneDNN off, or another thread count)
+may land an element on the neighbouring scale-table entry and the rest of the string
+decodes to garbage. So coding never uses floating-point scales: the library's
+`IntegerHyperSynthesis` (compression/python/layers/integer_hyper_synthesis.py) runs
+the same three layers on integers (fixed point, exact in any summation order) and
+maps `h` to table indexes, which the GaussianConditional takes through `indexes=`.
+Its integer tables are written by an update op into non-trainable variables, saved
+in the checkpoint; the encoder and the decoder read them from there. Training uses
+the float path (the integer one is within a rounding of it).
 
 Variables are named by scope: "analysis/...", "synthesis/...", "hyper_analysis/...",
 "hyper_synthesis/...", "hyper_synthesis_mean/...", "entropy_bottleneck/...",
@@ -57,6 +57,7 @@ from compression.examples.images import config as config_lib
 from compression.python.layers import conditional_models
 from compression.python.layers import entropy_models
 from compression.python.layers import gdn as gdn_lib
+from compression.python.layers import integer_hyper_synthesis
 from compression.python.layers import parameterizers
 
 v1 = tf.compat.v1
@@ -71,12 +72,11 @@ STAGES = {
     "mbt2018-mean": ((5, 2),) * 4,
 }
 
-# Fixed point of the integer hyper-synthesis.
-Z_FRACTION_BITS = 8           # z_hat is an integer plus an offset in 2**-8 steps.
-ACTIVATION_FRACTION_BITS = 12  # hidden activations
-MAX_INPUT_MAGNITUDE = 2. ** 10  # |z_hat| and hidden activations are clipped to this
-WEIGHT_MAGNITUDE_BITS = 14     # integer kernels have |w| < 2**14
-EXACT_LIMIT = 2. ** 53         # float64 integers are exact below this
+# Fixed point of the integer hyper-synthesis (integer_hyper_synthesis.py).
+Z_FRACTION_BITS = integer_hyper_synthesis.INPUT_FRACTION_BITS
+ACTIVATION_FRACTION_BITS = integer_hyper_synthesis.ACTIVATION_FRACTION_BITS
+MAX_INPUT_MAGNITUDE = integer_hyper_synthesis.MAX_INPUT_MAGNITUDE
+WEIGHT_MAGNITUDE_BITS = integer_hyper_synthesis.WEIGHT_MAGNITUDE_BITS
 
 
 def _weights(kernel_shape, filters, zero_kernel=False, rdft=True):
@@ -97,11 +97,6 @@ def _weights(kernel_shape, filters, zero_kernel=False, rdft=True):
   bias = v1.get_variable("bias", [filters], tf.float32,
                          initializer=v1.zeros_initializer())
   return kernel, bias
-
-
-def _pow2(exponent):
-  """2**exponent as an exact float64 tensor (exponent: int or integer tensor)."""
-  return tf.pow(tf.constant(2., tf.float64), tf.cast(exponent, tf.float64))
 
 
 def conv(x, filters, kernel_size, stride, name):
@@ -185,144 +180,18 @@ def hyper_analysis_transform(y, num_filters):
     return conv(z, num_filters, KERNEL_SIZE, 2, "conv_2")
 
 
-class HyperSynthesis:
-  """The hyper-synthesis, in floating point (training) and in integers (coding).
-
-  Layers (kernel size, stride, ReLU after): (5, 2, yes), (5, 2, yes), (3, 1, no); the
-  output `h` [B, 4 h_z, 4 w_z, M] gives the scales `exp(h)`.
-
-  Integer path (`scale_indexes`), from the tables of `update_op` (see the module
-  doc): input `a_0 = round(z_hat * 2**8)` clipped to +-2**18; layer `l` computes
-  `acc = conv^T(a, K_l) + b_l` with integer kernel `K_l = round(kernel * 2**e_l)`
-  (`e_l` chosen so `|K_l| < 2**14`) and bias `b_l = round(bias * 2**(f_l + e_l))`,
-  `f_l` the input's fraction bits; hidden layers keep
-  `clip(floor(acc / 2**(f_l + e_l - 12)), 0, 2**22)` (ReLU, 12 fraction bits); the
-  last compares `acc` with thresholds `t_k = ceil(log(table_k) * 2**(12 + e_3))`:
-  index = #{k : t_k <= acc} - 1, clamped to [0, T-1] -- the table entry whose scale
-  is the largest not above `exp(h)`. The update op checks that no partial sum can
-  reach 2**53.
-  """
+class HyperSynthesis(integer_hyper_synthesis.IntegerHyperSynthesis):
+  """The 2018 hyper-synthesis, float (training) and integer (coding): the library's
+  IntegerHyperSynthesis with layers (kernel size, stride, ReLU after) `LAYERS` and
+  filters (N, N, M); the output `h` [B, 4 h_z, 4 w_z, M] gives the scales `exp(h)`
+  and, in integers, the table indexes (see integer_hyper_synthesis.py)."""
 
   LAYERS = ((KERNEL_SIZE, 2, True), (KERNEL_SIZE, 2, True), (3, 1, False))
 
   def __init__(self, num_filters, latent_filters, scale_table):
-    self._filters = (num_filters, num_filters, latent_filters)
-    self._scale_table = tuple(float(s) for s in scale_table)
-    self._float = None
-    self._integer = None
-
-  def _build(self, in_channels):
-    if self._float is not None:
-      return
-    self._float = []
-    self._integer = []
-    with v1.variable_scope("hyper_synthesis"):
-      for i, ((size, _, _), filters) in enumerate(zip(self.LAYERS, self._filters)):
-        with v1.variable_scope(f"conv_{i}"):
-          kernel, bias = _weights([size, size, filters, in_channels], filters,
-                                  rdft=False)
-          kernel_int = v1.get_variable(
-              "kernel_int", kernel.shape, tf.float64, trainable=False,
-              initializer=v1.zeros_initializer())
-          bias_int = v1.get_variable(
-              "bias_int", [filters], tf.float64, trainable=False,
-              initializer=v1.zeros_initializer())
-          weight_bits = v1.get_variable(
-              "weight_bits", [], tf.int32, trainable=False,
-              initializer=v1.zeros_initializer())
-        self._float.append((kernel, bias))
-        self._integer.append((kernel_int, bias_int, weight_bits))
-        in_channels = filters
-      self._thresholds = v1.get_variable(
-          "scale_thresholds", [len(self._scale_table)], tf.float64, trainable=False,
-          initializer=v1.zeros_initializer())
-
-  def scales(self, z):
-    """Float path: z float32 [B, h, w, N] -> scales float32 [B, 4h, 4w, M] (> 0)."""
-    self._build(int(z.shape[-1]))
-    h = z
-    for (size, stride, relu), (kernel, bias) in zip(self.LAYERS, self._float):
-      del size
-      h = tf.nn.bias_add(_transposed(h, kernel, stride), bias)
-      if relu:
-        h = tf.nn.relu(h)
-    # exp, capped well above the table (the GaussianConditional bounds it below).
-    return tf.exp(tf.minimum(h, math.log(self._scale_table[-1]) + 4.))
-
-  def update_op(self):
-    """Writes the integer kernels, biases, shifts and thresholds from the floats."""
-    if self._float is None:
-      raise ValueError("HyperSynthesis.update_op: call `scales` first (not built).")
-    ops = []
-    fraction_bits = tf.constant(Z_FRACTION_BITS, tf.int32)
-    input_bound = MAX_INPUT_MAGNITUDE * 2. ** Z_FRACTION_BITS
-    for i, ((kernel, bias), (kernel_int, bias_int, weight_bits)) in enumerate(
-        zip(self._float, self._integer)):
-      kernel64 = tf.cast(kernel, tf.float64)
-      largest = tf.reduce_max(tf.abs(kernel64))
-      exponent = tf.cast(tf.math.ceil(
-          tf.math.log(tf.maximum(largest, 1e-30)) / math.log(2.)), tf.int32)
-      bits = tf.minimum(WEIGHT_MAGNITUDE_BITS - exponent - 1, 40)
-      k_int = tf.round(kernel64 * _pow2(bits))
-      b_int = tf.round(tf.cast(bias, tf.float64)
-                       * _pow2(fraction_bits + bits))
-      # Largest |partial sum|: every input at the bound times the output's L1 norm.
-      l1 = tf.reduce_max(tf.reduce_sum(tf.abs(k_int), axis=[0, 1, 3]))
-      check = tf.debugging.assert_less(
-          input_bound * l1 + tf.reduce_max(tf.abs(b_int)),
-          tf.constant(EXACT_LIMIT, tf.float64),
-          message=f"hyper_synthesis/conv_{i}: integer sums could exceed 2**53")
-      with tf.control_dependencies([check]):
-        ops += [kernel_int.assign(k_int), bias_int.assign(b_int),
-                weight_bits.assign(bits)]
-      if i + 1 < len(self._float):
-        fraction_bits = tf.constant(ACTIVATION_FRACTION_BITS, tf.int32)
-        input_bound = MAX_INPUT_MAGNITUDE * 2. ** ACTIVATION_FRACTION_BITS
-    output_bits = tf.cast(ACTIVATION_FRACTION_BITS + bits, tf.float64)
-    log_table = tf.math.log(tf.constant(self._scale_table, tf.float64))
-    ops.append(self._thresholds.assign(
-        tf.math.ceil(log_table * _pow2(output_bits))))
-    return tf.group(*ops, name="update_hyper_synthesis")
-
-  def scale_indexes(self, z_hat):
-    """Integer path: z_hat float32 [B, h, w, N] -> int32 table indexes [B, 4h, 4w, M].
-
-    Depends only on `z_hat` and the integer variables (bit-exact across machines).
-    """
-    self._build(int(z_hat.shape[-1]))
-    bound = MAX_INPUT_MAGNITUDE * 2. ** Z_FRACTION_BITS
-    a = tf.clip_by_value(
-        tf.round(tf.cast(z_hat, tf.float64) * 2. ** Z_FRACTION_BITS), -bound, bound)
-    fraction_bits = Z_FRACTION_BITS
-    for (_, stride, relu), (kernel_int, bias_int, weight_bits) in zip(
-        self.LAYERS, self._integer):
-      acc = tf.nn.bias_add(_transposed(a, kernel_int, stride), bias_int)
-      if relu:
-        shift = tf.cast(fraction_bits + weight_bits - ACTIVATION_FRACTION_BITS,
-                        tf.float64)
-        bound = MAX_INPUT_MAGNITUDE * 2. ** ACTIVATION_FRACTION_BITS
-        a = tf.clip_by_value(tf.floor(acc * _pow2(-shift)), 0., bound)
-        fraction_bits = ACTIVATION_FRACTION_BITS
-    # Number of thresholds <= acc, minus one, clamped.
-    above = tf.searchsorted(self._thresholds, tf.reshape(acc, [-1]), side="right")
-    index = tf.clip_by_value(above - 1, 0, len(self._scale_table) - 1)
-    return tf.reshape(tf.cast(index, tf.int32), tf.shape(acc))
-
-  def fingerprint(self):
-    """int64 scalar: a farmhash64 of the integer tables (kernels, biases, shifts,
-    thresholds), for file headers; two models with other tables differ."""
-    if self._integer is None:
-      raise ValueError("HyperSynthesis.fingerprint: not built.")
-    parts = [tf.io.serialize_tensor(v) for layer in self._integer for v in layer]
-    parts.append(tf.io.serialize_tensor(self._thresholds))
-    return tf.strings.to_hash_bucket_fast(
-        tf.strings.reduce_join(tf.stack(parts)), 2 ** 63 - 1)
-
-  def quantized_scales(self, z_hat):
-    """The table scale of each element's index, float32 [B, 4h, 4w, M]: the scale
-    whose table lookup gives exactly `scale_indexes(z_hat)`."""
-    table = tf.constant(self._scale_table, tf.float32)
-    return tf.gather(table, self.scale_indexes(z_hat))
+    filters = (num_filters, num_filters, latent_filters)
+    super().__init__([(f, size, stride, relu) for f, (size, stride, relu)
+                      in zip(filters, self.LAYERS)], scale_table)
 
 
 class ImageModel:
