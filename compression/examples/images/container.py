@@ -86,6 +86,17 @@ def latent_shapes(architecture, height, width, latent_filters, num_filters):
   return y_shape, (0, 0, 0)
 
 
+def check_image_size(width, height, where="image"):
+  """ContainerError unless a width x height image fits the format: each side in
+  1..MAX_SIDE and at most MAX_PIXELS pixels. Thin images (1 x 30000) are fine:
+  they are padded to the total stride like any other."""
+  if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE
+          and height * width <= MAX_PIXELS):
+    raise ContainerError(
+        f"{where}: {width}x{height} does not fit a compressed image: each side "
+        f"must be 1..{MAX_SIDE} pixels and the whole at most {MAX_PIXELS} pixels")
+
+
 def pack(image):
   """CompressedImage -> bytes."""
   header = _HEADER.pack(

@@ -53,6 +53,27 @@ def beam_module():
   return apache_beam
 
 
+def require_tfrecord_crc():
+  """MissingDependencyError naming the beam extra unless Beam can compute the
+  CRC-32C of TFRecord files (google-crc32c, which the extra installs, or
+  python-snappy or crcmod): without one the pipeline fails in its workers."""
+  import importlib  # pylint: disable=g-import-not-at-top
+  checks = (("google_crc32c", "value"), ("crcmod", "predefined"),
+            ("snappy", "_crc32c"))
+  for module_name, attribute in checks:
+    try:
+      module = importlib.import_module(module_name)
+    except ImportError:
+      continue
+    if hasattr(module, attribute) or module_name == "crcmod":
+      return
+  raise errors.MissingDependencyError(
+      "beam_compress and beam_decompress write and read TFRecord files, whose "
+      "CRC-32C needs google-crc32c (module 'google_crc32c' not found; crcmod or "
+      "python-snappy also do): install the beam extra (`pip install "
+      "learned-compression[beam]`, or `pip install -r requirements.txt`)")
+
+
 def pipeline_options(beam_args):
   """PipelineOptions of `beam_args`, after the defaults of one machine.
 
@@ -197,6 +218,7 @@ def compress(model_dir, output, beam_args, data_dir="", split="test",
              log=print):
   """Runs beam_compress; returns the counters (dict)."""
   beam = beam_module()
+  require_tfrecord_crc()
   from compression.examples.mnist import beam_codecs  # pylint: disable=g-import-not-at-top
   from compression.examples.mnist import config  # pylint: disable=g-import-not-at-top
   from compression.python import beam as beam_lib  # pylint: disable=g-import-not-at-top
@@ -258,6 +280,7 @@ def decompress(model_dir, input_pattern, output, beam_args,
                log=print):
   """Runs beam_decompress; returns the counters (dict)."""
   beam = beam_module()
+  require_tfrecord_crc()
   from apache_beam.io.filesystems import FileSystems  # pylint: disable=g-import-not-at-top
   from compression.examples.mnist import beam_codecs  # pylint: disable=g-import-not-at-top
   from compression.examples.mnist import codec  # pylint: disable=g-import-not-at-top

@@ -6,6 +6,9 @@ All sizes are in symbols; all CDFs are int32 cumulative counts out of
 
 import numbers
 
+import numpy as np
+import tensorflow as tf
+
 from compression.python.ops._library import ops as _ops
 
 __all__ = [
@@ -34,6 +37,26 @@ def _check_precision(precision):
   return int(precision)
 
 
+def _check_integers(value, dtype, what, op):
+  """Returns `value` after checking it can stand for an integer `dtype` input.
+
+  A tensor must have exactly `dtype`; a numpy array, list or Python number must
+  hold integers (numpy integer kinds), which TensorFlow then converts to `dtype`.
+  Floats and bools are a TypeError naming the op, the input and the dtype found:
+  converting them would silently truncate (1.5 -> 1).
+  """
+  if tf.is_tensor(value) or isinstance(value, tf.Variable):
+    if value.dtype != dtype:
+      raise TypeError(f"{op}: {what} must be a {dtype.name} tensor, got "
+                      f"{value.dtype.name}.")
+    return value
+  kind = np.asarray(value).dtype
+  if kind.kind not in "iu":
+    raise TypeError(f"{op}: {what} must hold integers ({dtype.name}), got {kind} "
+                    "values; convert them explicitly (e.g. np.round, astype).")
+  return value
+
+
 def range_encode(data, cdf, precision, name=None):
   """Range-codes `data` into one string.
 
@@ -52,10 +75,14 @@ def range_encode(data, cdf, precision, name=None):
     A scalar `tf.string`. It carries neither shape nor length: keep the shape.
 
   Raises:
+    TypeError: `data` or `cdf` is a tensor of another dtype, or floats or bools
+      (integer numpy arrays and Python ints are converted).
     TypeError, ValueError: `precision` is not an int in 1..16.
     tf.errors.InvalidArgumentError (at run time) naming the broken rule, the index and
     the value.
   """
+  data = _check_integers(data, tf.int16, "data", "range_encode")
+  cdf = _check_integers(cdf, tf.int32, "cdf", "range_encode")
   return _ops.range_encode(data, cdf, precision=_check_precision(precision), name=name)
 
 
@@ -82,6 +109,8 @@ def range_decode(encoded, shape, cdf, precision, return_exact=False, name=None):
     int16 tensor of `shape`; with `return_exact`, also the bool scalar `exact`.
     Any string, corrupt or not, decodes without error to some values.
   """
+  shape = _check_integers(shape, tf.int32, "shape", "range_decode")
+  cdf = _check_integers(cdf, tf.int32, "cdf", "range_decode")
   decoded, exact = _ops.range_decode(
       encoded, shape, cdf, precision=_check_precision(precision), name=name)
   return (decoded, exact) if return_exact else decoded
@@ -138,6 +167,10 @@ def indexed_range_encode(data, index, cdf, cdf_length, offset, precision, name=N
     outside `[0, C)` (with its full position), a shape mismatch, a bad table, or a value
     on a zero-width symbol.
   """
+  data, index, cdf, cdf_length, offset = (
+      _check_integers(v, tf.int32, what, "indexed_range_encode") for v, what in
+      zip((data, index, cdf, cdf_length, offset),
+          ("data", "index", "cdf", "cdf_length", "offset")))
   return _ops.indexed_range_encode(
       data, index, cdf, cdf_length, offset, precision=_check_precision(precision),
       batched_index=_check_batched_index(batched_index), name=name)
@@ -163,6 +196,9 @@ def indexed_range_decode(encoded, index, cdf, cdf_length, offset, precision,
     int32 `[B] + index.shape`, or `index.shape` with `batched_index=True`; with
     `return_exact`, also bool `[B]`. Any string, corrupt or not, decodes without error.
   """
+  index, cdf, cdf_length, offset = (
+      _check_integers(v, tf.int32, what, "indexed_range_decode") for v, what in
+      zip((index, cdf, cdf_length, offset), ("index", "cdf", "cdf_length", "offset")))
   decoded, exact = _ops.indexed_range_decode(
       encoded, index, cdf, cdf_length, offset, precision=_check_precision(precision),
       batched_index=_check_batched_index(batched_index), name=name)
