@@ -13,6 +13,7 @@ import tensorflow as tf
 import hardening_testutil
 import images_testutil
 from compression.examples.images import commands as image_commands
+from compression.examples.images import config
 from compression.examples.images import container
 from compression.examples.images import data
 from compression.python.ops import range_coding_ops
@@ -110,6 +111,32 @@ def test_indexed_ops_take_int32_only():
   np.testing.assert_array_equal(
       range_coding_ops.indexed_range_decode(strings, **args), [[0, 1, 0]])
 
+
+def test_forged_size_within_the_padding_decodes_cropped_as_documented():
+  """Item 6: the CRC guards against accidents, not forgery. The same file with
+  H and W changed inside the same padding and the CRC recomputed decodes, with
+  no error, to the same padded image cropped to the forged size (README)."""
+  from compression.examples.images import codec  # pylint: disable=g-import-not-at-top
+  model_dir = images_testutil.trained_model("bls2017")
+  blob = codec.Encoder(model_dir).compress(
+      images_testutil.synthetic_image(40, 40, 6)).blob
+  decoder = codec.Decoder(model_dir)
+  original = decoder.decompress(blob).image
+  c = container.unpack(blob)
+  stride = config.TOTAL_STRIDE["bls2017"]
+  padded = -(-40 // stride) * stride
+  height, width = padded - 7, padded  # Another size of the same padded image.
+  assert container.latent_shapes("bls2017", height, width, c.y_shape[2], 0)[0] == (
+      c.y_shape)
+  forged = container.pack(container.CompressedImage(
+      c.architecture, c.fingerprint, height, width, c.y_shape, c.z_shape,
+      c.y_string, c.z_string))
+  with pytest.raises(container.ContainerError, match="CRC"):
+    container.unpack(blob[:16] + forged[16:24] + blob[24:])  # CRC not redone
+  decoded = decoder.decompress(forged).image
+  assert decoded.shape == (height, width, 3)
+  common = min(height, 40)
+  np.testing.assert_array_equal(decoded[:common, :40], original[:common])
 
 if __name__ == "__main__":
   sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

@@ -26,6 +26,11 @@ The image is padded (edge rows/columns repeated) to multiples of the total strid
 S (16 or 64) before coding, so y is [ceil(H/S) S/16, ceil(W/S) S/16, M] and z a
 quarter of that; `unpack` checks these relations, the sizes, and the CRC, so a
 truncated, damaged or foreign file is refused before any decoding.
+
+The CRC guards against accidents, not forgery: a file edited with its CRC
+recomputed passes. H and W changed within the same padding (same latent shapes)
+decode to a differently cropped image without any error, since the strings do
+not record the unpadded size. Authenticity needs a signature outside this format.
 """
 
 import dataclasses
