@@ -275,3 +275,8 @@ def test_float_hyper_synthesis_decoded_in_other_processes(tmp_path):
       report[f"onednn={onednn} threads={threads}"] = sum(
           not item["same_indexes"] for item in results)
   print("strings with index mismatches (of", len(strings), "):", report)
+
+
+if __name__ == "__main__":
+  # Run as a script (e.g. a Bazel py_test): hand this file to pytest.
+  sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

@@ -280,3 +280,8 @@ def test_invalid_arguments():
     with pytest.raises(ValueError, match="NHWC"):
       layer.scale_indexes(tf.zeros([2, 3, N]))
     assert not layer.built
+
+
+if __name__ == "__main__":
+  # Run as a script (e.g. a Bazel py_test): hand this file to pytest.
+  sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
