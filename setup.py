@@ -97,9 +97,15 @@ setup(
     version="0.1.0",
     description="Range coding ops and learned entropy models for TensorFlow graphs.",
     packages=find_packages(include=["compression", "compression.*"]),
-    package_data={"compression": list(LIBRARY_FILES)},
+    package_data={"compression": list(LIBRARY_FILES),
+                  # The trained image models (compress --quality=N).
+                  "compression.examples.images": ["models/*/*.json",
+                                                  "models/*/*.npz"]},
     python_requires=">=3.10",
-    install_requires=[tensorflow_requirement(LIBRARY_DIR), "numpy", "absl-py"],
+    # Pillow: the image-compression console script reads and writes PNG/JPEG with
+    # the shipped models, no extra needed.
+    install_requires=[tensorflow_requirement(LIBRARY_DIR), "numpy", "absl-py",
+                      "pillow"],
     extras_require={"examples": ["pillow", "matplotlib", "scikit-image"],
                     "beam": ["apache-beam==2.77.*", "google-crc32c==1.*"]},
     distclass=BinaryDistribution,

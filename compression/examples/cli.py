@@ -246,6 +246,10 @@ def main(prog, description, commands, known_errors, argv=None):
         command.run(fv, list(rest[1:]))
       else:
         command.run(fv)
+    except KeyboardInterrupt:
+      # The command has said what it saved (train); no traceback.
+      print(f"{prog} {name}: interrupted", file=sys.stderr)
+      sys.exit(130)
     except Exception as e:  # pylint: disable=broad-except
       if isinstance(e, (CommandError,) + tuple(known_errors())):
         fail(str(e))

@@ -96,6 +96,9 @@ _TRAIN_FLAGS = [
     ("integer", "log_every", 100, "Print a progress line every N steps."),
     ("integer", "checkpoint_every", 500,
      "Save a checkpoint (with fresh coding tables) every N steps."),
+    ("float", "checkpoint_minutes", 10.,
+     "Also save when this many minutes have passed since the last save. Ctrl-C "
+     "saves too, and says how to resume."),
     ("integer", "threads", 0,
      "TensorFlow intra- and inter-op threads (0: its default). 1 lets two "
      "trainings share 2 cores at nearly full speed each."),
@@ -163,6 +166,7 @@ def _check_train_flags(fv):
   cli.check_float(fv, "lambda", 0, low_open=True)
   cli.check_float(fv, "learning_rate", 0, low_open=True)
   cli.check_float(fv, "decay_last", 0, 1)
+  cli.check_float(fv, "checkpoint_minutes", 0, low_open=True)
   cli.check_float(fv, "final_learning_rate", 0, low_open=True)
   cli.check_int(fv, "warmup_steps", 0, cli.MAX_STEPS)
   if fv.sampling not in ("image", "area"):
@@ -208,6 +212,7 @@ def _run_train(fv):
       clip_norm=fv.clip_norm, final_steps=fv.final_steps,
       final_patchsize=fv.final_patchsize, final_batch_size=fv.final_batch_size,
       log_every=fv.log_every, checkpoint_every=fv.checkpoint_every,
+      checkpoint_minutes=fv.checkpoint_minutes,
       threads=fv.threads, seed=fv.seed)
   train.train(config, log=cli.log)
 

@@ -69,11 +69,109 @@ class TrainConfig:
   clip_norm: float = 1.        # global gradient norm clip of the main loss; 0: none
   log_every: int = 100
   checkpoint_every: int = 500
+  checkpoint_minutes: float = 10.  # also save when this long since the last save
   final_steps: int = -1        # last steps on other crops; -1: DEFAULT_FINAL
   final_patchsize: int = 0     # 0: DEFAULT_FINAL
   final_batch_size: int = 0    # 0: DEFAULT_FINAL
   threads: int = 0            # intra/inter-op threads; 0 = TensorFlow's default
   seed: int = 0
+
+
+def describe_schedule(config, step=0):
+  """One line: the crops, steps and learning rates that will actually run."""
+  final_from = config.num_steps - config.final_steps
+  crops = f"{config.batch_size} crops of {config.patchsize}x{config.patchsize}"
+  if final_from <= 0:
+    crops = (f"{config.final_batch_size} crops of {config.final_patchsize}x"
+             f"{config.final_patchsize}")
+  elif config.final_steps:
+    crops += (f" until step {final_from}, then {config.final_batch_size} of "
+              f"{config.final_patchsize}x{config.final_patchsize}")
+  decay_from = config.num_steps - int(round(config.decay_last * config.num_steps))
+  rates = f"learning rate {config.learning_rate:g}"
+  if config.warmup_steps:
+    rates += f" (warm-up over {config.warmup_steps} steps)"
+  if decay_from < config.num_steps:
+    rates += (f", decaying from step {decay_from} to "
+              f"{min(config.final_learning_rate, config.learning_rate):g}")
+  left = max(config.num_steps - step, 0)
+  return (f"{crops}; {rates}; {left} steps to run; checkpoints every "
+          f"{config.checkpoint_every} steps or {config.checkpoint_minutes:g} "
+          "minutes, and on Ctrl-C")
+
+
+def _previous_cpu_seconds(model_dir):
+  """CPU seconds of the runs before this one (the log's last line), 0 if none."""
+  try:
+    with open(os.path.join(model_dir, LOG_FILE)) as f:
+      lines = f.read().splitlines()
+    return float(json.loads(lines[-1]).get("cpu_seconds", 0.)) if lines else 0.
+  except (OSError, ValueError):
+    return 0.
+
+
+def _loop(config, sess, state, fetch, feeds, crops, checkpoint, last_save, writer,
+          log):
+  """The training steps; `state` (step, done, last) is kept current, so an
+  interruption knows where it stopped."""
+  x, learning_rate = feeds
+  crops, final_crops = crops
+  final_from = config.num_steps - config.final_steps
+  window = []
+  bad_in_a_row = 0
+  started = time.time()
+  cpu_started = time.process_time()
+  cpu_before = _previous_cpu_seconds(config.model_dir)
+  while state["step"] < config.num_steps:
+    step = state["step"]
+    fetches = [fetch["train_op"], fetch["loss"], fetch["bpp"], fetch["mse"],
+               fetch["summaries"]]
+    want_images = step % config.checkpoint_every == 0
+    if want_images:
+      fetches.append(fetch["images"])
+    if step < final_from:
+      batch = crops.batch(config.batch_size)
+    else:
+      batch = final_crops.batch(config.final_batch_size)
+    out = sess.run(fetches, {x: batch,
+                             learning_rate: learning_rate_at(step, config)})
+    step += 1
+    state["step"] = step
+    state["done"] += 1
+    if all(np.isfinite(out[1:4])):
+      window.append(out[1:4])
+      bad_in_a_row = 0
+    else:  # Skipped by the graph (see _clipped_step).
+      bad_in_a_row += 1
+      if bad_in_a_row >= MAX_BAD_STEPS_IN_A_ROW:
+        raise FloatingPointError(
+            f"step {step}: the loss was not finite ({out[1]}) "
+            f"{bad_in_a_row} steps in a row; lower --learning_rate")
+    if step % 10 == 0:
+      writer.add_summary(out[4], step)
+    if want_images:
+      writer.add_summary(out[5], step)
+    if step % config.log_every == 0 or step == config.num_steps:
+      mean = np.mean(window, axis=0) if window else np.full(3, np.nan)
+      window = []
+      elapsed = time.time() - started
+      eta = elapsed / state["done"] * (config.num_steps - step)
+      state["last"] = last = {
+          "step": step, "loss": float(mean[0]), "bpp": float(mean[1]),
+          "mse": float(mean[2]), "psnr": _psnr(float(mean[2])),
+          "seconds": elapsed,
+          "cpu_seconds": cpu_before + time.process_time() - cpu_started,
+          "skipped_steps": int(sess.run(fetch["skipped"]))}
+      log(f"step {step}/{config.num_steps} | loss {mean[0]:.4f} | "
+          f"bpp {mean[1]:.4f} | MSE {mean[2]:.2f} | PSNR {last['psnr']:.2f} dB | "
+          f"{state['done'] / elapsed:.2f} steps/s | ETA {cli.format_duration(eta)}"
+          + (f" | {last['skipped_steps']} non-finite steps skipped"
+             if last["skipped_steps"] else ""))
+      with open(os.path.join(config.model_dir, LOG_FILE), "a") as f:
+        f.write(json.dumps(last) + "\n")
+    if (step % config.checkpoint_every == 0 or step == config.num_steps or
+        time.time() - last_save[0] > 60. * config.checkpoint_minutes):
+      checkpoint(step)
 
 
 def learning_rate_at(step, config):
@@ -158,8 +256,10 @@ def resolve_defaults(config):
       config, patchsize=config.patchsize or patch,
       batch_size=config.batch_size or batch,
       final_steps=steps if config.final_steps < 0 else config.final_steps,
-      final_patchsize=config.final_patchsize or final_patch or patch,
-      final_batch_size=config.final_batch_size or final_batch or batch)
+      final_patchsize=(config.final_patchsize or final_patch
+                       or config.patchsize or patch),
+      final_batch_size=(config.final_batch_size or final_batch
+                        or config.batch_size or batch))
   config = dataclasses.replace(config,
                                final_steps=min(config.final_steps, config.num_steps))
   stride = model_lib.TOTAL_STRIDE[config.architecture]
@@ -178,6 +278,7 @@ def train(config, log=print):
   config = resolve_defaults(config)
   paths = (data.glob_paths(config.train_glob) if config.train_glob
            else data.default_paths("train"))
+  log(f"reading {len(paths)} training photographs ...")
   crops = data.RandomCrops(paths, config.patchsize, seed=config.seed,
                            sampling=config.sampling)
   final_crops = crops
@@ -191,6 +292,7 @@ def train(config, log=print):
   image_model = model_lib.ImageModel(config.architecture, config.num_filters,
                                      config.latent_filters)
 
+  log("building the training graph ...")
   graph = tf.Graph()
   with graph.as_default():
     v1.set_random_seed(config.seed)
@@ -239,17 +341,17 @@ def train(config, log=print):
         log(f"initialised {initialize(sess)} variables from {config.init_from}")
     step = int(sess.run(global_step))
     log(f"{config.architecture} N={config.num_filters} M={config.latent_filters} "
-        f"lambda={config.lmbda:g}: {len(crops.images)} training images, "
-        f"{config.patchsize}x{config.patchsize} crops, batch {config.batch_size}"
-        + (f" (the last {config.final_steps} steps {config.final_patchsize}x"
-           f"{config.final_patchsize}, batch {config.final_batch_size})"
-           if config.final_steps else "") + "; "
+        f"lambda={config.lmbda:g}: {len(crops.images)} training images; "
         + (f"resuming at step {step} of {config.num_steps}" if latest
            else f"{config.num_steps} steps") + f" -> {config.model_dir}")
+    log("  " + describe_schedule(config, step))
     if step >= config.num_steps:
       log("already trained to --num_steps; nothing to do")
 
-    def checkpoint():
+    last_save = [time.time()]
+
+    def checkpoint(step):
+      last_save[0] = time.time()
       sess.run(update_op)
       path = saver.save(sess, os.path.join(config.model_dir, CHECKPOINT_PREFIX),
                         global_step=step)
@@ -259,55 +361,28 @@ def train(config, log=print):
           [os.path.basename(p) for p in saver.last_checkpoints])
       return path
 
-    window = []
-    bad_in_a_row = 0
-    started = time.time()
-    done_here = 0
-    while step < config.num_steps:
-      rate = learning_rate_at(step, config)
-      fetches = [train_op, loss, net["bpp"], net["mse"], summaries]
-      want_images = step % (config.checkpoint_every) == 0
-      if want_images:
-        fetches.append(images)
-      if step < final_from:
-        batch = crops.batch(config.batch_size)
+    state = {"step": step, "done": 0, "last": {}}
+    try:
+      _loop(config, sess, state, fetch=dict(
+          train_op=train_op, loss=loss, bpp=net["bpp"], mse=net["mse"],
+          summaries=summaries, images=images, skipped=skipped),
+            feeds=(x, learning_rate), crops=(crops, final_crops),
+            checkpoint=checkpoint, last_save=last_save, writer=writer, log=log)
+    except KeyboardInterrupt:
+      # A step's sess.run finishes before Python sees the signal: the graph's
+      # step counter is the truth.
+      step = int(sess.run(global_step))
+      if step > state["step"] - state["done"]:
+        path = checkpoint(step)
+        log(f"interrupted at step {step}: saved {path}; run the same command "
+            "again to resume")
       else:
-        batch = final_crops.batch(config.final_batch_size)
-      out = sess.run(fetches, {x: batch, learning_rate: rate})
-      step += 1
-      done_here += 1
-      if all(np.isfinite(out[1:4])):
-        window.append(out[1:4])
-        bad_in_a_row = 0
-      else:  # Skipped by the graph (see _clipped_step).
-        bad_in_a_row += 1
-        if bad_in_a_row >= MAX_BAD_STEPS_IN_A_ROW:
-          raise FloatingPointError(
-              f"step {step}: the loss was not finite ({out[1]}) "
-              f"{bad_in_a_row} steps in a row; lower --learning_rate")
-      if step % 10 == 0:
-        writer.add_summary(out[4], step)
-      if want_images:
-        writer.add_summary(out[5], step)
-      if step % config.log_every == 0 or step == config.num_steps:
-        mean = np.mean(window, axis=0) if window else np.full(3, np.nan)
-        window = []
-        elapsed = time.time() - started
-        eta = elapsed / done_here * (config.num_steps - step)
-        last = {"step": step, "loss": float(mean[0]), "bpp": float(mean[1]),
-                "mse": float(mean[2]), "psnr": _psnr(float(mean[2])),
-                "seconds": elapsed, "skipped_steps": int(sess.run(skipped))}
-        log(f"step {step}/{config.num_steps} | loss {mean[0]:.4f} | "
-            f"bpp {mean[1]:.4f} | MSE {mean[2]:.2f} | PSNR {last['psnr']:.2f} dB | "
-            f"{done_here / elapsed:.2f} steps/s | ETA {cli.format_duration(eta)}"
-            + (f" | {last['skipped_steps']} non-finite steps skipped"
-               if last["skipped_steps"] else ""))
-        with open(os.path.join(config.model_dir, LOG_FILE), "a") as f:
-          f.write(json.dumps(last) + "\n")
-      if step % config.checkpoint_every == 0 or step == config.num_steps:
-        checkpoint()
+        log(f"interrupted at step {step}; nothing new to save")
+      writer.close()
+      raise
+    step, done_here, last = state["step"], state["done"], state["last"]
     if done_here == 0 and latest is None:
-      checkpoint()
+      checkpoint(step)
   writer.close()
   if done_here:
     log(f"saved {codec.latest_checkpoint(config.model_dir)}")
