@@ -67,3 +67,12 @@ def test_banner_describes_the_schedule_that_runs():
   assert "decaying from step 400" in line
   assert "500 steps to run" in line
   assert "Ctrl-C" in line
+
+
+def test_pixels_a_step_are_checked_after_the_defaults():
+  import pytest
+  from compression.examples.images import data
+  with pytest.raises(data.DataError, match="pixels a step"):
+    train.resolve_defaults(train.TrainConfig(
+        model_dir="", patchsize=256, batch_size=4, final_steps=10,
+        final_batch_size=1000))

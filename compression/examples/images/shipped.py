@@ -272,3 +272,72 @@ def export(checkpoint_dir, out_dir, record_fields=None, log=print):
   size = os.path.getsize(os.path.join(out_dir, WEIGHTS_FILE))
   log(f"{out_dir}: {size / 1e6:.2f} MB of weights ({len(stored)} arrays)")
   return size
+
+
+# -- Command line: package trained runs as the shipped models. ----------------------
+
+def _training_record(run_dir):
+  """steps and CPU-hours of a run directory, counting the run it started from
+  (`init_from.json`, written by this module's caller) when there is one."""
+  lines = []
+  path = os.path.join(run_dir, "train_log.jsonl")
+  if os.path.isfile(path):
+    with open(path) as f:
+      lines = [json.loads(line) for line in f if line.strip()]
+  last = lines[-1] if lines else {}
+  steps = int(last.get("step", 0))
+  cpu = float(last.get("cpu_seconds", 0.))
+  parent = os.path.join(run_dir, "init_from.json")
+  if os.path.isfile(parent):
+    with open(parent) as f:
+      origin = json.load(f)
+    steps += int(origin.get("steps", 0))
+    cpu += float(origin.get("cpu_seconds", 0.))
+  return steps, cpu / 3600.
+
+
+def _held_out_figures(rd_csv, folder):
+  """{"bpp", "psnr", "ms_ssim", "images"} of `folder`'s mean row in compare's
+  rd.csv, or None."""
+  import csv  # pylint: disable=g-import-not-at-top
+  with open(rd_csv) as f:
+    for row in csv.DictReader(f):
+      if row["image"] == "(mean)" and os.path.abspath(row["model_dir"]) == \
+          os.path.abspath(folder):
+        return {"bpp": float(row["bpp"]), "psnr": float(row["psnr"]),
+                "ms_ssim": float(row["ms_ssim"]), "file": rd_csv}
+  return None
+
+
+def main(argv=None):
+  import argparse  # pylint: disable=g-import-not-at-top
+  parser = argparse.ArgumentParser(
+      prog="python -m compression.examples.images.shipped",
+      description="Exports trained runs as the shipped models (quality 1 = the "
+                  "lowest lambda), or adds held-out figures to their records.")
+  parser.add_argument("runs", nargs="*", help="training directories to export")
+  parser.add_argument("--out", default=MODELS_DIR, help="models folder")
+  parser.add_argument("--data", default="", help="training data, for the record")
+  parser.add_argument("--figures", default="",
+                      help="compare's rd.csv: add each model's held-out mean")
+  args = parser.parse_args(argv)
+  from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
+  if args.runs:
+    runs = sorted(args.runs, key=lambda d: config_lib.require(d)["lambda"])
+    for quality, run in enumerate(runs, 1):
+      steps, cpu_hours = _training_record(run)
+      export(run, os.path.join(args.out, f"quality_{quality}"),
+             {"quality": quality, "steps": steps,
+              "cpu_hours": round(cpu_hours, 3), "data": args.data,
+              "trained_from": os.path.basename(os.path.normpath(run))})
+  if args.figures:
+    for quality in qualities() if args.out == MODELS_DIR else []:
+      folder = os.path.join(args.out, f"quality_{quality}")
+      fields = record(folder)
+      fields["held_out"] = _held_out_figures(args.figures, folder)
+      with open(os.path.join(folder, RECORD_FILE), "w") as f:
+        json.dump(fields, f, indent=2, sort_keys=True)
+
+
+if __name__ == "__main__":
+  main()

@@ -36,6 +36,8 @@ v1 = tf.compat.v1
 CHECKPOINT_PREFIX = "model.ckpt"
 LOG_FILE = "train_log.jsonl"
 MAX_BAD_STEPS_IN_A_ROW = 20
+# Pixels a step, after the defaults are filled in (the CLI checks its flags too).
+MAX_STEP_PIXELS = 1 << 22
 # (patchsize, batch_size) by architecture: 4 crops of 256x256, as the references'
 # crop size. Smaller crops are mostly border: on 64x64 crops z is a single position
 # whose hyper-synthesis only ever sees zero padding, and its scales are then far off
@@ -267,6 +269,14 @@ def resolve_defaults(config):
     if getattr(config, name) % stride:
       raise data.DataError(f"--{name} must be a multiple of {stride} for "
                            f"{config.architecture}, got {getattr(config, name)}")
+  for patch, batch in (("patchsize", "batch_size"),
+                       ("final_patchsize", "final_batch_size")):
+    pixels = getattr(config, patch) ** 2 * getattr(config, batch)
+    if pixels > MAX_STEP_PIXELS:
+      raise data.DataError(
+          f"{getattr(config, batch)} crops of {getattr(config, patch)}x"
+          f"{getattr(config, patch)} (--{batch}, --{patch}, defaults filled in) "
+          f"are {pixels} pixels a step, more than {MAX_STEP_PIXELS}")
   return config
 
 
