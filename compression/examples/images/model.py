@@ -55,7 +55,7 @@ import tensorflow as tf
 
 from compression.examples.images import config as config_lib
 from compression.python.layers import conditional_models
-from compression.python.layers import entropy_models
+from compression.python.layers import entropy_bottleneck
 from compression.python.layers import gdn as gdn_lib
 from compression.python.layers import integer_hyper_synthesis
 from compression.python.layers import parameterizers
@@ -225,7 +225,7 @@ class ImageModel:
     return synthesis_transform(y, self.num_filters, self.stages)
 
   def _entropy_bottleneck(self):
-    return entropy_models.EntropyBottleneck(name="entropy_bottleneck")
+    return entropy_bottleneck.EntropyBottleneck(name="entropy_bottleneck")
 
   def _hyper_synthesis(self):
     return HyperSynthesis(self.num_filters, self.latent_filters, self.scale_table)
