@@ -136,6 +136,10 @@ class Layer:
   def call(self, inputs, *args, **kwargs):
     raise NotImplementedError
 
+  # Graph-building Python, run as written: a tf-keras layer's `call` is converted by
+  # AutoGraph, which would otherwise also convert every library function it reaches
+  # (seconds per model, and Python `if`s could become graph conditionals).
+  @tf.autograph.experimental.do_not_convert
   def __call__(self, inputs, *args, **kwargs):
     inputs = tf.convert_to_tensor(inputs)
     with self.name_scope():
