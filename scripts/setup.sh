@@ -22,10 +22,13 @@ if [ ! -x "$VENV/bin/python3" ]; then
 fi
 # shellcheck disable=SC1091
 . "$VENV/bin/activate"
-if ! python3 -c "import tensorflow, numpy, scipy, absl, pytest, PIL, matplotlib" 2>/dev/null \
+if ! python3 -c "import tensorflow, numpy, scipy, absl, pytest, PIL, matplotlib, tf_keras" 2>/dev/null \
     || [ requirements.txt -nt "$VENV/.requirements-installed" ]; then
   echo "== installing Python packages (requirements.txt)"
   python3 -m pip install -q --disable-pip-version-check -r requirements.txt
+  # tf-keras (tests only: the 1.x scripts of tests/tfc1_scripts) without its dependency
+  # `tensorflow`, the GPU build, which would overlay tensorflow-cpu (see requirements.txt).
+  python3 -m pip install -q --disable-pip-version-check --no-deps "tf-keras==2.21.*"
   touch "$VENV/.requirements-installed"
 fi
 export PATH="$VENV/bin:$PATH"
