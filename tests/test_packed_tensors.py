@@ -4,10 +4,14 @@ Run with `python -m pytest -q tests/test_packed_tensors.py` (a few seconds).
 """
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import compression
 from compression.python.util import packed_tensors
+
+# CI runs these with v2 behaviour off too (COMPRESSION_TF_BEHAVIOR=v1).
+pytestmark = pytest.mark.both_tf_behaviors
 
 PackedTensors = packed_tensors.PackedTensors
 
