@@ -3,12 +3,11 @@ what will actually run; CPU seconds are logged."""
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import images_testutil as util
+import process_testutil
 
 from compression.examples.images import train
 
@@ -26,22 +25,10 @@ def _train_command(model_dir, steps):
 def test_ctrl_c_saves_and_the_same_command_resumes():
   model_dir = util.tmp_dir()
   env = dict(os.environ, PYTHONPATH=ROOT)
-  child = subprocess.Popen(_train_command(model_dir, 100000), cwd=ROOT, env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)
-  lines = []
-  deadline = time.time() + 300
-  while time.time() < deadline:
-    line = child.stdout.readline()
-    if not line:
-      break
-    lines.append(line)
-    if line.startswith("step 3/"):
-      child.send_signal(signal.SIGINT)
-      break
-  out, err = child.communicate(timeout=120)
-  lines += out.splitlines()
-  assert child.returncode == 130, err
+  code, lines, err = process_testutil.interrupt_when(
+      _train_command(model_dir, 100000), lambda line: line.startswith("step 3/"),
+      cwd=ROOT, env=env)
+  assert code == 130, err
   assert "Traceback" not in err
   saved = [l for l in lines if l.startswith("interrupted at step")]
   assert saved and "saved" in saved[0] and "run the same command" in saved[0]

@@ -11,7 +11,7 @@ ALL = sorted(commands.COMMANDS)
 
 
 def test_every_command_is_there():
-  assert ALL == sorted(["demo", "train", "compress", "decompress",
+  assert ALL == sorted(["fetch_mnist", "demo", "train", "compress", "decompress",
                         "evaluate", "sweep", "sample", "report",
                         "beam_compress", "beam_decompress"])
 
@@ -69,6 +69,7 @@ def test_usage_errors(capsys, args, message):
 
 def test_missing_data_is_explained(capsys, tmp_path, monkeypatch):
   monkeypatch.delenv("MNIST_DIR", raising=False)
+  monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no fetch_mnist cache
   code, _, err = _run_in_process(capsys, "train", "--steps=1",
                                  f"--model_dir={tmp_path}/m")
   assert code == 1
@@ -81,7 +82,8 @@ def test_missing_data_is_explained(capsys, tmp_path, monkeypatch):
 
 def test_missing_data_in_a_fresh_process(tmp_path):
   proc = mnist_testutil.run_cli("demo", f"--work_dir={tmp_path}/w",
-                                env={"MNIST_DIR": ""})
+                                env={"MNIST_DIR": "",
+                                     "XDG_CACHE_HOME": str(tmp_path)})
   assert proc.returncode == 1
   assert "MNIST_DIR" in proc.stderr and "Traceback" not in proc.stderr
 

@@ -128,6 +128,7 @@ def test_count_mismatch(tmp_path):
 
 def test_missing_directory_lists_the_four_files(tmp_path, monkeypatch):
   monkeypatch.delenv("MNIST_DIR", raising=False)
+  monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no fetch_mnist cache
   with pytest.raises(data.MnistDataError) as e:
     data.load("train", "")
   for name in data.ALL_FILE_NAMES:

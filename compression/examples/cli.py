@@ -15,10 +15,16 @@ import textwrap
 from absl import app
 from absl import flags
 
+from compression.examples import quiet
+
 _DEFINE = {"string": flags.DEFINE_string, "integer": flags.DEFINE_integer,
            "float": flags.DEFINE_float, "bool": flags.DEFINE_bool,
            "list": flags.DEFINE_list}
 _HELP_ARGS = ("-h", "--help", "-help", "--helpshort", "--helpfull")
+# Flags every command has (see `main`).
+COMMON_FLAGS = [("bool", "verbose", False,
+                 "Also show what TensorFlow writes to stderr while it loads "
+                 "(absl and oneDNN start-up lines; hidden by default).")]
 
 
 class CommandError(Exception):
@@ -54,7 +60,7 @@ class Command:
 
   def make_flags(self):
     fv = flags.FlagValues()
-    for kind, name, default, help_text in self.flag_specs:
+    for kind, name, default, help_text in self.flag_specs + COMMON_FLAGS:
       _DEFINE[kind](name, default, help_text, flag_values=fv)
     return fv
 
@@ -68,7 +74,7 @@ class Command:
               for p in (p, "")]
     metavars = dict(self.positional)
     lines.append("flags:")
-    for kind, name, default, help_text in self.flag_specs:
+    for kind, name, default, help_text in self.flag_specs + COMMON_FLAGS:
       if kind == "bool":
         head = f"  --[no]{name} (default: {default})"
       elif kind == "list":
@@ -200,14 +206,19 @@ def _fill_positional(fv, command, prog, args):
 def main(prog, description, commands, known_errors, argv=None):
   """Runs the command named by argv[1]; `argv` defaults to sys.argv.
 
-  prog: the program's name in usage lines ("python -m ...").
+  prog: the program's name in usage lines ("python -m ..."); run as a console
+    script (`mnist-compression`), the script's name instead.
   description: one line under the top-level usage.
   commands: dict name -> Command.
   known_errors: a callable returning a tuple of exception types reported as
     one `error:` line. It is called only when a command fails, so it may
     import modules lazily.
   """
+  program = argv is None  # A process of its own, not a call from Python code.
   argv = list(sys.argv if argv is None else argv)
+  script = os.path.basename(argv[0])
+  if program and script and not script.endswith(".py") and script[0] != "-":
+    prog = script  # A console script: its own name in usage lines.
   argv[0] = prog
   if len(argv) < 2 or argv[1] in ("-h", "--help", "help", "--helpfull"):
     print(usage(prog, description, commands))
@@ -241,6 +252,8 @@ def main(prog, description, commands, known_errors, argv=None):
   def run(rest):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _quiet_tensorflow()
+    if not fv["verbose"].value:
+      quiet.install()
     try:
       if command.passthrough:
         command.run(fv, list(rest[1:]))
@@ -260,4 +273,9 @@ def main(prog, description, commands, known_errors, argv=None):
         fail(f"TensorFlow {type(e).__name__}: {op_error_message(e)}")
       raise
 
-  app.run(run, argv=argv, flags_parser=parse)
+  try:
+    app.run(run, argv=argv, flags_parser=parse)
+  except SystemExit as e:
+    if program:  # Done: skip the second of interpreter teardown TensorFlow costs.
+      quiet.fast_exit(e.code)
+    raise

@@ -237,7 +237,8 @@ def compress(model_dir, output, beam_args, data_dir="", split="test",
       raise errors.InputError(f"--split must be train or test, got {split!r}")
     directory = data_dir or os.environ.get(data.ENV_VAR, "")
     if not directory:
-      data.resolve_data_dir(directory)  # Raises, naming the four files.
+      # fetch_mnist's cache folder, or an error naming the four files.
+      directory = data.resolve_data_dir(directory)
     source = _digit_chunks(
         split, os.path.join(directory, data.FILE_NAMES[split][0]), start,
         count)

@@ -30,7 +30,11 @@ _DATA_DIR = ("string", "data_dir", "",
              "Directory holding the four MNIST files (train-images-idx3-ubyte.gz"
              ", train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
              "t10k-labels-idx1-ubyte.gz). Empty: the MNIST_DIR environment "
-             "variable.")
+             "variable, else the cache folder fetch_mnist fills "
+             "(~/.cache/compression/mnist).")
+_DOWNLOAD = ("bool", "download", False,
+             "Fetch the MNIST files first when they are not there (as "
+             "fetch_mnist does: public mirrors, SHA-256 checked).")
 _SEED = ("integer", "seed", 0,
          "Random seed (TF graph seed, NumPy, data shuffling).")
 _TEST_SIZE = ("integer", "test_size", 0,
@@ -54,6 +58,10 @@ _TRAIN_FLAGS = [
      "dimension). Recorded in config.json."),
     _SEED,
     ("integer", "log_every", 100, "Print a progress line every N steps."),
+    ("float", "checkpoint_minutes", 10.0,
+     "Save a checkpoint after every epoch and whenever this many minutes have "
+     "passed since the last save; Ctrl-C saves too. Running the same command "
+     "again resumes from the newest checkpoint."),
     ("integer", "train_size", 0,
      "Use only the first N training digits (0: all 60000)."),
     _TEST_SIZE,
@@ -75,7 +83,8 @@ def _train_config(fv, model_dir):
       prior=fv["prior"].value,
       decay_last=fv["decay_last"].value, seed=fv["seed"].value,
       log_every=fv["log_every"].value, train_size=fv["train_size"].value,
-      test_size=fv["test_size"].value)
+      test_size=fv["test_size"].value,
+      checkpoint_minutes=fv["checkpoint_minutes"].value)
 
 
 def _check_positive(fv, *names):
@@ -131,6 +140,7 @@ def _check_train_flags(fv):
   cli.check_float(fv, "learning_rate", 0, low_open=True)
   cli.check_float(fv, "aux_learning_rate", 0, low_open=True)
   cli.check_float(fv, "decay_last", 0, 1)
+  cli.check_float(fv, "checkpoint_minutes", 0, low_open=True)
   if "lambda" in fv:
     cli.check_float(fv, "lambda", 0, low_open=True)
 
@@ -147,9 +157,47 @@ def _check_latents_out(fv):
 
 
 def _check_data(fv):
-  """Fails early (before TensorFlow loads) when the MNIST files are absent."""
+  """Fails early (before TensorFlow loads) when the MNIST files are absent; with
+  --download, fetches them first."""
   from compression.examples.mnist import data  # pylint: disable=g-import-not-at-top
+  if "download" in fv and fv["download"].value:
+    from compression.examples.mnist import fetch  # pylint: disable=g-import-not-at-top
+    if fetch.missing(fv["data_dir"].value or fetch.default_dir()):
+      _fetch(fv["data_dir"].value)
   data.resolve_data_dir(fv["data_dir"].value)
+
+
+def _fetch(data_dir, sources=None):
+  from compression.examples.mnist import fetch  # pylint: disable=g-import-not-at-top
+  data_dir = data_dir or fetch.default_dir()
+  _log(f"fetching the four MNIST files into {data_dir}")
+  try:
+    return fetch.fetch(data_dir, sources or None, log=_log)
+  except fetch.FetchError as e:
+    raise CommandError(str(e)) from None
+
+
+def _run_fetch_mnist(fv):
+  data_dir = _fetch(fv["data_dir"].value, fv["mirrors"].value)
+  _log(f"done: {data_dir} holds the four MNIST files"
+       + ("" if fv["data_dir"].value or os.environ.get("MNIST_DIR") else
+          "; the MNIST commands read them from there by default"))
+
+
+def _require_optional(purpose, *modules):
+  """MissingDependencyError naming the extra unless every (module, pip package)
+  of `modules` is installed; checked before any long work, without importing."""
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  from compression.examples.mnist import errors  # pylint: disable=g-import-not-at-top
+  for module, package in modules:
+    if importlib.util.find_spec(module) is None:
+      raise errors.MissingDependencyError(
+          f"{purpose} needs {package} (module {module!r} not found): install "
+          "the examples extra (`pip install learned-compression[examples]`)")
+
+
+_PIL = ("PIL", "pillow")
+_MATPLOTLIB = ("matplotlib", "matplotlib")
 
 
 def _run_train(fv):
@@ -242,6 +290,7 @@ def _run_sweep(fv):
   from compression.examples.mnist import paths  # pylint: disable=g-import-not-at-top
   paths.check_output_dir("output_dir", fv["output_dir"].value)
   _check_train_flags(fv)
+  _require_optional("sweep (figures)", _PIL, _MATPLOTLIB)
   _check_data(fv)
   output_dir = fv["output_dir"].value
   rows = sweep.sweep(_train_config(fv, output_dir), lambdas, output_dir,
@@ -315,13 +364,36 @@ def _run_demo(fv):
   cli.check_int(fv, "count", 1, MAX_DEMO_COUNT)
   cli.check_float(fv, "lambda", 0, low_open=True)
   cli.check_int(fv, "seed", 0, cli.MAX_SEED)
+  from compression.examples.mnist import paths  # pylint: disable=g-import-not-at-top
+  paths.check_output_dir("work_dir", fv["work_dir"].value)
+  _require_optional("demo (PNG images)", _PIL)
   _check_data(fv)
   from compression.examples.mnist import demo  # pylint: disable=g-import-not-at-top
-  demo.run(fv["data_dir"].value, fv["work_dir"].value, fv["steps"].value,
-           fv["lambda"].value, fv["seed"].value, fv["count"].value, log=_log)
+  demo.run(fv["data_dir"].value, os.path.abspath(fv["work_dir"].value),
+           fv["steps"].value, fv["lambda"].value, fv["seed"].value,
+           fv["count"].value, log=_log)
 
 
 COMMANDS = {c.name: c for c in [
+    Command(
+        "fetch_mnist", "download the four MNIST files (SHA-256 checked) into "
+        "a cache folder",
+        "Downloads train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+        "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz (11 MB, the "
+        "files of LeCun, Cortes and Burges as distributed) from public mirrors "
+        "(Google's CVDF bucket, then PyTorch's S3 bucket) into --data_dir, "
+        "else $MNIST_DIR, else ~/.cache/compression/mnist ($XDG_CACHE_HOME), "
+        "where every MNIST command looks when given no folder. Each file's "
+        "SHA-256 is checked before it is kept; an interrupted download resumes "
+        "where it stopped (the next mirror, or the next run); files already "
+        "there with the right checksum are not fetched again.",
+        [("string", "data_dir", "",
+          "Folder for the four files (created). Empty: $MNIST_DIR, else "
+          "~/.cache/compression/mnist."),
+         ("list", "mirrors", [],
+          "Base URLs to try in order (empty: $MNIST_MIRRORS, else the public "
+          "mirrors).")],
+        _run_fetch_mnist),
     Command(
         "demo", "train briefly, compress 16 digits, decompress them in "
         "another process, print bits/MAE/PSNR",
@@ -330,11 +402,14 @@ COMMANDS = {c.name: c for c in [
         "compresses the first --count test digits into one file, "
         "decompresses that file in a separate process running `decompress`, "
         "prints a table of bits, MAE and PSNR per digit and saves images "
-        "under --work_dir.\n\nNeeds MNIST: pass --data_dir or set MNIST_DIR.",
-        [_DATA_DIR,
-         ("string", "work_dir", os.path.join(tempfile.gettempdir(),
-                                             "mnist_demo"),
-          "Where the model, the compressed file and the images go."),
+        "under --work_dir (by default runs/mnist_demo in the current folder: "
+        "the clone's ignored runs/ folder when started there, as "
+        "scripts/demo.sh does).\n\nNeeds MNIST: --data_dir, MNIST_DIR or the "
+        "cache folder of fetch_mnist (--download fetches it).",
+        [_DATA_DIR, _DOWNLOAD,
+         ("string", "work_dir", os.path.join("runs", "mnist_demo"),
+          "Where the model, the compressed file and the images go (created; "
+          "relative to the current folder)."),
          ("integer", "steps", 500, "Training steps."),
          _LAMBDA, _SEED,
          ("integer", "count", 16, "How many test digits to compress.")],
@@ -347,8 +422,10 @@ COMMANDS = {c.name: c for c in [
         "lines, evaluates on the test set after each epoch (estimated "
         "bits/digit, MAE, PSNR), saves checkpoints, config.json and "
         "metrics.json into --model_dir. Same --seed, same flags: same result "
-        "on CPU.",
-        [_MODEL_DIR] + _TRAIN_FLAGS[:1] + [_LAMBDA] + _TRAIN_FLAGS[1:],
+        "on CPU. Checkpoints after every epoch, every --checkpoint_minutes and "
+        "on Ctrl-C; the same command again resumes from the newest one.",
+        [_MODEL_DIR] + _TRAIN_FLAGS[:1] + [_DOWNLOAD, _LAMBDA] +
+        _TRAIN_FLAGS[1:],
         _run_train),
     Command(
         "compress", "compress test digits or PNG files into one .mnz file",
@@ -417,7 +494,8 @@ COMMANDS = {c.name: c for c in [
           "Comma-separated lambda values."),
          ("string", "output_dir", os.path.join(tempfile.gettempdir(),
                                                "mnist_sweep"),
-          "Directory for the models, tables and figures.")] + _TRAIN_FLAGS,
+          "Directory for the models, tables and figures."),
+         _DOWNLOAD] + _TRAIN_FLAGS,
         _run_sweep),
     Command(
         "report", "redraw a sweep's plot and tabulate its file sizes",

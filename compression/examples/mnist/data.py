@@ -2,7 +2,7 @@
 
 The directory must hold the four files named in `FILE_NAMES`. It is taken from
 the `--data_dir` flag or, when that is empty, from the `MNIST_DIR` environment
-variable.
+variable, or else it is the cache folder that `fetch_mnist` (fetch.py) fills.
 
 IDX layout (all integers big-endian):
 
@@ -41,30 +41,38 @@ class MnistDataError(Exception):
 
 
 def resolve_data_dir(data_dir=None):
-  """Returns the MNIST directory, from `data_dir` or the MNIST_DIR variable.
+  """Returns the MNIST directory: `data_dir`, else the MNIST_DIR variable, else
+  the cache folder of `fetch_mnist` (fetch.cache_dir()) when it holds the files.
 
   Raises:
-    MnistDataError: no directory given, or it lacks one of the four files. The
-      message lists the four expected file names and how to point at them.
+    MnistDataError: the directory lacks one of the four files (or, none given,
+      the cache folder does). The message lists the four expected file names,
+      how to point at them and how to fetch them.
   """
+  from compression.examples.mnist import fetch  # pylint: disable=g-import-not-at-top
   source = "--data_dir"
   if not data_dir:
     data_dir = os.environ.get(ENV_VAR, "")
     source = "$" + ENV_VAR
   names = "\n".join("  " + n for n in ALL_FILE_NAMES)
   if not data_dir:
-    raise MnistDataError(
-        "No MNIST directory given. Pass --data_dir=DIR or set the environment "
-        f"variable {ENV_VAR}=DIR, where DIR contains the four MNIST files "
-        "(gzip-compressed, as distributed; nothing is downloaded "
-        f"automatically):\n{names}")
+    data_dir, source = fetch.cache_dir(), "the cache folder"
+    if any(not os.path.isfile(os.path.join(data_dir, n)) for n in ALL_FILE_NAMES):
+      raise MnistDataError(
+          "No MNIST data: no --data_dir, no environment variable "
+          f"{ENV_VAR}, and the cache folder {data_dir} lacks the files. Fetch "
+          "them with `python -m compression.examples.mnist fetch_mnist` (or "
+          "pass --download), or pass --data_dir=DIR / set "
+          f"{ENV_VAR}=DIR, a folder holding the four MNIST files "
+          f"(gzip-compressed, as distributed):\n{names}")
   missing = [n for n in ALL_FILE_NAMES
              if not os.path.isfile(os.path.join(data_dir, n))]
   if missing:
     raise MnistDataError(
         f"MNIST directory {data_dir!r} (from {source}) is missing "
-        f"{', '.join(missing)}. It must contain the four MNIST files:\n"
-        f"{names}")
+        f"{', '.join(missing)}. It must contain the four MNIST files "
+        "(`python -m compression.examples.mnist fetch_mnist "
+        f"--data_dir={data_dir}` fetches them):\n{names}")
   return data_dir
 
 

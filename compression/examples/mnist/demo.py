@@ -1,6 +1,9 @@
 """End-to-end demo: train briefly, compress 16 digits, decompress elsewhere.
 
-1. train for a few hundred steps into <work_dir>/model
+<work_dir> is runs/mnist_demo by default (commands.py), the clone's ignored
+runs/ folder when started from the clone (scripts/demo.sh).
+
+1. train for a few hundred steps into <work_dir>/model (a fresh model each run)
 2. compress test digits 0..15 into <work_dir>/digits.mnz
 3. decompress it in a separate process
    (`python -m compression.examples.mnist decompress ...`), which builds a
@@ -51,7 +54,8 @@ def run(data_dir, work_dir, steps=300, lmbda=2000.0, seed=0, count=16,
   log(f"[1/4] training {steps} steps (lambda={lmbda:g}) into {model_dir}")
   config = dataclasses.replace(
       train.TrainConfig(model_dir=model_dir), data_dir=data_dir, steps=steps,
-      lmbda=lmbda, seed=seed, log_every=max(1, steps // 6))
+      lmbda=lmbda, seed=seed, log_every=max(1, steps // 6),
+      resume=False)  # A fresh model each time, whatever the folder holds.
   train.train(config, log=log)
 
   path = os.path.join(work_dir, "digits.mnz")

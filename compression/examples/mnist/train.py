@@ -10,7 +10,9 @@ over the transforms and the density model (for noisy_logistic: its scales),
 the other (`aux_learning_rate`) minimizes the EntropyBottleneck's auxiliary
 loss over its quantile variables (the only ones it has gradients for; the
 noisy logistic has no auxiliary loss). The prior's update op (integer CDF tables) runs before each checkpoint
-save, so every checkpoint written can compress and decompress.
+save, so every checkpoint written can compress and decompress. Checkpoints are
+saved after every epoch, every `checkpoint_minutes`, at the end and on Ctrl-C;
+`train` resumes from the newest one.
 
 The model directory receives:
   config.json    model hyperparameters (read back by compress/decompress)
@@ -62,6 +64,8 @@ class TrainConfig:
   eval_batch_size: int = 1000
   max_to_keep: int = 3
   prior: str = config_lib.DEFAULT_PRIOR  # One of config_lib.PRIORS.
+  checkpoint_minutes: float = 10.0  # also save when this long since the last save
+  resume: bool = True  # continue from the newest checkpoint in model_dir
 
 
 def write_config(model_dir, config):
@@ -140,8 +144,39 @@ def evaluate_estimate(sess, g, images, batch_size=1000):
   return result
 
 
+def _resume_point(config, log):
+  """The newest checkpoint of config.model_dir to resume from, or None (a fresh
+  run). InputError when the folder holds another model's checkpoint."""
+  checkpoint = v1.train.latest_checkpoint(config.model_dir)
+  if checkpoint is None or not config.resume:
+    return None
+  try:
+    saved = read_config(config.model_dir)
+  except errors.CheckpointError:
+    saved = None
+  wanted = {"latent_dims": config.latent_dims, "lambda": config.lmbda,
+            "prior": config.prior}
+  differ = [f"{k} {saved.get(k)!r}, not {v!r}" for k, v in wanted.items()
+            if saved is None or saved.get(k) != v]
+  if differ:
+    raise errors.InputError(
+        f"--model_dir={config.model_dir} holds a checkpoint of another model "
+        f"({'; '.join(differ)}); give another --model_dir, or remove that one")
+  log(f"resuming from {checkpoint}")
+  return checkpoint
+
+
 def train(config, log=print):
-  """Trains a model into config.model_dir; returns the metrics dict."""
+  """Trains a model into config.model_dir; returns the metrics dict.
+
+  Resumes from the newest checkpoint in config.model_dir (same latent_dims,
+  lambda and prior, else InputError) unless config.resume is False: the steps
+  count from the checkpoint's global step, the batches continue where the
+  interrupted run stopped. Saves a checkpoint after every epoch, when
+  config.checkpoint_minutes have passed since the last save, at the end and on
+  KeyboardInterrupt (Ctrl-C), which is then raised again.
+  """
+  log(f"reading MNIST ({config.data_dir or data.resolve_data_dir('')}) ...")
   train_images, _ = data.load("train", config.data_dir)
   test_images, _ = data.load("test", config.data_dir)
   if config.train_size:
@@ -157,69 +192,112 @@ def train(config, log=print):
   total_epochs = math.ceil(total_steps / steps_per_epoch)
   decay_from = total_steps - int(round(config.decay_last * total_steps))
 
+  os.makedirs(config.model_dir, exist_ok=True)
+  resume_from = _resume_point(config, log)
   write_config(config.model_dir, config)
   np.random.seed(config.seed)
   rng = np.random.RandomState(config.seed)
+  log("building the training graph ...")
   g = _Graph(config)
   history = []
-  log(f"training on {num_train} digits, testing on {len(test_images)}; "
-      f"{total_steps} steps of batch {batch_size} "
-      f"({steps_per_epoch} steps/epoch), lambda={config.lmbda:g}, "
-      f"latent_dims={config.latent_dims}, prior={config.prior}, model_dir={config.model_dir}")
+
+  last_save = [time.time()]
 
   def checkpoint(sess, step):
+    last_save[0] = time.time()
     sess.run(g.update_op)
     return g.saver.save(sess, os.path.join(config.model_dir, CHECKPOINT_PREFIX),
                         global_step=step)
 
+  def evaluate(sess, epoch, step):
+    result = evaluate_estimate(sess, g, test_images, config.eval_batch_size)
+    result.update(epoch=epoch, step=step)
+    history.append(result)
+    log(f"  test after epoch {epoch} (step {step}): "
+        f"~{result['bits_per_digit']:.2f} bits/digit (estimate), "
+        f"MAE {result['mae']:.4f}, PSNR {result['psnr']:.2f} dB")
+
   with v1.Session(graph=g.graph) as sess:
-    sess.run(g.init_op)
+    if resume_from:
+      g.saver.restore(sess, resume_from)
+    else:
+      sess.run(g.init_op)
+    first_step = step = int(sess.run(g.global_step))
+    log(f"training on {num_train} digits, testing on {len(test_images)}; "
+        f"{total_steps} steps of batch {batch_size} "
+        f"({steps_per_epoch} steps/epoch), lambda={config.lmbda:g}, "
+        f"latent_dims={config.latent_dims}, prior={config.prior}, "
+        f"model_dir={config.model_dir}")
+    log(f"  {'resuming at step ' + str(step) if step else 'starting'}; a "
+        f"progress line every {config.log_every} steps, a test evaluation and "
+        f"a checkpoint after every epoch, also every "
+        f"{config.checkpoint_minutes:g} minutes and on Ctrl-C")
     window = {"rate": 0.0, "distortion": 0.0, "loss": 0.0, "n": 0}
     losses = []
+    last_window = {}
     start_time = time.time()
     train_time = 0.0
-    step = 0
-    epoch = 0
-    while step < total_steps:
-      epoch += 1
-      order = rng.permutation(num_train)
-      for i in range(steps_per_epoch):
-        if step >= total_steps:
-          break
-        batch = train_images[order[i * batch_size:(i + 1) * batch_size]]
-        t0 = time.time()
-        learning_rate = config.learning_rate * (0.1 if step >= decay_from else 1.0)
-        _, rate, dist, loss = sess.run(
-            [g.train_op, g.rate, g.distortion, g.loss],
-            {g.x: data.to_float(batch), g.learning_rate: learning_rate})
-        train_time += time.time() - t0
-        step += 1
-        losses.append(float(loss))
-        window["rate"] += rate
-        window["distortion"] += dist
-        window["loss"] += loss
-        window["n"] += 1
-        if step % config.log_every == 0 or step == total_steps:
-          n = window["n"]
-          speed = step / train_time
-          eta = (total_steps - step) / speed
-          log(f"epoch {epoch}/{total_epochs} step {step}/{total_steps} | "
-              f"rate {window['rate'] / n:.2f} bits | "
-              f"distortion {window['distortion'] / n:.4f} | "
-              f"loss {window['loss'] / n:.2f} | {speed:.1f} steps/s | "
-              f"ETA {cli.format_duration(eta)}")
-          last_window = {k: float(window[k] / n) for k in
-                         ("rate", "distortion", "loss")}
-          window = {"rate": 0.0, "distortion": 0.0, "loss": 0.0, "n": 0}
-      if step % steps_per_epoch == 0 or step == total_steps:
-        result = evaluate_estimate(sess, g, test_images,
-                                   config.eval_batch_size)
-        result.update(epoch=epoch, step=step)
-        history.append(result)
-        log(f"  test after epoch {epoch} (step {step}): "
-            f"~{result['bits_per_digit']:.2f} bits/digit (estimate), "
-            f"MAE {result['mae']:.4f}, PSNR {result['psnr']:.2f} dB")
+    epoch = step // steps_per_epoch
+    # The batches of the epochs already done, drawn again: a resumed run trains
+    # on the same batches as one that was never interrupted.
+    for _ in range(epoch):
+      rng.permutation(num_train)
+    path = resume_from
+    try:
+      while step < total_steps:
+        epoch += 1
+        order = rng.permutation(num_train)
+        for i in range(step % steps_per_epoch, steps_per_epoch):
+          if step >= total_steps:
+            break
+          batch = train_images[order[i * batch_size:(i + 1) * batch_size]]
+          t0 = time.time()
+          learning_rate = config.learning_rate * (
+              0.1 if step >= decay_from else 1.0)
+          _, rate, dist, loss = sess.run(
+              [g.train_op, g.rate, g.distortion, g.loss],
+              {g.x: data.to_float(batch), g.learning_rate: learning_rate})
+          train_time += time.time() - t0
+          step += 1
+          losses.append(float(loss))
+          window["rate"] += rate
+          window["distortion"] += dist
+          window["loss"] += loss
+          window["n"] += 1
+          if step % config.log_every == 0 or step == total_steps:
+            n = window["n"]
+            speed = (step - first_step) / train_time
+            eta = (total_steps - step) / speed
+            log(f"epoch {epoch}/{total_epochs} step {step}/{total_steps} | "
+                f"rate {window['rate'] / n:.2f} bits | "
+                f"distortion {window['distortion'] / n:.4f} | "
+                f"loss {window['loss'] / n:.2f} | {speed:.1f} steps/s | "
+                f"ETA {cli.format_duration(eta)}")
+            last_window = {k: float(window[k] / n) for k in
+                           ("rate", "distortion", "loss")}
+            window = {"rate": 0.0, "distortion": 0.0, "loss": 0.0, "n": 0}
+          if (step % steps_per_epoch and step != total_steps and
+              time.time() - last_save[0] > 60. * config.checkpoint_minutes):
+            path = checkpoint(sess, step)
+            log(f"  saved {path} ({config.checkpoint_minutes:g} minutes since "
+                "the last save)")
+        if step % steps_per_epoch == 0 or step == total_steps:
+          evaluate(sess, epoch, step)
+          path = checkpoint(sess, step)
+    except KeyboardInterrupt:
+      # A step's sess.run finishes before Python sees the signal: the graph's
+      # step counter is the truth.
+      step = int(sess.run(g.global_step))
+      if step > first_step:
         path = checkpoint(sess, step)
+        log(f"interrupted at step {step}: saved {path}; run the same command "
+            "again to resume")
+      else:
+        log(f"interrupted at step {step}; nothing new to save")
+      raise
+    if step == first_step:  # Already trained that far: evaluate only.
+      log(f"already trained to step {step} (--steps / --epochs); nothing to do")
+      evaluate(sess, epoch, step)
     log(f"saved {path}")
     elapsed = time.time() - start_time
 
@@ -230,11 +308,12 @@ def train(config, log=print):
       "final": {
           "test": history[-1],
           "train_last_window": last_window,
-          "train_first_loss": losses[0],
+          "train_first_loss": losses[0] if losses else None,
       },
       "history": history,
       "steps": total_steps,
-      "steps_per_sec": total_steps / train_time,
+      "first_step": first_step,
+      "steps_per_sec": (step - first_step) / train_time if train_time else 0.0,
       "wall_seconds": elapsed,
       "checkpoint": path,
   }
