@@ -18,12 +18,15 @@ the weights):
 
   python -m compression.examples.images train --model_dir=/tmp/m --num_steps=1 \\
       --patchsize=64 --batch_size=1 --warmup_steps=0
-  python bench/cli_time.py --model_dir=/tmp/m [--runs=3] [--image=x.png]
+  python bench/cli_time.py --model_dir=/tmp/m [--runs=3] [--image=x.png] \\
+      [--compare_root=OTHER_CHECKOUT]
 
 Printed: per step the median over --runs fresh processes, wall seconds and CPU
 seconds of the process (user + system; on a busy machine wall time varies with the
 load, CPU time much less). Image: --image, or chelsea.png of scikit-image
-(451x300).
+(451x300). --compare_root: also time the two commands of another checkout (its
+`bazel-bin` built, or a symlink to this one's), runs of the two trees interleaved,
+for before/after figures of a change.
 """
 
 import argparse
@@ -91,9 +94,9 @@ ORDER = ("python start-up", "import tensorflow", "import codec", "graph+session"
          "restore", "coding", "files")
 
 
-def _env():
+def _env(root=ROOT):
   env = dict(os.environ)
-  env["PYTHONPATH"] = os.pathsep.join([ROOT] + [
+  env["PYTHONPATH"] = os.pathsep.join([root] + [
       p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
   env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
   return env
@@ -104,11 +107,12 @@ def _cpu_of_children():
   return usage.children_user + usage.children_system
 
 
-def run_command(args):
-  """(wall, CPU) seconds of `python -m compression.examples.images ARGS`."""
+def run_command(args, root=ROOT):
+  """(wall, CPU) seconds of `python -m compression.examples.images ARGS` of the
+  checkout `root`."""
   start, cpu = time.time(), _cpu_of_children()
   result = subprocess.run([sys.executable, "-m", "compression.examples.images"] +
-                          args, cwd=ROOT, env=_env(), capture_output=True,
+                          args, cwd=root, env=_env(root), capture_output=True,
                           text=True, check=False)
   if result.returncode:
     raise SystemExit(f"{args[0]} failed:\n{result.stderr}")
@@ -143,6 +147,7 @@ def main():
   parser.add_argument("--model_dir", required=True)
   parser.add_argument("--image", default="")
   parser.add_argument("--runs", type=int, default=3)
+  parser.add_argument("--compare_root", default="")
   args = parser.parse_args()
   image = args.image
   if not image:
@@ -156,8 +161,18 @@ def main():
       "decompress": ["decompress", f"--model_dir={args.model_dir}", cim, png]}
   print(f"model {args.model_dir}, image {image}; median of {args.runs} fresh "
         "processes; seconds wall / CPU")
+  roots = [ROOT] + ([os.path.abspath(args.compare_root)] if args.compare_root
+                    else [])
   for which in ("compress", "decompress"):
-    whole = [run_command(commands[which]) for _ in range(args.runs)]
+    runs = {root: [] for root in roots}
+    for _ in range(args.runs):
+      for root in roots:  # interleaved: the load changes alike for both
+        runs[root].append(run_command(commands[which], root))
+    whole = runs[ROOT]
+    for root in roots[1:]:
+      print(f"\n{which}: the command of {root} "
+            f"{statistics.median(w for w, _ in runs[root]):6.2f} / "
+            f"{statistics.median(c for _, c in runs[root]):6.2f}")
     rows = [run_steps(which, args.model_dir, image if which == "compress" else cim,
                       cim if which == "compress" else os.path.join(work, "y.png"))
             for _ in range(args.runs)]
