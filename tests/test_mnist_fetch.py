@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -284,6 +285,7 @@ def test_the_script_checks_and_fetches_with_the_standard_library_only(
   proc = subprocess.run(check, env=env, capture_output=True, text=True,
                         timeout=60, check=False)
   assert proc.returncode == 1 and proc.stderr.startswith("error: "), proc.stderr
+  assert "lacks train-images-idx3-ubyte.gz" in proc.stderr
   # -I: no site-packages, so nothing but the standard library can be imported;
   # and $MNIST_SHA256SUMS is read from the environment (not ignored by -I).
   proc = subprocess.run(check[:-1], env=env, capture_output=True, text=True,
@@ -294,6 +296,22 @@ def test_the_script_checks_and_fetches_with_the_standard_library_only(
                         timeout=60, check=False)
   assert proc.returncode == 0, proc.stderr
 
+
+def test_demo_script_stops_before_the_set_up_when_the_data_cannot_come(tmp_path):
+  """scripts/demo.sh looks for the data (and fetches it) first: offline and
+  without the files it ends in seconds with one line, before setup.sh runs."""
+  env = dict(os.environ, **_env(tmp_path, **{
+      fetch.MIRRORS_ENV: _closed_port_url()}))
+  start = time.time()
+  proc = subprocess.run(["bash", os.path.join(ROOT, "scripts", "demo.sh"),
+                         f"--data_dir={tmp_path}/empty"], env=env,
+                        capture_output=True, text=True, timeout=120, check=False)
+  assert proc.returncode == 1
+  assert time.time() - start < 60
+  assert proc.stderr.strip().splitlines()[-1].startswith(
+      "error: cannot download train-images-idx3-ubyte.gz")
+  assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+  assert "==" not in proc.stdout  # setup.sh's steps never started
 
 def test_bad_checksum_file_is_one_line(tmp_path):
   sums = tmp_path / "sums"
