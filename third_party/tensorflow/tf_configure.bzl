@@ -1,4 +1,6 @@
-"""Repository rule that finds the installed TensorFlow through the `python3` on PATH.
+"""Repository rule that finds the installed TensorFlow through $PYTHON_BIN_PATH, or
+else the `python3` on PATH (setup.py sets PYTHON_BIN_PATH to the interpreter pip runs
+it with, so `pip install .` needs no activated environment).
 
 It asks `tf.sysconfig` for the header directory, the library directory, the compile
 flags and the version, then exposes:
@@ -8,8 +10,9 @@ flags and the version, then exposes:
   @local_tensorflow//:tf_version.txt the "major.minor.patch" version compiled against
 
 The TensorFlow found must have the major.minor version pinned in requirements.txt;
-the build fails otherwise. Nothing is fetched and no path is fixed: a different virtual environment first on PATH
-gives a different repository (re-run with `bazel sync --configure` or a clean build).
+the build fails otherwise. Nothing is fetched and no path is fixed: another
+PYTHON_BIN_PATH or another virtual environment first on PATH gives another repository
+(Bazel re-runs this rule when either changes).
 """
 
 _QUERY = """
@@ -41,17 +44,27 @@ def _check_pinned_version(ctx, version, python):
              (python, version, pinned))
 
 def _tf_configure_impl(ctx):
-    python = ctx.which("python3")
+    python = ctx.os.environ.get("PYTHON_BIN_PATH", "")
+    if python == "":
+        python = ctx.which("python3")
     if python == None:
-        fail("No python3 on PATH: activate the virtual environment that has TensorFlow.")
+        fail("No python3 on PATH and no PYTHON_BIN_PATH: activate the virtual " +
+             "environment that has TensorFlow (scripts/setup.sh creates .venv), or " +
+             "set PYTHON_BIN_PATH to its python.")
     result = ctx.execute(
         [python, "-c", _QUERY],
         environment = {"TF_CPP_MIN_LOG_LEVEL": "3"},
         quiet = True,
     )
     if result.return_code != 0:
-        fail("`%s` cannot import tensorflow (pip install tensorflow-cpu):\n%s" %
-             (python, result.stderr))
+        lines = [l for l in result.stderr.strip().splitlines() if l.strip()]
+        fail(("`%s` cannot import tensorflow (%s). Bazel compiles against the " +
+              "TensorFlow of $PYTHON_BIN_PATH, else of the python3 first on PATH: " +
+              "activate the virtual environment that has TensorFlow (scripts/setup.sh " +
+              "creates .venv), set PYTHON_BIN_PATH to its python, or install the " +
+              "pinned TensorFlow there (`%s -m pip install -r requirements.txt`).") %
+             (python, lines[-1] if lines else "exit status %d" % result.return_code,
+              python))
     info = json.decode(result.stdout.strip().splitlines()[-1])
     _check_pinned_version(ctx, info["version"], python)
     ctx.symlink(info["include"], "include")
@@ -85,6 +98,6 @@ exports_files(["tf_version.txt"])
 tf_configure = repository_rule(
     implementation = _tf_configure_impl,
     attrs = {"requirements": attr.label(default = "//:requirements.txt")},
-    environ = ["PATH", "VIRTUAL_ENV"],
+    environ = ["PATH", "VIRTUAL_ENV", "PYTHON_BIN_PATH"],
     local = True,
 )
