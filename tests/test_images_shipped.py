@@ -121,3 +121,46 @@ def test_learning_rate_schedule(step, expected):
                              final_learning_rate=1e-5)
   assert train.learning_rate_at(step, config) == pytest.approx(expected)
   assert train.learning_rate_at(90, config) < 1e-3
+
+
+# -- The models shipped in the package. ---------------------------------------------
+
+def test_the_package_ships_at_least_four_qualities_with_records():
+  found = shipped.qualities()
+  assert len(found) >= 4 and found == list(range(1, len(found) + 1))
+  total = 0
+  for quality in found:
+    folder = shipped.model_dir(quality)
+    record = shipped.record(folder)
+    for key in ("architecture", "lambda", "steps", "cpu_hours", "data",
+                "held_out", "fingerprint"):
+      assert key in record, (quality, key)
+    total += sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
+  assert total <= 12 * 10 ** 6
+  lambdas = [shipped.record(shipped.model_dir(q))["lambda"] for q in found]
+  assert lambdas == sorted(lambdas)
+
+
+def test_cli_compress_and_decompress_with_shipped_models_only(tmp_path):
+  import subprocess
+  import sys
+  from compression.examples.images import data
+  image = util.synthetic_image(96, 120, seed=3)
+  source = tmp_path / "photo.png"
+  data.write_png(str(source), image)
+  env = dict(os.environ, PYTHONPATH=util.ROOT)
+  run = lambda *args: subprocess.run(
+      [sys.executable, "-m", "compression.examples.images", *args],
+      cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
+  low = run("compress", "--quality=1", "photo.png", "q1.cim")
+  assert low.returncode == 0, low.stderr
+  default = run("compress", "photo.png", "default.cim")
+  assert default.returncode == 0, default.stderr
+  assert (tmp_path / "q1.cim").stat().st_size < (tmp_path / "default.cim").stat().st_size
+  for name in ("q1", "default"):
+    out = run("decompress", f"{name}.cim", f"{name}.png")
+    assert out.returncode == 0, out.stderr
+    decoded = data.read_image(str(tmp_path / f"{name}.png"))
+    assert decoded.shape == image.shape
+  wrong = run("decompress", f"--quality={shipped.qualities()[-1]}", "q1.cim", "x.png")
+  assert wrong.returncode == 1 and "fingerprint" in wrong.stderr
