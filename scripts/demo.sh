@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Sets up (scripts/setup.sh), then runs the MNIST demo end to end: trains briefly,
 # compresses 16 test digits into one file, decompresses it in a separate process and
-# prints bits, MAE and PSNR per digit. Extra arguments go to the demo command
-# (`./scripts/demo.sh --help` lists them); it writes under runs/mnist_demo.
+# prints bits, MAE and PSNR per digit. Extra arguments go to the MNIST demo command
+# (`./scripts/demo.sh --help` lists them); it writes under runs/mnist_demo. Then the
+# image demo: the shipped photograph models on a bundled photograph, beside JPEG at
+# the same size (no data to fetch; writes under runs/image_demo).
 #
 # Data: --data_dir, else $MNIST_DIR, else ../shared/data/mnist when that exists, else
 # ~/.cache/compression/mnist. When the four files are not there they are fetched
@@ -28,4 +30,11 @@ esac
 # shellcheck disable=SC1091
 . "$ROOT/scripts/setup.sh"
 cd "$ROOT"
-exec python3 -m compression.examples.mnist demo "$@"
+python3 -m compression.examples.mnist demo "$@"
+case " $* " in
+  *" --help "*|*" -h "*) exit 0 ;;
+esac
+# The photograph codec: the shipped models on a bundled held-out photograph, each
+# file decoded by a separate process, beside JPEG at the same size (runs/image_demo).
+echo
+python3 -m compression.examples.images demo

@@ -164,3 +164,23 @@ def test_cli_compress_and_decompress_with_shipped_models_only(tmp_path):
     assert decoded.shape == image.shape
   wrong = run("decompress", f"--quality={shipped.qualities()[-1]}", "q1.cim", "x.png")
   assert wrong.returncode == 1 and "fingerprint" in wrong.stderr
+
+
+def test_demo_command_prints_the_table_beside_jpeg(tmp_path):
+  import subprocess
+  import sys
+  out = subprocess.run(
+      [sys.executable, "-m", "compression.examples.images", "demo",
+       f"--output_dir={tmp_path}"], cwd=util.ROOT,
+      env=dict(os.environ, PYTHONPATH=util.ROOT), capture_output=True, text=True,
+      timeout=600)
+  assert out.returncode == 0, out.stderr
+  rows = [l.split() for l in out.stdout.splitlines()
+          if l.strip() and l.split()[0].isdigit()]
+  assert [int(r[0]) for r in rows] == shipped.qualities()
+  for r in rows:
+    assert int(r[6]) <= int(r[1])  # JPEG not larger than the .cim file
+  assert "mean PSNR against JPEG at the same size" in out.stdout
+  for q in shipped.qualities():
+    assert (tmp_path / f"quality_{q}.cim").is_file()
+    assert (tmp_path / f"quality_{q}.png").is_file()
