@@ -18,10 +18,10 @@ timed by feeding its inputs directly (intermediate tensors fed through the feed
 dict, so the upstream ops do not run):
 
   compress     transforms:      analysis, hyper-analysis, z rounding, integer
-                                hyper-synthesis (scale table indexes -> scales)
+                                hyper-synthesis (scale-table indexes)
                entropy coding:  range coding of z (EntropyBottleneck) and of y
                                 (GaussianConditional, incl. its table index lookup)
-  decompress   entropy coding:  range decoding of z, then of y given the scales
+  decompress   entropy coding:  range decoding of z, then of y given the indexes
                transforms:      integer hyper-synthesis, synthesis
 
 For bls2017 there is no z and no hyper-transform. Also timed: the whole side in one
@@ -41,7 +41,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # pylint: disable=g-import-not-at-top
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
-from compression.examples.images import codec  # pylint: disable=g-import-not-at-top
+from compression.examples.images import codec
+from compression.examples.images import shipped  # pylint: disable=g-import-not-at-top
 from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
 from compression.examples.images import data  # pylint: disable=g-import-not-at-top
 from compression.examples.images import model as model_lib  # pylint: disable=g-import-not-at-top
@@ -82,28 +83,27 @@ def _session(model_dir, threads):
     config = v1.ConfigProto(intra_op_parallelism_threads=threads,
                             inter_op_parallelism_threads=threads)
   session = v1.Session(config=config)
-  v1.train.Saver().restore(session, codec.latest_checkpoint(model_dir))
+  codec.restore(session, model_dir)  # a checkpoint or a shipped model
   return session
 
 
 def encoder_parts(model, x):
-  """Tensors of the encoder side: y, z, scale (bmshj2018) and the strings."""
-  y = model_lib.analysis_transform(x, model.num_filters, model.latent_filters)
+  """Tensors of the encoder side: y, z, indexes (hyperprior) and the strings."""
+  y = model._analysis(x)
   eb = model._entropy_bottleneck()
   if not model.hyperprior:
     y_hat, _ = eb(y, training=False)
     return {"y": y, "y_hat": y_hat, "y_string": eb.compress(y)[0]}
   z = model_lib.hyper_analysis_transform(y, model.num_filters)
   z_hat, _ = eb(z, training=False)
-  scale = model._hyper_synthesis().quantized_scales(z_hat)
-  gc = model._gaussian(scale)
+  gc = model._conditional(model._hyper_synthesis(), z_hat)  # integer indexes
   y_hat, _ = gc(y, training=False)
-  return {"y": y, "z": z, "scale": scale, "y_hat": y_hat,
+  return {"y": y, "z": z, "indexes": gc.indexes, "y_hat": y_hat,
           "y_string": gc.compress(y)[0], "z_string": eb.compress(z)[0]}
 
 
 def decoder_parts(model, y_string, y_shape, z_string, z_shape):
-  """Tensors of the decoder side: z_hat, scale (bmshj2018), y_hat, x_hat."""
+  """Tensors of the decoder side: z_hat, indexes (hyperprior), y_hat, x_hat."""
   eb = model._entropy_bottleneck()
   out = {}
   if model.hyperprior:
@@ -111,9 +111,9 @@ def decoder_parts(model, y_string, y_shape, z_string, z_shape):
                           channels=model.num_filters)
     z_hat = tf.reshape(z_hat, tf.concat([[1], z_shape], 0))
     z_hat.set_shape([1, None, None, model.num_filters])
-    scale = model._hyper_synthesis().quantized_scales(z_hat)
-    y_hat = model._gaussian(scale).decompress(tf.reshape(y_string, [1]))
-    out.update(z_hat=z_hat, scale=scale)
+    gc = model._conditional(model._hyper_synthesis(), z_hat)
+    y_hat = gc.decompress(tf.reshape(y_string, [1]))
+    out.update(z_hat=z_hat, indexes=gc.indexes)
   else:
     y_hat = eb.decompress(tf.reshape(y_string, [1]), y_shape,
                           channels=model.latent_filters)
@@ -121,7 +121,7 @@ def decoder_parts(model, y_string, y_shape, z_string, z_shape):
   y_hat.set_shape([1, None, None, model.latent_filters])
   out["y_hat"] = y_hat
   out["x_hat"] = tf.clip_by_value(
-      model_lib.synthesis_transform(y_hat, model.num_filters), 0., 1.)
+      model._synthesis(y_hat), 0., 1.)
   return out
 
 
@@ -133,7 +133,7 @@ def time_compress(model, model_dir, image, runs, threads):
     session = _session(model_dir, threads)
     feed = {x: data.pad_to_multiple(image, model.total_stride)[None] / 255.}
     strings = [k for k in ("y_string", "z_string") if k in parts]
-    latents = [k for k in ("y", "z", "scale") if k in parts]
+    latents = [k for k in ("y", "z", "indexes") if k in parts]
     values = session.run(parts, feed)
     transforms = median_time(session, [parts[k] for k in latents], feed, runs)
     coded = {parts[k]: values[k] for k in latents}
@@ -158,13 +158,13 @@ def time_decompress(model, model_dir, values, runs, threads):
       feed[z_string] = values["z_string"]
     decoded = session.run(parts, feed)
     if model.hyperprior:
-      # Entropy decoding of z; of y given the scales. Transforms: z_hat -> scales,
+      # Entropy decoding of z; of y given the indexes. Transforms: z_hat -> indexes,
       # y_hat -> x_hat.
       coding = (median_time(session, parts["z_hat"], feed, runs) +
                 median_time(session, parts["y_hat"],
                             {y_string: values["y_string"],
-                             parts["scale"]: decoded["scale"]}, runs))
-      transforms = (median_time(session, parts["scale"],
+                             parts["indexes"]: decoded["indexes"]}, runs))
+      transforms = (median_time(session, parts["indexes"],
                                 {parts["z_hat"]: decoded["z_hat"]}, runs) +
                     median_time(session, parts["x_hat"],
                                 {parts["y_hat"]: decoded["y_hat"]}, runs))
@@ -190,7 +190,8 @@ def main():
   args = parser.parse_args()
   try:
     config = config_lib.require(args.model_dir)
-    if codec.latest_checkpoint(args.model_dir) is None:
+    if (codec.latest_checkpoint(args.model_dir) is None
+        and not shipped.is_shipped(args.model_dir)):
       raise config_lib.ConfigError(f"{args.model_dir} has no checkpoint")
     image = data.read_image(args.image) if args.image else default_image()
   except (config_lib.ConfigError, data.DataError) as error:
