@@ -111,10 +111,18 @@ def library_dir():
     env = dict(plain_environment(), PYTHON_BIN_PATH=sys.executable)
     print(f"setup.py: bazel build //compression:all against the TensorFlow of "
           f"{sys.executable}", file=sys.stderr, flush=True)
-    if subprocess.call(["bazel", "build", "//compression:all"], cwd=ROOT, env=env):
+    # --symlink_prefix=/: the clone's bazel-* links stay as they are (they may
+    # belong to another output base, e.g. a Bazel started with another HOME).
+    flags = ["--symlink_prefix=/"]
+    if subprocess.call(["bazel", "build"] + flags + ["//compression:all"], cwd=ROOT,
+                       env=env):
       _fail("`bazel build //compression:all` failed (its errors are above; with "
             "pip, run `pip install -v .` to see them).")
-    directory = os.path.join(ROOT, "bazel-bin", "compression")
+    info = subprocess.run(["bazel", "info"] + flags + ["bazel-bin"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=False)
+    if info.returncode:
+      _fail(f"`bazel info bazel-bin` failed: {info.stderr.strip()}")
+    directory = os.path.join(info.stdout.strip(), "compression")
     hint = "`bazel build //compression:all` did not write it."
   for name in LIBRARY_FILES:
     if not os.path.isfile(os.path.join(directory, name)):

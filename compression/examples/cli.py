@@ -14,6 +14,7 @@ import textwrap
 
 from absl import app
 from absl import flags
+from absl import logging as absl_logging
 
 from compression.examples import quiet
 
@@ -254,6 +255,8 @@ def main(prog, description, commands, known_errors, argv=None):
     _quiet_tensorflow()
     if not fv["verbose"].value:
       quiet.install()
+      # Libraries' INFO log records (matplotlib building its font cache, ...).
+      absl_logging.set_verbosity(absl_logging.WARNING)
     try:
       if command.passthrough:
         command.run(fv, list(rest[1:]))
