@@ -107,6 +107,32 @@ def test_console_script_names_itself(tmp_path):
     assert "python -m" not in proc.stderr
 
 
+@pytest.mark.parametrize("module,args,purpose", [
+    ("mnist", ["sweep", "--lambdas=300", "--steps=1"], "sweep (figures)"),
+    ("mnist", ["demo", "--steps=1"], "demo (PNG images)"),
+    ("images", ["compare"], "compare (figures)"),
+])
+def test_missing_optional_package_is_named_before_any_work(
+    module, args, purpose, monkeypatch, capsys, tmp_path):
+  """Without matplotlib / Pillow (a wheel installed without the examples
+  extra), the commands that need them say so first, in one line."""
+  import importlib  # pylint: disable=g-import-not-at-top
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  real = importlib.util.find_spec
+  monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: (
+      None if name.split(".")[0] in ("matplotlib", "PIL") else real(name, *a)))
+  monkeypatch.chdir(tmp_path)
+  commands = importlib.import_module(f"compression.examples.{module}.commands")
+  with pytest.raises(SystemExit) as e:
+    commands.main(["prog"] + args + [f"--data_dir={mnist_testutil.data_dir()}"
+                                     if module == "mnist" else "--folder="])
+  _, err = capsys.readouterr()
+  assert e.value.code == 1
+  lines = err.strip().splitlines()
+  assert len(lines) == 1 and lines[0].startswith(f"error: {purpose} needs "), err
+  assert "pip install learned-compression[examples]" in lines[0]
+  assert not os.listdir(tmp_path)  # nothing written, nothing trained
+
 if __name__ == "__main__":
   # Run as a script (e.g. a Bazel py_test): hand this file to pytest.
   sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

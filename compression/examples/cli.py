@@ -129,6 +129,18 @@ def check_float(fv, name, low, high=math.inf, low_open=False):
     raise CommandError(f"--{name} must be {bounds}, got {value}")
 
 
+def require_modules(purpose, *modules):
+  """CommandError naming the examples extra unless every (module, pip package)
+  of `modules` is installed; looked up without importing, so a command checks
+  before any long work."""
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  for module, package in modules:
+    if importlib.util.find_spec(module) is None:
+      raise CommandError(
+          f"{purpose} needs {package} (module {module!r} not found): install "
+          "the examples extra (`pip install learned-compression[examples]`)")
+
+
 def _quiet_tensorflow():
   # TensorFlow's Python logger (deprecation notices); no TF import needed.
   logging.getLogger("tensorflow").setLevel(logging.ERROR)

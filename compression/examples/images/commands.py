@@ -313,6 +313,7 @@ def _run_compare(fv):
   paths = _image_paths(fv.folder)
   for model_dir in fv.model_dirs:
     _require_model(model_dir)
+  cli.require_modules("compare (figures)", ("matplotlib", "matplotlib"))
   from compression.examples.images import compare  # pylint: disable=g-import-not-at-top
   compare.compare(fv.model_dirs, paths, fv.out_dir, threads=fv.threads,
                   log=cli.log)

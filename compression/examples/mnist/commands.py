@@ -184,18 +184,6 @@ def _run_fetch_mnist(fv):
           "; the MNIST commands read them from there by default"))
 
 
-def _require_optional(purpose, *modules):
-  """MissingDependencyError naming the extra unless every (module, pip package)
-  of `modules` is installed; checked before any long work, without importing."""
-  import importlib.util  # pylint: disable=g-import-not-at-top
-  from compression.examples.mnist import errors  # pylint: disable=g-import-not-at-top
-  for module, package in modules:
-    if importlib.util.find_spec(module) is None:
-      raise errors.MissingDependencyError(
-          f"{purpose} needs {package} (module {module!r} not found): install "
-          "the examples extra (`pip install learned-compression[examples]`)")
-
-
 _PIL = ("PIL", "pillow")
 _MATPLOTLIB = ("matplotlib", "matplotlib")
 
@@ -290,7 +278,7 @@ def _run_sweep(fv):
   from compression.examples.mnist import paths  # pylint: disable=g-import-not-at-top
   paths.check_output_dir("output_dir", fv["output_dir"].value)
   _check_train_flags(fv)
-  _require_optional("sweep (figures)", _PIL, _MATPLOTLIB)
+  cli.require_modules("sweep (figures)", _PIL, _MATPLOTLIB)
   _check_data(fv)
   output_dir = fv["output_dir"].value
   rows = sweep.sweep(_train_config(fv, output_dir), lambdas, output_dir,
@@ -366,7 +354,7 @@ def _run_demo(fv):
   cli.check_int(fv, "seed", 0, cli.MAX_SEED)
   from compression.examples.mnist import paths  # pylint: disable=g-import-not-at-top
   paths.check_output_dir("work_dir", fv["work_dir"].value)
-  _require_optional("demo (PNG images)", _PIL)
+  cli.require_modules("demo (PNG images)", _PIL)
   _check_data(fv)
   from compression.examples.mnist import demo  # pylint: disable=g-import-not-at-top
   demo.run(fv["data_dir"].value, os.path.abspath(fv["work_dir"].value),
