@@ -107,6 +107,22 @@ def test_console_script_names_itself(tmp_path):
     assert "python -m" not in proc.stderr
 
 
+def test_what_an_import_wrote_is_shown_only_when_it_fails():
+  program = (
+      "import os\n"
+      "from compression.examples import quiet\n"
+      "with quiet.stderr_to_file():\n"
+      "  os.write(2, b'hidden: the block succeeded\\n')\n"
+      "try:\n"
+      "  with quiet.stderr_to_file():\n"
+      "    os.write(2, b'shown: the block failed\\n')\n"
+      "    raise ValueError('x')\n"
+      "except ValueError:\n"
+      "  os.write(2, b'after\\n')\n")
+  proc = subprocess.run([sys.executable, "-c", program], cwd=ROOT, env=_env(),
+                        capture_output=True, text=True, timeout=60, check=True)
+  assert proc.stderr == "shown: the block failed\nafter\n"
+
 @pytest.mark.parametrize("module,args,purpose", [
     ("mnist", ["sweep", "--lambdas=300", "--steps=1"], "sweep (figures)"),
     ("mnist", ["demo", "--steps=1"], "demo (PNG images)"),

@@ -43,7 +43,11 @@ def stderr_to_file():
   """File descriptor 2 into a temporary file for the block; the file's text is
   written to the real stderr if the block raises."""
   sys.stderr.flush()
-  saved = os.dup(2)
+  try:
+    saved = os.dup(2)
+  except OSError:  # No file descriptor 2 (closed): nothing to hide.
+    yield
+    return
   with tempfile.TemporaryFile() as capture:
     os.dup2(capture.fileno(), 2)
     try:
