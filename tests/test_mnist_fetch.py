@@ -23,10 +23,10 @@ ROOT = mnist_testutil.ROOT
 NAMES = fetch.FILE_NAMES
 
 
-def _fixture_files():
+def fixture_files(train=96, test=32):
   """{name: gzipped IDX bytes} of a small synthetic MNIST."""
   files = {}
-  for split, n, seed in (("train", 96, 1), ("test", 32, 2)):
+  for split, n, seed in (("train", train, 1), ("test", test, 2)):
     images, labels = mnist_testutil.synthetic_digits(n, seed)
     image_name, label_name = data.FILE_NAMES[split]
     # mtime=0: the same bytes every time.
@@ -37,7 +37,7 @@ def _fixture_files():
   return files
 
 
-FILES = _fixture_files()
+FILES = fixture_files()
 SUMS = {name: hashlib.sha256(raw).hexdigest() for name, raw in FILES.items()}
 
 
@@ -47,7 +47,8 @@ class Server:
   can cut a file's response after some bytes (`cut[name] = n`, once) or serve
   other bytes (`corrupt`)."""
 
-  def __init__(self, ranges=True, corrupt=False):
+  def __init__(self, ranges=True, corrupt=False, files=None):
+    files = FILES if files is None else files
     self.requests = []
     self.cut = {}
     server = self
@@ -57,7 +58,7 @@ class Server:
       def do_GET(self):  # pylint: disable=invalid-name
         name = self.path.rsplit("/", 1)[-1]
         server.requests.append((name, self.headers.get("Range")))
-        raw = FILES.get(name) if self.path.startswith("/mnist/") else None
+        raw = files.get(name) if self.path.startswith("/mnist/") else None
         if raw is None:
           self.send_error(404)
           return

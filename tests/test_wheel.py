@@ -1,12 +1,24 @@
-"""The wheel of scripts/build_wheel.sh installs and works with `pip install <wheel>` alone.
+"""The install paths of the README's Build notes, run as its blocks are written.
 
-Builds the wheel once into a temporary directory, creates a fresh virtual environment
-there, installs the wheel (TensorFlow and the rest come from the package index, or
-pip's cache) and runs graph-mode programs in that environment from a directory outside
-the source tree. Slow: about a minute and a half on 2 cores, mostly installing
-TensorFlow. It runs Bazel itself, so it is a pytest test only: tests/BUILD leaves it
-out of the py_tests (a `bazel build` cannot run inside `bazel test`), and CI
-(scripts/test.sh) runs it once.
+tests/test_readme.py leaves these two blocks to this file: they install TensorFlow
+into fresh virtual environments.
+
+- `WheelTest`: the "Wheel" block (`. scripts/setup.sh`, scripts/build_wheel.sh,
+  a fresh venv, `pip install` of the wheel; its `[examples]` line last), with a
+  temporary folder for its `/tmp/env`. Then, in that environment and from a folder
+  outside the source tree: graph-mode programs on the installed op library, the
+  console scripts (their names in usage lines; an optional import missing is named
+  before any long work; the MNIST demo without extras), the examples extra.
+- `SourceInstallTest`: the "pip from source" block, `pip install .` from the clone
+  into a plain venv that has TensorFlow, not activated, with no python3 with
+  TensorFlow first on PATH, and a Bazel output root of its own (so the build does
+  not disturb the clone's); no build/ or *.egg-info left in the clone; what is said
+  when TensorFlow or Bazel is missing.
+
+Slow (a few minutes: TensorFlow installs from pip's cache or the package index, and
+a Bazel build from scratch). They run Bazel themselves, so they are pytest tests
+only: tests/BUILD leaves this file out of the py_tests (a `bazel build` cannot run
+inside `bazel test`), and CI (scripts/test.sh) runs it once.
 """
 
 import email.parser
@@ -21,8 +33,16 @@ import time
 import unittest
 import zipfile
 
+import mnist_testutil
+import readme_testutil
+from compression.examples.mnist import data as mnist_data
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT = 1200  # seconds for any one step; a hung install fails instead of blocking CI
+# Text that identifies each README block (tests/test_readme.py looks for these).
+WHEEL_BLOCK = "/tmp/env/bin/pip install dist/"
+SOURCE_BLOCK = "/tmp/env/bin/pip install ."
+README_VENV = "/tmp/env"
 
 # Run by the virtual environment's python: range coding and an EntropyBottleneck
 # compressed in one graph and decompressed in another from a checkpoint.
@@ -74,16 +94,47 @@ print(json.dumps({
 """
 
 
-def _run(command, env=None, cwd=None):
-  """Runs `command`; returns stdout. A failure shows its stderr."""
+def _run(command, env=None, cwd=None, fail=True):
+  """Runs `command`; returns stdout (with fail=False, the completed process). A
+  failure shows its stderr."""
   start = time.monotonic()
   result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True,
                           timeout=TIMEOUT, check=False)
   shown = " ".join(command).replace("\n", " ")[:160]
   print(f"{time.monotonic() - start:6.1f} s  {shown}", file=sys.stderr)
+  if not fail:
+    return result
   if result.returncode:
-    raise AssertionError(f"{shown} exited with {result.returncode}:\n{result.stderr[-4000:]}")
+    raise AssertionError(f"{shown} exited with {result.returncode}:\n"
+                         f"{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
   return result.stdout
+
+
+def _block_lines(marker, venv):
+  """The command lines of the README block holding `marker`, its /tmp/env being
+  `venv`."""
+  block = readme_testutil.block_with(marker)
+  return [line.replace(README_VENV, venv) for line in block.commands()]
+
+
+def _bash(lines, env, cwd):
+  return _run(["bash", "-c", "set -euo pipefail\n" + "\n".join(lines)], env=env,
+              cwd=cwd)
+
+
+def _venv_env(venv):
+  """An environment whose only Python is `venv`'s (not activated)."""
+  env = {k: v for k, v in os.environ.items()
+         if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+  env["PATH"] = os.path.join(venv, "bin") + os.pathsep + "/usr/bin:/bin"
+  env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+  return env
+
+
+def _synthetic_mnist(folder):
+  mnist_data.write_split(folder, "train", *mnist_testutil.synthetic_digits(256, 1))
+  mnist_data.write_split(folder, "test", *mnist_testutil.synthetic_digits(64, 2))
+  return folder
 
 
 class WheelTest(unittest.TestCase):
@@ -100,20 +151,19 @@ class WheelTest(unittest.TestCase):
 
   @classmethod
   def _install(cls):
-    build_env = dict(os.environ)
-    # Bazel compiles against the TensorFlow of the python3 first on PATH: this one.
+    build_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # The block sources scripts/setup.sh; this test's Python first on PATH.
     build_env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + build_env["PATH"]
-    cls.wheel = _run(["bash", os.path.join(ROOT, "scripts", "build_wheel.sh"),
-                      os.path.join(cls.directory, "dist")], env=build_env).split()[-1]
     cls.venv = os.path.join(cls.directory, "venv")
-    _run([sys.executable, "-m", "venv", cls.venv])
-    cls.env = {k: v for k, v in os.environ.items()
-               if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
-    cls.env["PATH"] = os.path.join(cls.venv, "bin") + os.pathsep + "/usr/bin:/bin"
-    cls.env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    lines = _block_lines(WHEEL_BLOCK, cls.venv)
+    cls.examples_line = [l for l in lines if "[examples]" in l]
+    assert len(cls.examples_line) == 1, lines
+    out = _bash([l for l in lines if "[examples]" not in l], build_env, ROOT)
+    # build_wheel.sh prints the wheel's absolute path (pip names other wheels).
+    cls.wheel = [w for w in out.split() if os.path.isabs(w) and w.endswith(".whl")
+                 and os.path.basename(w).startswith("learned_compression-")][-1]
+    cls.env = _venv_env(cls.venv)
     cls.python = os.path.join(cls.venv, "bin", "python")
-    _run([cls.python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-          cls.wheel], env=cls.env)
     cls.work = os.path.join(cls.directory, "work")  # outside the source tree
     os.mkdir(cls.work)
     cls.site_packages = _run([cls.python, "-c", "import sysconfig; "
@@ -141,8 +191,10 @@ class WheelTest(unittest.TestCase):
     minor = ".".join(built_for.split(".")[:2])
     requires = metadata.get_all("Requires-Dist")
     self.assertIn(f"tensorflow-cpu=={minor}.*", requires)
-    # Images and plots only with the `examples` extra.
-    for package in ("pillow", "matplotlib"):
+    # Pillow always (PNG and JPEG files of both console scripts); plots, the image
+    # example's default photographs and TensorBoard with the `examples` extra.
+    self.assertIn("pillow", requires)
+    for package in ("matplotlib", "scikit-image", "tensorboard"):
       self.assertIn(f'{package}; extra == "examples"', requires)
       self.assertNotIn(package, requires)
     # pip installed the TensorFlow the library was compiled against.
@@ -162,7 +214,7 @@ class WheelTest(unittest.TestCase):
     self.assertEqual(result["y_hat"], result["rounded"])
     self.assertEqual(len(result["string_bytes"]), 4)
     self.assertTrue(all(n > 0 for n in result["string_bytes"]))
-    self.assertFalse(result["pil"], "pillow is installed without the examples extra")
+    self.assertTrue(result["pil"], "pillow is a requirement")
 
   def test_other_tensorflow_version_is_refused_at_import(self):
     # A copy of the installed package whose library claims another TensorFlow minor version.
@@ -186,9 +238,148 @@ class WheelTest(unittest.TestCase):
     self.assertIn(f'pip install "tensorflow-cpu=={major}.{int(minor) + 1}.*"', last)
     self.assertIn("scripts/build_wheel.sh", last)
 
+  def test_console_scripts(self):
+    bin_dir = os.path.join(self.venv, "bin")
+    out = _run([os.path.join(bin_dir, "mnist-compression"), "--help"], env=self.env,
+               cwd=self.work)
+    self.assertTrue(out.startswith("usage: mnist-compression <command>"), out)
+    out = _run([os.path.join(bin_dir, "image-compression"), "compress", "--help"],
+               env=self.env, cwd=self.work)
+    self.assertTrue(out.startswith("usage: image-compression compress "), out)
+    mnist = _synthetic_mnist(os.path.join(self.directory, "mnist"))
+    # Without the examples extra: sweep needs matplotlib and says so at once,
+    # before reading data or training.
+    start = time.monotonic()
+    result = _run([os.path.join(bin_dir, "mnist-compression"), "sweep",
+                   f"--data_dir={mnist}", "--output_dir=sweep"], env=self.env,
+                  cwd=self.work, fail=False)
+    self.assertEqual(result.returncode, 1)
+    self.assertEqual(result.stderr.strip().splitlines(), [
+        "error: sweep (figures) needs matplotlib (module 'matplotlib' not found): "
+        "install the examples extra (`pip install learned-compression[examples]`)"])
+    self.assertLess(time.monotonic() - start, 60)
+    self.assertFalse(os.path.exists(os.path.join(self.work, "sweep", "lambda_2000")))
+    # The demo needs no extra; its own lines only, its files under runs/.
+    out = _run([os.path.join(bin_dir, "mnist-compression"), "demo", "--steps=3",
+                "--count=2", f"--data_dir={mnist}"], env=self.env, cwd=self.work)
+    self.assertIn("[4/4] results", out)
+    self.assertTrue(os.path.isfile(os.path.join(self.work, "runs", "mnist_demo",
+                                                "comparison.png")))
+
+  def test_zz_examples_extra(self):
+    """Last (unittest runs tests by name): the block's `[examples]` line."""
+    _bash(self.examples_line, self.env, ROOT)
+    _run([self.python, "-c", "import matplotlib, skimage, tensorboard"],
+         env=self.env, cwd=self.work)
+    mnist = _synthetic_mnist(os.path.join(self.directory, "mnist_extra"))
+    out = _run([os.path.join(self.venv, "bin", "mnist-compression"), "sweep",
+                "--lambdas=300", "--steps=2", f"--data_dir={mnist}",
+                "--output_dir=sweep_extra"], env=self.env, cwd=self.work)
+    self.assertIn("rate_distortion.png", out)
+
   def assertBetween(self, value, low, high):
     self.assertGreaterEqual(value, low)
     self.assertLessEqual(value, high)
+
+
+class SourceInstallTest(unittest.TestCase):
+  """The README's "pip from source" block in a plain venv (see the module doc)."""
+
+  @classmethod
+  def setUpClass(cls):
+    super().setUpClass()
+    cls.directory = tempfile.mkdtemp(prefix="source_install_test_")
+    cls.before = cls._build_folders()
+    try:
+      cls._install()
+    except BaseException:
+      cls._shutdown()
+      raise
+
+  @staticmethod
+  def _build_folders():
+    """What a build may leave in the clone: build/, *.egg-info, and where Bazel's
+    bazel-* links point (a build with another output root must not move them)."""
+    return sorted(n for n in os.listdir(ROOT)
+                  if n == "build" or n.endswith(".egg-info")) + sorted(
+                      (n, os.readlink(os.path.join(ROOT, n)))
+                      for n in os.listdir(ROOT) if n.startswith("bazel-") and
+                      os.path.islink(os.path.join(ROOT, n)))
+
+  @classmethod
+  def _install(cls):
+    home = os.path.join(cls.directory, "home")
+    os.mkdir(home)
+    # A Bazel output root of its own: another PATH would make the clone's
+    # output base rebuild everything, here and for the next build there.
+    with open(os.path.join(home, ".bazelrc"), "w") as f:
+      f.write(f"startup --output_user_root={os.path.join(cls.directory, 'bazel')}\n")
+    bazel = shutil.which("bazel")
+    assert bazel, "no bazel on PATH"
+    env = {k: v for k, v in os.environ.items()
+           if k.startswith("PIP_") or k in ("LANG", "LC_ALL", "TMPDIR")}
+    env.update(HOME=home, PIP_CACHE_DIR=os.environ.get("PIP_CACHE_DIR") or
+               os.path.expanduser("~/.cache/pip"),
+               PATH=os.path.dirname(bazel) + os.pathsep + "/usr/bin:/bin")
+    cls.env = env
+    cls.venv = os.path.join(cls.directory, "venv")
+    cls.python = os.path.join(cls.venv, "bin", "python")
+    _bash(_block_lines(SOURCE_BLOCK, cls.venv), env, ROOT)
+    cls.work = os.path.join(cls.directory, "work")
+    os.mkdir(cls.work)
+
+  @classmethod
+  def _shutdown(cls):
+    if os.path.isdir(os.path.join(cls.directory, "bazel")):
+      subprocess.run(["bazel", "shutdown"], cwd=ROOT, env=dict(
+          os.environ, HOME=os.path.join(cls.directory, "home")),
+                     capture_output=True, timeout=300, check=False)
+    shutil.rmtree(cls.directory, ignore_errors=True)
+
+  @classmethod
+  def tearDownClass(cls):
+    cls._shutdown()
+    super().tearDownClass()
+
+  def test_installed_package_works_from_its_own_library(self):
+    output = _run([self.python, "-c", ROUND_TRIP], env=_venv_env(self.venv),
+                  cwd=self.work)
+    result = json.loads(output.strip().splitlines()[-1])
+    site = _run([self.python, "-c", "import sysconfig; "
+                 "print(sysconfig.get_paths()['platlib'])"],
+                env=_venv_env(self.venv), cwd=self.work).strip()
+    package_dir = os.path.join(site, "compression")
+    self.assertEqual(result["package"], os.path.join(package_dir, "__init__.py"))
+    self.assertEqual([os.path.realpath(p) for p in result["libraries"]],
+                     [os.path.realpath(os.path.join(package_dir,
+                                                    "_compression_ops.so"))])
+    self.assertEqual(result["decoded"], result["data"])
+    self.assertEqual(result["y_hat"], result["rounded"])
+
+  def test_no_build_folders_left_in_the_clone(self):
+    self.assertEqual(self._build_folders(), self.before)
+
+  def test_missing_bazel_is_named(self):
+    env = dict(self.env, PATH=os.path.join(self.directory, "home"))  # no bazel
+    result = _run([os.path.join(self.venv, "bin", "pip"), "install", "--no-deps",
+                   "--force-reinstall", "--no-build-isolation", ROOT], env=env,
+                  cwd=self.work, fail=False)
+    self.assertNotEqual(result.returncode, 0)
+    self.assertIn("setup.py: `bazel` (4.2.3; Debian's bazel-bootstrap, "
+                  "scripts/setup.sh installs it) is not on PATH",
+                  result.stdout + result.stderr)
+
+  def test_missing_tensorflow_is_named(self):
+    venv = os.path.join(self.directory, "no_tensorflow")
+    _run([sys.executable, "-m", "venv", venv], env=self.env)
+    result = _run([os.path.join(venv, "bin", "pip"), "install", ROOT],
+                  env=self.env, cwd=self.work, fail=False)
+    self.assertNotEqual(result.returncode, 0)
+    output = result.stdout + result.stderr
+    self.assertIn("cannot import tensorflow (ModuleNotFoundError: No module named "
+                  "'tensorflow')", output)
+    self.assertRegex(output, re.escape(venv) + r"/bin/python3?(\.\d+)? -m pip install "
+                     r'"tensorflow-cpu==2\.\d+\.\*"')
 
 
 if __name__ == "__main__":
