@@ -304,7 +304,9 @@ def test_demo_script_stops_before_the_set_up_when_the_data_cannot_come(tmp_path)
   env = dict(os.environ, **_env(tmp_path, **{
       fetch.MIRRORS_ENV: _closed_port_url()}))
   start = time.time()
-  proc = subprocess.run(["bash", os.path.join(ROOT, "scripts", "demo.sh"),
+  # The clone's scripts/ (a Bazel py_test's runfiles hold only the package).
+  source_root = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+  proc = subprocess.run(["bash", os.path.join(source_root, "scripts", "demo.sh"),
                          f"--data_dir={tmp_path}/empty"], env=env,
                         capture_output=True, text=True, timeout=120, check=False)
   assert proc.returncode == 1
