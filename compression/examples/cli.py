@@ -135,7 +135,11 @@ def require_modules(purpose, *modules):
   before any long work."""
   import importlib.util  # pylint: disable=g-import-not-at-top
   for module, package in modules:
-    if importlib.util.find_spec(module) is None:
+    try:
+      found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # e.g. sys.modules[module] is None
+      found = False
+    if not found:
       raise CommandError(
           f"{purpose} needs {package} (module {module!r} not found): install "
           "the examples extra (`pip install learned-compression[examples]`)")
