@@ -3,8 +3,11 @@ what will actually run; CPU seconds are logged."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
+
+import pytest
 
 import images_testutil as util
 import process_testutil
@@ -22,12 +25,15 @@ def _train_command(model_dir, steps):
           f"--train_glob={util.training_glob()}", "--threads=1"]
 
 
-def test_ctrl_c_saves_and_the_same_command_resumes():
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM],
+                         ids=["ctrl_c", "sigterm"])
+def test_ctrl_c_saves_and_the_same_command_resumes(sig):
+  """Ctrl-C, and SIGTERM (`kill`, the end of a session or a batch job), both save."""
   model_dir = util.tmp_dir()
   env = dict(os.environ, PYTHONPATH=ROOT)
   code, lines, err = process_testutil.interrupt_when(
       _train_command(model_dir, 100000), lambda line: line.startswith("step 3/"),
-      cwd=ROOT, env=env)
+      cwd=ROOT, env=env, sig=sig)
   assert code == 130, err
   assert "Traceback" not in err
   saved = [l for l in lines if l.startswith("interrupted at step")]

@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import sys
 
 import numpy as np
@@ -70,7 +71,10 @@ def _train_command(model_dir, steps, *extra):
           "--test_size=16", "--log_every=1"] + list(extra)
 
 
-def test_ctrl_c_saves_and_the_same_command_resumes():
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM],
+                         ids=["ctrl_c", "sigterm"])
+def test_ctrl_c_saves_and_the_same_command_resumes(sig):
+  """Ctrl-C, and SIGTERM (`kill`, the end of a session or a batch job), both save."""
   model_dir = mnist_testutil.tmp_dir()
   env = dict(os.environ, PYTHONPATH=mnist_testutil.ROOT)
   env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -78,7 +82,7 @@ def test_ctrl_c_saves_and_the_same_command_resumes():
       [sys.executable, "-m", "compression.examples.mnist"] +
       _train_command(model_dir, 100000),
       lambda line: line.startswith("epoch 1/") and " step 3/" in line,
-      cwd=mnist_testutil.ROOT, env=env)
+      cwd=mnist_testutil.ROOT, env=env, sig=sig)
   assert code == 130, err
   assert "Traceback" not in err
   assert err.strip().splitlines() == [

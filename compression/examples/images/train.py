@@ -341,7 +341,8 @@ def train(config, log=print):
   with graph.as_default():
     writer = v1.summary.FileWriter(config.model_dir, graph)
   last = {}
-  with v1.Session(graph=graph, config=codec.session_config(config.threads)) as sess:
+  with cli.stop_on_sigterm(), v1.Session(
+      graph=graph, config=codec.session_config(config.threads)) as sess:
     latest = codec.latest_checkpoint(config.model_dir)
     if latest:
       saver.restore(sess, latest)

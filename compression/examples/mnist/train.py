@@ -217,7 +217,7 @@ def train(config, log=print):
         f"~{result['bits_per_digit']:.2f} bits/digit (estimate), "
         f"MAE {result['mae']:.4f}, PSNR {result['psnr']:.2f} dB")
 
-  with v1.Session(graph=g.graph) as sess:
+  with cli.stop_on_sigterm(), v1.Session(graph=g.graph) as sess:
     if resume_from:
       g.saver.restore(sess, resume_from)
     else:
