@@ -20,6 +20,7 @@ from absl import flags
 from absl import logging as absl_logging
 
 from compression.examples import quiet
+from compression.examples.common import errors
 
 _DEFINE = {"string": flags.DEFINE_string, "integer": flags.DEFINE_integer,
            "float": flags.DEFINE_float, "bool": flags.DEFINE_bool,
@@ -133,19 +134,10 @@ def check_float(fv, name, low, high=math.inf, low_open=False):
 
 
 def require_modules(purpose, *modules):
-  """CommandError naming the examples extra unless every (module, pip package)
-  of `modules` is installed; looked up without importing, so a command checks
-  before any long work."""
-  import importlib.util  # pylint: disable=g-import-not-at-top
-  for module, package in modules:
-    try:
-      found = importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):  # e.g. sys.modules[module] is None
-      found = False
-    if not found:
-      raise CommandError(
-          f"{purpose} needs {package} (module {module!r} not found): install "
-          "the examples extra (`pip install learned-compression[examples]`)")
+  """MissingDependencyError naming the examples extra unless every (module, pip
+  package) of `modules` is installed; looked up without importing, so a command
+  checks before any long work (`common.errors.require_installed`)."""
+  errors.require_installed(purpose, *modules)
 
 
 def _quiet_tensorflow():
@@ -251,8 +243,9 @@ def main(prog, description, commands, known_errors, argv=None):
   description: one line under the top-level usage.
   commands: dict name -> Command.
   known_errors: a callable returning a tuple of exception types reported as
-    one `error:` line. It is called only when a command fails, so it may
-    import modules lazily.
+    one `error:` line, besides CommandError and the shared
+    `common.errors.InputError` and `MissingDependencyError`. It is called only
+    when a command fails, so it may import modules lazily.
   """
   program = argv is None  # A process of its own, not a call from Python code.
   argv = list(sys.argv if argv is None else argv)
@@ -306,7 +299,8 @@ def main(prog, description, commands, known_errors, argv=None):
       print(f"{prog} {name}: interrupted", file=sys.stderr)
       sys.exit(130)
     except Exception as e:  # pylint: disable=broad-except
-      if isinstance(e, (CommandError,) + tuple(known_errors())):
+      if isinstance(e, (CommandError, errors.InputError,
+                        errors.MissingDependencyError) + tuple(known_errors())):
         fail(str(e))
       if isinstance(e, OSError):  # Files: permissions, full disk, paths.
         fail(f"{e.filename}: {e.strerror}" if e.filename else str(e))

@@ -10,13 +10,13 @@ letters, `<output_dir>/dead-letter-SSSSS-of-NNNNN.txt` (lines `key<TAB>message`)
 the others are written. The model loads once per worker process
 (`compression.python.beam`). Arguments that are not flags of the command are Beam
 pipeline options (`--runner`, `--direct_num_workers`, ...), as for the MNIST
-commands, whose option handling this module shares.
+commands: both use compression/examples/common/beam.py.
 """
 
 import io
 import os
 
-from compression.examples.mnist import beam_pipeline as mnist_beam
+from compression.examples.common import beam as common_beam
 
 
 class _ImageCodec:
@@ -125,7 +125,7 @@ def _match(pattern, what):
 
 def _write_files(output_dir, extension):
   """(key, bytes) -> the file `<output_dir>/<key><extension>`."""
-  beam = mnist_beam.beam_module()
+  beam = common_beam.beam_module()
 
   def write(key, blob):
     from apache_beam.io.filesystems import FileSystems  # pylint: disable=g-import-not-at-top
@@ -138,12 +138,12 @@ def _write_files(output_dir, extension):
 
 
 def _run(input_pattern, output_dir, beam_args, codec, extension, what, log):
-  beam = mnist_beam.beam_module()
+  beam = common_beam.beam_module()
   from apache_beam.io.filesystems import FileSystems  # pylint: disable=g-import-not-at-top
   from compression.python import beam as beam_lib  # pylint: disable=g-import-not-at-top
-  options = mnist_beam.pipeline_options(beam_args)
+  options = common_beam.pipeline_options(beam_args)
   paths = _match(input_pattern, what)
-  mnist_beam.worker_import_path()
+  common_beam.worker_import_path()
   if not FileSystems.exists(output_dir):
     FileSystems.mkdirs(output_dir)
   with beam.Pipeline(options=options) as p:
@@ -153,13 +153,13 @@ def _run(input_pattern, output_dir, beam_args, codec, extension, what, log):
     outputs, dead = records | "Code" >> beam_lib.ApplyCodec(
         codec, min_batch_size=1, max_batch_size=8)
     _ = outputs | "Write" >> _write_files(output_dir, extension)
-    mnist_beam.write_dead_letters(dead, FileSystems.join(output_dir, "dead-letter"))
-  return mnist_beam.print_counters(p.result, log)
+    common_beam.write_dead_letters(dead, FileSystems.join(output_dir, "dead-letter"))
+  return common_beam.print_counters(p.result, log)
 
 
 def compress(model_dir, input_pattern, output_dir, beam_args, threads=0, log=print):
   """Runs beam_compress; returns Beam's counters (dict)."""
-  mnist_beam.beam_module()
+  common_beam.beam_module()
   encoder, _ = _codecs()
   return _run(input_pattern, output_dir, beam_args, encoder(model_dir, threads),
               ".cim", "--input_glob", log)
@@ -168,7 +168,7 @@ def compress(model_dir, input_pattern, output_dir, beam_args, threads=0, log=pri
 def decompress(model_dir, input_pattern, output_dir, beam_args, threads=0,
                log=print):
   """Runs beam_decompress; returns Beam's counters (dict)."""
-  mnist_beam.beam_module()
+  common_beam.beam_module()
   _, decoder = _codecs()
   return _run(input_pattern, output_dir, beam_args, decoder(model_dir, threads),
               ".png", "--input_glob", log)

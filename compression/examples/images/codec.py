@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from compression.examples import inputs
+from compression.examples.common import fingerprint as fingerprint_lib
 from compression.examples.images import config as config_lib
 from compression.examples.images import container
 from compression.examples.images import data
@@ -135,7 +136,7 @@ class Encoder:
       self._out = self.model.encoder_graph(self._x)
       self.sess = v1.Session(config=session_config(threads))
       self.checkpoint = restore(self.sess, model_dir)
-      self.fingerprint = container.model_fingerprint(
+      self.fingerprint = fingerprint_lib.model_fingerprint(
           self.sess.run(self._out["fingerprints"]))
     self.graph.finalize()
 
@@ -186,7 +187,7 @@ class Decoder:
         self._out = self.model.decoder_graph(self._y_string, self._y_shape)
       self.sess = v1.Session(config=session_config(threads))
       self.checkpoint = restore(self.sess, model_dir)
-      self.fingerprint = container.model_fingerprint(
+      self.fingerprint = fingerprint_lib.model_fingerprint(
           self.sess.run(self._out["fingerprints"]))
     self.graph.finalize()
     self._min_bits = {layer: table_min_bits(self.checkpoint, layer) for layer in
@@ -228,7 +229,8 @@ class Decoder:
     if compressed.fingerprint != self.fingerprint:
       raise container.ContainerError(
           f"{where} was made with other coding tables (fingerprint "
-          f"{compressed.fingerprint:016x}, this model's is {self.fingerprint:016x}); "
+          f"{fingerprint_lib.format_fingerprint(compressed.fingerprint)}, this model's "
+          f"is {fingerprint_lib.format_fingerprint(self.fingerprint)}); "
           "decode it with the model that wrote it")
     if (compressed.y_shape[2] != self.model.latent_filters or
         self.model.hyperprior and compressed.z_shape[2] != self.model.num_filters):

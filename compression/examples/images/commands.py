@@ -475,7 +475,7 @@ def _known_errors():
   from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
   from compression.examples.images import container  # pylint: disable=g-import-not-at-top
   from compression.examples.images import data  # pylint: disable=g-import-not-at-top
-  from compression.examples.mnist import errors as beam_errors  # pylint: disable=g-import-not-at-top
+  from compression.examples.common import errors as beam_errors  # pylint: disable=g-import-not-at-top
   known = [config_lib.ConfigError, container.ContainerError, data.DataError,
            beam_errors.InputError, beam_errors.MissingDependencyError]
   codec = sys.modules.get("compression.examples.images.codec")

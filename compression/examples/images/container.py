@@ -8,10 +8,10 @@
                 byte-identical to version 1's)
   5       1     architecture: 1 = bls2017, 2 = bmshj2018, 3 = mbt2018-mean
   6       2     zero (reserved)
-  8       8     model fingerprint (uint64): SHA-256 (first 8 bytes) of the int64
-                fingerprints of the model's coding tables (EntropyBottleneck;
-                the hyperprior models also GaussianConditional and the integer
-                hyper-synthesis)
+  8       8     model fingerprint (uint64) of the model's coding tables, named
+                entropy_bottleneck (and for the hyperprior models also
+                gaussian_conditional and hyper_synthesis): the SHA-256 rule of
+                compression/examples/common/fingerprint.py
   16      4     image height H (pixels, before padding)
   20      4     image width W
   24      12    y shape: height, width, channels (uint32 each)
@@ -34,11 +34,9 @@ not record the unpadded size. Authenticity needs a signature outside this format
 """
 
 import dataclasses
-import hashlib
 import struct
 import zlib
 
-import numpy as np
 
 from compression.examples.images import config
 
@@ -69,15 +67,6 @@ class CompressedImage:
   z_shape: tuple            # (h, w, c), zeros for bls2017
   y_string: bytes
   z_string: bytes = b""
-
-
-def model_fingerprint(fingerprints):
-  """dict name -> int64 fingerprint -> uint64 (order-independent by name)."""
-  digest = hashlib.sha256()
-  for name in sorted(fingerprints):
-    digest.update(name.encode() + b"\0" +
-                  struct.pack("<q", int(np.int64(fingerprints[name]))))
-  return struct.unpack("<Q", digest.digest()[:8])[0]
 
 
 def latent_shapes(architecture, height, width, latent_filters, num_filters):

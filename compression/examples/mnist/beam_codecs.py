@@ -13,8 +13,8 @@ Compressed record, a `tf.train.Example` (one per digit):
                              path relative to the input glob, without .png)
     string        bytes      the range-coded string of that one digit
     latent_shape  int64 [1]  [latent_dims]
-    fingerprint   int64 [1]  the coding tables' fingerprint, as in .mnz v2
-                             (`EntropyBottleneck.fingerprint()`)
+    fingerprint   int64 [1]  the model fingerprint, as in .mnz v2
+                             (compression/examples/common/fingerprint.py)
 
 Decoded record (`beam_decompress --output_format=tfrecord`):
 

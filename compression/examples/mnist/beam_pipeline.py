@@ -20,90 +20,16 @@ multi-process mode with one worker per CPU.
 """
 
 import gzip
-import logging
 import os
 import struct
 import urllib.parse
 
+from compression.examples.common import beam as common_beam
 from compression.examples.mnist import data
 from compression.examples.mnist import errors
 
 KEY_DIGITS = 5  # Keys "train_00042": zero-padded to 5 digits.
 CHUNK = 1000  # Digits of an IDX split read by one element of work.
-
-
-def beam_module():
-  """The apache_beam module, or MissingDependencyError naming the extra."""
-  # Beam logs its optional modules at import and every worker's start and
-  # stop at INFO; keep warnings only.
-  logging.getLogger("apache_beam").setLevel(logging.WARNING)
-  root = logging.getLogger()
-  level = root.level
-  root.setLevel(logging.ERROR)  # "apitools not found": Google Cloud extras.
-  try:
-    import apache_beam  # pylint: disable=g-import-not-at-top
-  except ImportError:
-    raise errors.MissingDependencyError(
-        "beam_compress and beam_decompress need Apache Beam (module "
-        "'apache_beam' not found): install the beam extra (`pip install "
-        "learned-compression[beam]`, or `pip install -r requirements.txt`)"
-    ) from None
-  finally:
-    root.setLevel(level)
-  return apache_beam
-
-
-def require_tfrecord_crc():
-  """MissingDependencyError naming the beam extra unless Beam can compute the
-  CRC-32C of TFRecord files (google-crc32c, which the extra installs, or
-  python-snappy or crcmod): without one the pipeline fails in its workers."""
-  import importlib  # pylint: disable=g-import-not-at-top
-  checks = (("google_crc32c", "value"), ("crcmod", "predefined"),
-            ("snappy", "_crc32c"))
-  for module_name, attribute in checks:
-    try:
-      module = importlib.import_module(module_name)
-    except ImportError:
-      continue
-    if hasattr(module, attribute) or module_name == "crcmod":
-      return
-  raise errors.MissingDependencyError(
-      "beam_compress and beam_decompress write and read TFRecord files, whose "
-      "CRC-32C needs google-crc32c (module 'google_crc32c' not found; crcmod or "
-      "python-snappy also do): install the beam extra (`pip install "
-      "learned-compression[beam]`, or `pip install -r requirements.txt`)")
-
-
-def pipeline_options(beam_args):
-  """PipelineOptions of `beam_args`, after the defaults of one machine.
-
-  Raises:
-    errors.InputError: an argument that is neither a flag of the command
-      nor a Beam pipeline option.
-  """
-  beam_module()
-  from apache_beam.options import pipeline_options as po  # pylint: disable=g-import-not-at-top
-  defaults = ["--runner=DirectRunner",
-              "--default_sdk_harness_log_level=WARNING",
-              "--direct_running_mode=multi_processing",
-              f"--direct_num_workers={os.cpu_count() or 1}"]
-  options = po.PipelineOptions(defaults + list(beam_args))
-  unknown = sorted(set(options.get_all_options(retain_unknown_options=True))
-                   - set(options.get_all_options()))
-  if unknown:
-    raise errors.InputError(
-        f"unknown flag(s) {', '.join('--' + u for u in unknown)}: neither a "
-        "flag of this command nor a Beam pipeline option")
-  return options
-
-
-def worker_import_path():
-  """Lets worker processes started by the DirectRunner import `compression`."""
-  root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-      os.path.abspath(__file__)))))
-  paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-  if root not in paths:
-    os.environ["PYTHONPATH"] = os.pathsep.join([root] + paths)
 
 
 def digit_key(split, index):
@@ -161,7 +87,7 @@ def _digit_chunks(split, path, start, count):
 
 
 def _idx_reader():
-  beam = beam_module()
+  beam = common_beam.beam_module()
 
   class ReadIdxChunk(beam.DoFn):
     """(path, split, first, stop) -> (key, uint8 [28, 28]) digits.
@@ -198,38 +124,23 @@ def _png_keys(pattern):
   return records
 
 
-def write_dead_letters(dead, prefix):
-  beam = beam_module()
-  from compression.python import beam as beam_lib  # pylint: disable=g-import-not-at-top
-  return (dead | "FormatDeadLetters" >> beam.Map(beam_lib.format_dead_letter)
-          | "WriteDeadLetters" >> beam.io.WriteToText(prefix,
-                                                      file_name_suffix=".txt"))
-
-
-def print_counters(result, log):
-  from compression.python import beam as beam_lib  # pylint: disable=g-import-not-at-top
-  counters = beam_lib.counter_values(result)
-  log("counters: " + ", ".join(f"{k}={v}" for k, v in counters.items()))
-  return counters
-
-
 def compress(model_dir, output, beam_args, data_dir="", split="test",
              start=0, count=0, png="", num_shards=0, max_batch_size=1000,
              log=print):
   """Runs beam_compress; returns the counters (dict)."""
-  beam = beam_module()
-  require_tfrecord_crc()
+  beam = common_beam.beam_module()
+  common_beam.require_tfrecord_crc()
   from compression.examples.mnist import beam_codecs  # pylint: disable=g-import-not-at-top
   from compression.examples.mnist import config  # pylint: disable=g-import-not-at-top
   from compression.python import beam as beam_lib  # pylint: disable=g-import-not-at-top
-  options = pipeline_options(beam_args)
+  options = common_beam.pipeline_options(beam_args)
   values = config.read(model_dir)
   if values is None:
     raise errors.CheckpointError(
         f"no trained model in {model_dir!r} (no config.json). Run `python -m "
         f"compression.examples.mnist train --model_dir={model_dir}` first.")
   latent_shape = [values["latent_dims"]]
-  worker_import_path()
+  common_beam.worker_import_path()
   if png:
     source = _png_keys(png)
   else:
@@ -254,12 +165,12 @@ def compress(model_dir, output, beam_args, data_dir="", split="test",
                  key, r[0], latent_shape, r[1]))
          | "WriteRecords" >> beam.io.WriteToTFRecord(
              output, file_name_suffix=".tfrecord", num_shards=num_shards))
-    write_dead_letters(dead, output + "-dead-letter")
-  return print_counters(p.result, log)
+    common_beam.write_dead_letters(dead, output + "-dead-letter")
+  return common_beam.print_counters(p.result, log)
 
 
 def _write_png(output_dir):
-  beam = beam_module()
+  beam = common_beam.beam_module()
 
   def write(key, image):
     from apache_beam.io.filesystems import FileSystems  # pylint: disable=g-import-not-at-top
@@ -280,8 +191,8 @@ def decompress(model_dir, input_pattern, output, beam_args,
                output_format="png", num_shards=0, max_batch_size=1000,
                log=print):
   """Runs beam_decompress; returns the counters (dict)."""
-  beam = beam_module()
-  require_tfrecord_crc()
+  beam = common_beam.beam_module()
+  common_beam.require_tfrecord_crc()
   from apache_beam.io.filesystems import FileSystems  # pylint: disable=g-import-not-at-top
   from compression.examples.mnist import beam_codecs  # pylint: disable=g-import-not-at-top
   from compression.examples.mnist import codec  # pylint: disable=g-import-not-at-top
@@ -289,9 +200,9 @@ def decompress(model_dir, input_pattern, output, beam_args,
   if output_format not in ("png", "tfrecord"):
     raise errors.InputError(
         f"--output_format must be png or tfrecord, got {output_format!r}")
-  options = pipeline_options(beam_args)
+  options = common_beam.pipeline_options(beam_args)
   latent_dims = codec.load_latent_dims(model_dir)
-  worker_import_path()
+  common_beam.worker_import_path()
   if not FileSystems.match([input_pattern])[0].metadata_list:
     raise errors.InputError(f"--input={input_pattern} matches no file")
   if output_format == "png":
@@ -317,5 +228,5 @@ def decompress(model_dir, input_pattern, output, beam_args,
            | "ToRecords" >> beam.MapTuple(beam_codecs.decoded_record)
            | "WriteRecords" >> beam.io.WriteToTFRecord(
                output, file_name_suffix=".tfrecord", num_shards=num_shards))
-    write_dead_letters(dead, dead_prefix)
-  return print_counters(p.result, log)
+    common_beam.write_dead_letters(dead, dead_prefix)
+  return common_beam.print_counters(p.result, log)

@@ -10,8 +10,10 @@ k = N: one string for all).
 one string's latents plus one batch of images, whatever the digit count.
 
 Both also evaluate the prior's `fingerprint()`, the int64 fingerprint of the
-checkpoint's coding tables, which the container stores so that a
-decoder can refuse a file made with other tables.
+checkpoint's coding tables, which is the model fingerprint the container and
+the Beam records store (compression/examples/common/fingerprint.py: a model of
+one table carries that table's fingerprint), so that a decoder can refuse a
+file made with other tables.
 
 Each holds its own `tf.Graph` and `Session`; the decoder never builds the
 analysis transform, so it is what a receiver would run. Both read
@@ -25,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from compression.examples import inputs
+from compression.examples.common import fingerprint as fingerprint_lib
 from compression.examples.mnist import config
 from compression.examples.mnist import errors
 from compression.examples.mnist import model
@@ -78,7 +81,14 @@ class _Session:
     self.graph.finalize()
 
   def _build(self):
+    """Builds the graph; sets `fingerprint_tensor` (the prior's, int64 scalar)."""
     raise NotImplementedError
+
+  def fingerprint(self):
+    """The model fingerprint files carry: int (int64), the prior's one table
+    under the rule of compression/examples/common/fingerprint.py."""
+    return fingerprint_lib.to_int64(fingerprint_lib.model_fingerprint(
+        int(self.sess.run(self.fingerprint_tensor))))
 
   def close(self):
     self.sess.close()
@@ -91,8 +101,8 @@ class _Session:
 
 
 def format_fingerprint(value):
-  """An int64 fingerprint as 16 hex digits."""
-  return f"{int(value) & (2**64 - 1):016x}"
+  """A fingerprint (int64) as 16 hex digits (`common.fingerprint`)."""
+  return fingerprint_lib.format_fingerprint(value)
 
 
 class Encoder(_Session):
@@ -114,10 +124,6 @@ class Encoder(_Session):
     self.bits = model.bits_per_digit(likelihoods)
     self.strings = prior.compress(self.y_in)
     self.fingerprint_tensor = prior.fingerprint()
-
-  def fingerprint(self):
-    """The coding tables' fingerprint: int (int64)."""
-    return int(self.sess.run(self.fingerprint_tensor))
 
   def analyze(self, images, batch_size=1000):
     """Returns (y float32 [N, D], quantized y [N, D], estimated bits [N])."""
@@ -197,10 +203,6 @@ class Decoder(_Session):
     x_hat = model.synthesis_transform(self.y_in)
     self.x_hat = tf.clip_by_value(x_hat[..., 0], 0.0, 1.0)
     self.fingerprint_tensor = prior.fingerprint()
-
-  def fingerprint(self):
-    """The coding tables' fingerprint: int (int64)."""
-    return int(self.sess.run(self.fingerprint_tensor))
 
   def _decode(self, strings, digits, first_digit):
     """Latents [len(strings) * digits, D] of strings holding `digits` each."""

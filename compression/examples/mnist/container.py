@@ -8,8 +8,9 @@ Layout, version 2 (multi-byte integers big-endian):
     5       4           digits_per_string k, uint32, 1..65536: how many consecutive
                         digits one range-coded string holds (1: one string per
                         digit, for random access; > 1: the digits share strings)
-    9       8           fingerprint of the model's coding tables, int64
-                        (`EntropyBottleneck.fingerprint()`)
+    9       8           model fingerprint of the coding tables, int64: the
+                        prior's own table fingerprint (the one-table rule of
+                        compression/examples/common/fingerprint.py)
     17      1           ndim: rank of one digit's latent tensor (1 here)
     18      4 * ndim    latent shape, uint32 each (here [latent_dims])
     ...     4           count: number of digits N, uint32, at most 10,000,000

@@ -1,0 +1,1 @@
+"""Pieces shared by the worked examples (compression/examples/mnist, images)."""
