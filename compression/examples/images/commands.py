@@ -477,7 +477,8 @@ def _known_errors():
   from compression.examples.images import data  # pylint: disable=g-import-not-at-top
   from compression.examples.common import errors as beam_errors  # pylint: disable=g-import-not-at-top
   known = [config_lib.ConfigError, container.ContainerError, data.DataError,
-           beam_errors.InputError, beam_errors.MissingDependencyError]
+           beam_errors.InputError, beam_errors.MissingDependencyError,
+           FloatingPointError]  # train: the loss not finite many steps in a row
   codec = sys.modules.get("compression.examples.images.codec")
   if codec is not None:
     known += [codec.CheckpointError, codec.DecodeError]

@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from compression.examples import cli
+from compression.examples.common import training
 from compression.examples.images import codec
 from compression.examples.images import config as config_lib
 from compression.examples.images import data
@@ -33,9 +34,9 @@ from compression.examples.images import shipped
 
 v1 = tf.compat.v1
 
-CHECKPOINT_PREFIX = "model.ckpt"
+CHECKPOINT_PREFIX = training.CHECKPOINT_PREFIX
 LOG_FILE = "train_log.jsonl"
-MAX_BAD_STEPS_IN_A_ROW = 20
+MAX_BAD_STEPS_IN_A_ROW = training.MAX_BAD_STEPS_IN_A_ROW
 # Pixels a step, after the defaults are filled in (the CLI checks its flags too).
 MAX_STEP_PIXELS = 1 << 22
 # (patchsize, batch_size) by architecture: 4 crops of 256x256, as the references'
@@ -112,15 +113,14 @@ def _previous_cpu_seconds(model_dir):
     return 0.
 
 
-def _loop(config, sess, state, fetch, feeds, crops, checkpoint, last_save, writer,
-          log):
+def _loop(config, sess, state, fetch, feeds, crops, checkpoints, writer, log):
   """The training steps; `state` (step, done, last) is kept current, so an
   interruption knows where it stopped."""
   x, learning_rate = feeds
   crops, final_crops = crops
   final_from = config.num_steps - config.final_steps
   window = []
-  bad_in_a_row = 0
+  non_finite = training.NonFiniteSteps(MAX_BAD_STEPS_IN_A_ROW)
   started = time.time()
   cpu_started = time.process_time()
   cpu_before = _previous_cpu_seconds(config.model_dir)
@@ -140,15 +140,8 @@ def _loop(config, sess, state, fetch, feeds, crops, checkpoint, last_save, write
     step += 1
     state["step"] = step
     state["done"] += 1
-    if all(np.isfinite(out[1:4])):
+    if non_finite.finite(step, out[1:4]):  # Else skipped by the graph.
       window.append(out[1:4])
-      bad_in_a_row = 0
-    else:  # Skipped by the graph (see _clipped_step).
-      bad_in_a_row += 1
-      if bad_in_a_row >= MAX_BAD_STEPS_IN_A_ROW:
-        raise FloatingPointError(
-            f"step {step}: the loss was not finite ({out[1]}) "
-            f"{bad_in_a_row} steps in a row; lower --learning_rate")
     if step % 10 == 0:
       writer.add_summary(out[4], step)
     if want_images:
@@ -172,57 +165,27 @@ def _loop(config, sess, state, fetch, feeds, crops, checkpoint, last_save, write
       with open(os.path.join(config.model_dir, LOG_FILE), "a") as f:
         f.write(json.dumps(last) + "\n")
     if (step % config.checkpoint_every == 0 or step == config.num_steps or
-        time.time() - last_save[0] > 60. * config.checkpoint_minutes):
-      checkpoint(step)
+        checkpoints.due()):
+      checkpoints.save(step)
 
 
 def learning_rate_at(step, config):
   """The main learning rate of step `step` (0-based): linear warm-up over
   `warmup_steps`, constant, then a geometric decay to `final_learning_rate` over the
-  last `decay_last` fraction of `num_steps`."""
-  rate = config.learning_rate
-  if step < config.warmup_steps:
-    rate *= (step + 1) / config.warmup_steps
-  decay_steps = int(round(config.decay_last * config.num_steps))
-  decay_from = config.num_steps - decay_steps
-  if decay_steps and step >= decay_from:
-    final = min(config.final_learning_rate, rate)
-    progress = min(1., (step - decay_from + 1) / decay_steps)
-    rate = rate * (final / rate) ** progress
-  return rate
+  last `decay_last` fraction of `num_steps` (training.learning_rate_at)."""
+  return training.learning_rate_at(
+      step, config.num_steps, config.learning_rate, config.warmup_steps,
+      config.decay_last, config.final_learning_rate, decay="geometric")
 
 
 def _psnr(mse):
   return 10. * math.log10(255. ** 2 / max(mse, 1e-10))
 
 
-def _clipped_step(optimizer, loss, variables, global_step, clip_norm):
-  """(train op, skipped-step counter): one Adam step on gradients clipped to a
-  global norm of `clip_norm` (0: not clipped). A step whose gradients are not
-  finite is skipped (counted, the variables untouched) instead of turning the
-  model into NaN; `global_step` advances either way."""
-  pairs = optimizer.compute_gradients(loss, var_list=variables)
-  grads = [g for g, _ in pairs]
-  norm = tf.linalg.global_norm(grads)
-  if clip_norm:
-    grads, _ = tf.clip_by_global_norm(grads, clip_norm, use_norm=norm)
-  skipped = v1.get_variable("skipped_steps", [], tf.int64, trainable=False,
-                            initializer=v1.zeros_initializer())
-
-  def apply():
-    return optimizer.apply_gradients(
-        [(g, v) for g, (_, v) in zip(grads, pairs)], global_step=global_step)
-
-  def skip():
-    return tf.group(skipped.assign_add(1), global_step.assign_add(1))
-
-  return tf.cond(tf.math.is_finite(norm), apply, skip), skipped
-
-
 def _model_variables():
   return [v for v in v1.global_variables()
           if "Adam" not in v.op.name and "power" not in v.op.name
-          and v.op.name not in ("global_step", "skipped_steps")]
+          and v.op.name not in ("global_step", training.SKIPPED_STEPS)]
 
 
 def _initializer(model_dir):
@@ -314,7 +277,7 @@ def train(config, log=print):
         tf.constant(config.learning_rate, tf.float32), [], "learning_rate")
     aux_vars = [v for v in v1.trainable_variables() if "quantiles" in v.name]
     main_vars = [v for v in v1.trainable_variables() if v not in aux_vars]
-    main_step, skipped = _clipped_step(
+    main_step, skipped = training.clipped_step(
         v1.train.AdamOptimizer(learning_rate), loss, main_vars, global_step,
         config.clip_norm)
     train_op = tf.group(
@@ -333,7 +296,7 @@ def train(config, log=print):
                          tf.clip_by_value(net["x_hat"], 0., 1.), max_outputs=2),
     ])
     update_op = tf.group(*net["updates"])
-    saver = v1.train.Saver(max_to_keep=3)
+    saver = training.ResumableSaver([skipped], max_to_keep=3)
     initialize = _initializer(config.init_from) if config.init_from else None
     init_op = v1.global_variables_initializer()
     graph.finalize()
@@ -341,60 +304,40 @@ def train(config, log=print):
   with graph.as_default():
     writer = v1.summary.FileWriter(config.model_dir, graph)
   last = {}
-  with cli.stop_on_sigterm(), v1.Session(
-      graph=graph, config=codec.session_config(config.threads)) as sess:
-    latest = codec.latest_checkpoint(config.model_dir)
-    if latest:
-      saver.restore(sess, latest)
-    else:
-      sess.run(init_op)
-      if initialize:
-        log(f"initialised {initialize(sess)} variables from {config.init_from}")
-    step = int(sess.run(global_step))
-    log(f"{config.architecture} N={config.num_filters} M={config.latent_filters} "
-        f"lambda={config.lmbda:g}: {len(crops.images)} training images; "
-        + (f"resuming at step {step} of {config.num_steps}" if latest
-           else f"{config.num_steps} steps") + f" -> {config.model_dir}")
-    log("  " + describe_schedule(config, step))
-    if step >= config.num_steps:
-      log("already trained to --num_steps; nothing to do")
-
-    last_save = [time.time()]
-
-    def checkpoint(step):
-      last_save[0] = time.time()
-      sess.run(update_op)
-      path = saver.save(sess, os.path.join(config.model_dir, CHECKPOINT_PREFIX),
-                        global_step=step)
-      # Relative names in the `checkpoint` index: the folder can be moved.
-      v1.train.update_checkpoint_state(
-          config.model_dir, os.path.basename(path),
-          [os.path.basename(p) for p in saver.last_checkpoints])
-      return path
-
-    state = {"step": step, "done": 0, "last": {}}
-    try:
-      _loop(config, sess, state, fetch=dict(
-          train_op=train_op, loss=loss, bpp=net["bpp"], mse=net["mse"],
-          summaries=summaries, images=images, skipped=skipped),
-            feeds=(x, learning_rate), crops=(crops, final_crops),
-            checkpoint=checkpoint, last_save=last_save, writer=writer, log=log)
-    except KeyboardInterrupt:
-      # A step's sess.run finishes before Python sees the signal: the graph's
-      # step counter is the truth.
-      step = int(sess.run(global_step))
-      if step > state["step"] - state["done"]:
-        path = checkpoint(step)
-        log(f"interrupted at step {step}: saved {path}; run the same command "
-            "again to resume")
+  try:
+    with cli.stop_on_sigterm(), v1.Session(
+        graph=graph, config=codec.session_config(config.threads)) as sess:
+      latest = codec.latest_checkpoint(config.model_dir)
+      if latest:
+        saver.restore(sess, latest)
       else:
-        log(f"interrupted at step {step}; nothing new to save")
-      writer.close()
-      raise
-    step, done_here, last = state["step"], state["done"], state["last"]
-    if done_here == 0 and latest is None:
-      checkpoint(step)
-  writer.close()
+        sess.run(init_op)
+        if initialize:
+          log(f"initialised {initialize(sess)} variables from {config.init_from}")
+      step = int(sess.run(global_step))
+      log(f"{config.architecture} N={config.num_filters} M={config.latent_filters} "
+          f"lambda={config.lmbda:g}: {len(crops.images)} training images; "
+          + (f"resuming at step {step} of {config.num_steps}" if latest
+             else f"{config.num_steps} steps") + f" -> {config.model_dir}")
+      log("  " + describe_schedule(config, step))
+      if step >= config.num_steps:
+        log("already trained to --num_steps; nothing to do")
+
+      checkpoints = training.Checkpoints(sess, saver.saver, config.model_dir,
+                                         config.checkpoint_minutes, update_op,
+                                         CHECKPOINT_PREFIX)
+      state = {"step": step, "done": 0, "last": {}}
+      with training.saves_on_interrupt(checkpoints, global_step, step, log):
+        _loop(config, sess, state, fetch=dict(
+            train_op=train_op, loss=loss, bpp=net["bpp"], mse=net["mse"],
+            summaries=summaries, images=images, skipped=skipped),
+              feeds=(x, learning_rate), crops=(crops, final_crops),
+              checkpoints=checkpoints, writer=writer, log=log)
+      step, done_here, last = state["step"], state["done"], state["last"]
+      if done_here == 0 and latest is None:
+        checkpoints.save(step)
+  finally:
+    writer.close()
   if done_here:
     log(f"saved {codec.latest_checkpoint(config.model_dir)}")
   return last
