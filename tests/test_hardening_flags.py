@@ -47,6 +47,7 @@ def test_huge_mnist_batch_is_refused_in_a_limited_child(tmp_path):
     (["--learning_rate=nan"], "--learning_rate must be a finite number > 0"),
     (["--aux_learning_rate=-1"], "--aux_learning_rate must be a finite number > 0"),
     (["--decay_last=1.5"], "--decay_last must be in [0, 1], got 1.5"),
+    (["--clip_norm=-1"], "--clip_norm must be a finite number >= 0, got -1"),
     (["--lambda=inf"], "--lambda must be a finite number > 0, got inf"),
     (["--latent_dims=0"], "--latent_dims must be in 1..4096"),
 ])

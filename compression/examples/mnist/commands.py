@@ -50,6 +50,11 @@ _TRAIN_FLAGS = [
     ("float", "decay_last", 0.0,
      "Fraction of the training steps, at the end, run at --learning_rate / 10 "
      "(0: a constant learning rate)."),
+    ("float", "clip_norm", 0.0,
+     "Clip the main loss's gradients to this global norm (0, the default: no "
+     "clipping, the documented figures). A step whose gradients are not finite "
+     "is skipped whatever this is, and counted in the progress lines and "
+     "metrics.json."),
     ("float", "aux_learning_rate", 1e-3,
      "Adam learning rate of the EntropyBottleneck's auxiliary (quantile) loss."),
     ("string", "prior", "deep_factorized",
@@ -81,7 +86,8 @@ def _train_config(fv, model_dir):
       learning_rate=fv["learning_rate"].value,
       aux_learning_rate=fv["aux_learning_rate"].value,
       prior=fv["prior"].value,
-      decay_last=fv["decay_last"].value, seed=fv["seed"].value,
+      decay_last=fv["decay_last"].value, clip_norm=fv["clip_norm"].value,
+      seed=fv["seed"].value,
       log_every=fv["log_every"].value, train_size=fv["train_size"].value,
       test_size=fv["test_size"].value,
       checkpoint_minutes=fv["checkpoint_minutes"].value)
@@ -140,6 +146,7 @@ def _check_train_flags(fv):
   cli.check_float(fv, "learning_rate", 0, low_open=True)
   cli.check_float(fv, "aux_learning_rate", 0, low_open=True)
   cli.check_float(fv, "decay_last", 0, 1)
+  cli.check_float(fv, "clip_norm", 0)
   cli.check_float(fv, "checkpoint_minutes", 0, low_open=True)
   if "lambda" in fv:
     cli.check_float(fv, "lambda", 0, low_open=True)
@@ -567,7 +574,8 @@ def _known_errors():
   return (errors.CheckpointError, errors.NotExactError,
           errors.RoundTripError, errors.InputError, container.ContainerError,
           data.MnistDataError, images.ImageError,
-          errors.MissingDependencyError)
+          errors.MissingDependencyError,
+          FloatingPointError)  # train: the loss not finite many steps in a row
 
 
 def main(argv=None):

@@ -9,10 +9,15 @@ Two Adam optimizers step together: one (`learning_rate`) minimizes the loss
 over the transforms and the density model (for noisy_logistic: its scales),
 the other (`aux_learning_rate`) minimizes the EntropyBottleneck's auxiliary
 loss over its quantile variables (the only ones it has gradients for; the
-noisy logistic has no auxiliary loss). The prior's update op (integer CDF tables) runs before each checkpoint
-save, so every checkpoint written can compress and decompress. Checkpoints are
-saved after every epoch, every `checkpoint_minutes`, at the end and on Ctrl-C;
-`train` resumes from the newest one.
+noisy logistic has no auxiliary loss). The main step's gradients are clipped
+to a global norm of `clip_norm` (0, the default: not clipped); a step whose
+gradients are not finite is skipped and counted (variable `skipped_steps`, in the
+progress lines and metrics.json), as in the image example
+(compression/examples/common/training.py). The prior's update op (integer CDF
+tables) runs before each checkpoint save, so every checkpoint written can
+compress and decompress. Checkpoints are saved after every epoch, every
+`checkpoint_minutes`, at the end and on Ctrl-C; `train` resumes from the newest
+one (also checkpoints written before `skipped_steps` existed).
 
 The model directory receives:
   config.json    model hyperparameters (read back by compress/decompress)
@@ -30,6 +35,7 @@ import numpy as np
 import tensorflow as tf
 
 from compression.examples import cli
+from compression.examples.common import training
 from compression.examples.mnist import config as config_lib
 from compression.examples.mnist import data
 from compression.examples.mnist import errors
@@ -41,7 +47,7 @@ v1 = tf.compat.v1
 
 CONFIG_FILE = config_lib.CONFIG_FILE
 METRICS_FILE = "metrics.json"
-CHECKPOINT_PREFIX = "model.ckpt"
+CHECKPOINT_PREFIX = training.CHECKPOINT_PREFIX
 
 
 @dataclasses.dataclass
@@ -57,6 +63,7 @@ class TrainConfig:
   learning_rate: float = 1e-3
   aux_learning_rate: float = 1e-3
   decay_last: float = 0.0  # fraction of the steps at learning_rate / 10, at the end
+  clip_norm: float = 0.0  # global gradient norm clip of the main loss; 0: none
   seed: int = 0
   log_every: int = 100
   train_size: int = 0  # 0 = all 60000.
@@ -111,8 +118,9 @@ class _Graph:
       aux_vars = list(prior.aux_variables)
       aux_ids = {id(v) for v in aux_vars}
       main_vars = [v for v in v1.trainable_variables() if id(v) not in aux_ids]
-      main_step = v1.train.AdamOptimizer(self.learning_rate).minimize(
-          self.loss, var_list=main_vars, global_step=self.global_step)
+      main_step, self.skipped = training.clipped_step(
+          v1.train.AdamOptimizer(self.learning_rate), self.loss, main_vars,
+          self.global_step, config.clip_norm)
       steps = [main_step]
       if prior.aux_loss is not None:
         steps.append(v1.train.AdamOptimizer(config.aux_learning_rate).minimize(
@@ -120,7 +128,8 @@ class _Graph:
       self.train_op = tf.group(*steps)
       self.update_op = prior.update_op
       self.init_op = v1.global_variables_initializer()
-      self.saver = v1.train.Saver(max_to_keep=config.max_to_keep)
+      # Checkpoints of before `skipped_steps` existed restore too.
+      self.saver = training.ResumableSaver([self.skipped], config.max_to_keep)
       self.graph.finalize()
 
 
@@ -190,7 +199,6 @@ def train(config, log=print):
   steps_per_epoch = num_train // batch_size
   total_steps = config.steps or config.epochs * steps_per_epoch
   total_epochs = math.ceil(total_steps / steps_per_epoch)
-  decay_from = total_steps - int(round(config.decay_last * total_steps))
 
   os.makedirs(config.model_dir, exist_ok=True)
   resume_from = _resume_point(config, log)
@@ -200,14 +208,6 @@ def train(config, log=print):
   log("building the training graph ...")
   g = _Graph(config)
   history = []
-
-  last_save = [time.time()]
-
-  def checkpoint(sess, step):
-    last_save[0] = time.time()
-    sess.run(g.update_op)
-    return g.saver.save(sess, os.path.join(config.model_dir, CHECKPOINT_PREFIX),
-                        global_step=step)
 
   def evaluate(sess, epoch, step):
     result = evaluate_estimate(sess, g, test_images, config.eval_batch_size)
@@ -223,6 +223,10 @@ def train(config, log=print):
     else:
       sess.run(g.init_op)
     first_step = step = int(sess.run(g.global_step))
+    checkpoints = training.Checkpoints(sess, g.saver.saver, config.model_dir,
+                                       config.checkpoint_minutes, g.update_op,
+                                       CHECKPOINT_PREFIX)
+    non_finite = training.NonFiniteSteps()
     log(f"training on {num_train} digits, testing on {len(test_images)}; "
         f"{total_steps} steps of batch {batch_size} "
         f"({steps_per_epoch} steps/epoch), lambda={config.lmbda:g}, "
@@ -243,7 +247,8 @@ def train(config, log=print):
     for _ in range(epoch):
       rng.permutation(num_train)
     path = resume_from
-    try:
+    with training.saves_on_interrupt(checkpoints, g.global_step, first_step,
+                                     log):
       while step < total_steps:
         epoch += 1
         order = rng.permutation(num_train)
@@ -252,49 +257,44 @@ def train(config, log=print):
             break
           batch = train_images[order[i * batch_size:(i + 1) * batch_size]]
           t0 = time.time()
-          learning_rate = config.learning_rate * (
-              0.1 if step >= decay_from else 1.0)
+          learning_rate = training.learning_rate_at(
+              step, total_steps, config.learning_rate,
+              decay_last=config.decay_last,
+              final_learning_rate=config.learning_rate * 0.1, decay="step")
           _, rate, dist, loss = sess.run(
               [g.train_op, g.rate, g.distortion, g.loss],
               {g.x: data.to_float(batch), g.learning_rate: learning_rate})
           train_time += time.time() - t0
           step += 1
           losses.append(float(loss))
-          window["rate"] += rate
-          window["distortion"] += dist
-          window["loss"] += loss
-          window["n"] += 1
+          if non_finite.finite(step, (loss, rate, dist)):  # Else skipped.
+            window["rate"] += rate
+            window["distortion"] += dist
+            window["loss"] += loss
+            window["n"] += 1
           if step % config.log_every == 0 or step == total_steps:
-            n = window["n"]
+            n = window["n"] or math.nan
             speed = (step - first_step) / train_time
             eta = (total_steps - step) / speed
+            skipped = int(sess.run(g.skipped))
             log(f"epoch {epoch}/{total_epochs} step {step}/{total_steps} | "
                 f"rate {window['rate'] / n:.2f} bits | "
                 f"distortion {window['distortion'] / n:.4f} | "
                 f"loss {window['loss'] / n:.2f} | {speed:.1f} steps/s | "
-                f"ETA {cli.format_duration(eta)}")
+                f"ETA {cli.format_duration(eta)}"
+                + (f" | {skipped} non-finite steps skipped" if skipped else ""))
             last_window = {k: float(window[k] / n) for k in
                            ("rate", "distortion", "loss")}
             window = {"rate": 0.0, "distortion": 0.0, "loss": 0.0, "n": 0}
           if (step % steps_per_epoch and step != total_steps and
-              time.time() - last_save[0] > 60. * config.checkpoint_minutes):
-            path = checkpoint(sess, step)
+              checkpoints.due()):
+            path = checkpoints.save(step)
             log(f"  saved {path} ({config.checkpoint_minutes:g} minutes since "
                 "the last save)")
         if step % steps_per_epoch == 0 or step == total_steps:
           evaluate(sess, epoch, step)
-          path = checkpoint(sess, step)
-    except KeyboardInterrupt:
-      # A step's sess.run finishes before Python sees the signal: the graph's
-      # step counter is the truth.
-      step = int(sess.run(g.global_step))
-      if step > first_step:
-        path = checkpoint(sess, step)
-        log(f"interrupted at step {step}: saved {path}; run the same command "
-            "again to resume")
-      else:
-        log(f"interrupted at step {step}; nothing new to save")
-      raise
+          path = checkpoints.save(step)
+    skipped = int(sess.run(g.skipped))
     if step == first_step:  # Already trained that far: evaluate only.
       log(f"already trained to step {step} (--steps / --epochs); nothing to do")
       evaluate(sess, epoch, step)
@@ -314,6 +314,7 @@ def train(config, log=print):
       "steps": total_steps,
       "first_step": first_step,
       "steps_per_sec": (step - first_step) / train_time if train_time else 0.0,
+      "skipped_steps": skipped,  # Non-finite steps, earlier runs' included.
       "wall_seconds": elapsed,
       "checkpoint": path,
   }
