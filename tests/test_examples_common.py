@@ -212,3 +212,23 @@ def test_missing_beam_names_the_beam_extra(monkeypatch):
                      match=r"need Apache Beam .*pip install "
                      r"learned-compression\[beam\]"):
     common_beam.beam_module()
+
+
+# Convolution helpers --------------------------------------------------------
+
+
+def test_conv_helpers_keep_their_variable_names_and_shapes():
+  tf = pytest.importorskip("tensorflow")
+  from compression.examples.common import layers  # pylint: disable=g-import-not-at-top
+  v1 = tf.compat.v1
+  with tf.Graph().as_default():
+    x = v1.placeholder(tf.float32, [None, 7, None, 3])
+    y = layers.conv(x, 4, 5, 2, "a", activation=tf.nn.relu)
+    z = layers.conv_transpose(y, 2, 3, 2, "b", rdft=True)
+    assert y.shape.as_list() == [None, 4, None, 4]
+    assert z.shape.as_list() == [None, 8, None, 2]
+    names = {v.name: v.shape.as_list() for v in v1.global_variables()}
+  # Checkpoints of both examples hold these names (kernel_rdft: the image codec).
+  assert names["a/kernel:0"] == [5, 5, 3, 4] and names["a/bias:0"] == [4]
+  assert "b/bias:0" in names and "b/kernel:0" not in names
+  assert any(name.startswith("b/kernel_rdft") for name in names), names

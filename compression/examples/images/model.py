@@ -53,12 +53,12 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from compression.examples.common import layers
 from compression.examples.images import config as config_lib
 from compression.python.layers import conditional_models
 from compression.python.layers import entropy_bottleneck
 from compression.python.layers import gdn as gdn_lib
 from compression.python.layers import integer_hyper_synthesis
-from compression.python.layers import parameterizers
 
 v1 = tf.compat.v1
 
@@ -79,52 +79,22 @@ MAX_INPUT_MAGNITUDE = integer_hyper_synthesis.MAX_INPUT_MAGNITUDE
 WEIGHT_MAGNITUDE_BITS = integer_hyper_synthesis.WEIGHT_MAGNITUDE_BITS
 
 
-def _weights(kernel_shape, filters, zero_kernel=False, rdft=True):
-  """(kernel, bias) of a convolution. With `rdft`, the kernel is stored as its real
-  DFT coefficients (variable "kernel_rdft", RDFTParameterizer): Adam then steps
-  each spatial frequency separately, which trains these transforms about twice as
-  fast per step (bmshj2018 N=64, lambda 0.01, 4 crops of 128x128, lr 1e-3: training
-  loss 4.8 against 10.1 with plain kernels at step 450). Else a plain variable
-  "kernel"."""
-  initializer = (v1.zeros_initializer() if zero_kernel
-                 else v1.glorot_uniform_initializer())
-  if rdft and kernel_shape[0] > 1:
-    kernel = parameterizers.RDFTParameterizer()(
-        v1.get_variable, "kernel", kernel_shape, tf.float32, initializer)
-  else:
-    kernel = v1.get_variable("kernel", kernel_shape, tf.float32,
-                             initializer=initializer)
-  bias = v1.get_variable("bias", [filters], tf.float32,
-                         initializer=v1.zeros_initializer())
-  return kernel, bias
-
-
 def conv(x, filters, kernel_size, stride, name):
-  """Convolution, "same" padding, NHWC: [B, H, W, C] -> [B, H/s, W/s, filters]."""
-  with v1.variable_scope(name):
-    kernel, bias = _weights(
-        [kernel_size, kernel_size, int(x.shape[-1]), filters], filters)
-    return tf.nn.bias_add(
-        tf.nn.conv2d(x, kernel, strides=stride, padding="SAME"), bias)
-
-
-def _transposed(x, kernel, stride):
-  shape = tf.shape(x)
-  output_shape = tf.stack(
-      [shape[0], shape[1] * stride, shape[2] * stride, tf.shape(kernel)[2]])
-  return tf.nn.conv2d_transpose(x, kernel, output_shape, strides=stride,
-                                padding="SAME")
+  """Convolution, "same" padding, NHWC: [B, H, W, C] -> [B, H/s, W/s, filters];
+  the kernel stored as real DFT coefficients (`common.layers.weights`: with
+  them Adam trains these transforms about twice as fast per step; bmshj2018
+  N=64, lambda 0.01, 4 crops of 128x128, lr 1e-3: training loss 4.8 against
+  10.1 with plain kernels at step 450)."""
+  return layers.conv(x, filters, kernel_size, stride, name, rdft=True)
 
 
 def conv_transpose(x, filters, kernel_size, stride, name):
   """Transposed convolution, "same": [B, H, W, C] -> [B, H*s, W*s, filters].
 
-  The kernel is `[k, k, filters, C]`, the layout of `tf.nn.conv2d_transpose`.
+  The kernel is `[k, k, filters, C]`, the layout of `tf.nn.conv2d_transpose`,
+  stored as real DFT coefficients (see `conv`).
   """
-  with v1.variable_scope(name):
-    kernel, bias = _weights(
-        [kernel_size, kernel_size, filters, int(x.shape[-1])], filters)
-    return tf.nn.bias_add(_transposed(x, kernel, stride), bias)
+  return layers.conv_transpose(x, filters, kernel_size, stride, name, rdft=True)
 
 
 def analysis_transform(x, num_filters, latent_filters, stages=STAGES["bmshj2018"]):
@@ -164,9 +134,10 @@ def hyper_synthesis_mean(z_hat, num_filters, latent_filters):
     for i, ((size, stride, relu), out) in enumerate(
         zip(HyperSynthesis.LAYERS, filters)):
       with v1.variable_scope(f"conv_{i}"):
-        kernel, bias = _weights([size, size, out, int(h.shape[-1])], out,
-                                zero_kernel=i == len(filters) - 1)
-      h = tf.nn.bias_add(_transposed(h, kernel, stride), bias)
+        kernel, bias = layers.weights([size, size, out, int(h.shape[-1])], out,
+                                      zero_kernel=i == len(filters) - 1,
+                                      rdft=True)
+      h = tf.nn.bias_add(layers.transposed(h, kernel, stride), bias)
       if relu:
         h = tf.nn.relu(h)
     return h

@@ -20,6 +20,8 @@ Calling a transform twice in one graph reuses its variables.
 
 import tensorflow as tf
 
+from compression.examples.common import layers
+
 v1 = tf.compat.v1
 
 ANALYSIS_SCOPE = "analysis"
@@ -36,56 +38,25 @@ def _leaky_relu(x):
   return tf.maximum(x, LEAKY_RELU_ALPHA * x)
 
 
-def _weights(kernel_shape, units):
-  kernel = v1.get_variable(
-      "kernel", kernel_shape, dtype=tf.float32,
-      initializer=v1.glorot_uniform_initializer())
-  bias = v1.get_variable(
-      "bias", [units], dtype=tf.float32, initializer=v1.zeros_initializer())
-  return kernel, bias
-
-
 def dense(x, units, activation=None, name="dense"):
   """Fully connected layer: activation(x @ kernel + bias)."""
   with v1.variable_scope(name):
-    kernel, bias = _weights([int(x.shape[-1]), units], units)
+    kernel, bias = layers.weights([int(x.shape[-1]), units], units)
     y = tf.nn.bias_add(tf.matmul(x, kernel), bias)
     return activation(y) if activation else y
 
 
 def conv2d(x, filters, kernel_size, stride, activation=None, name="conv2d"):
-  """2-D convolution, NHWC, "same" padding."""
-  with v1.variable_scope(name):
-    in_channels = int(x.shape[-1])
-    kernel, bias = _weights(
-        [kernel_size, kernel_size, in_channels, filters], filters)
-    y = tf.nn.bias_add(
-        tf.nn.conv2d(x, kernel, strides=[1, stride, stride, 1],
-                     padding="SAME"), bias)
-    return activation(y) if activation else y
+  """2-D convolution, NHWC, "same" padding (`common.layers.conv`)."""
+  return layers.conv(x, filters, kernel_size, stride, name, activation)
 
 
 def conv2d_transpose(x, filters, kernel_size, stride, activation=None,
                      name="conv2d_transpose"):
-  """Transposed 2-D convolution, NHWC, "same" padding (output = input*stride).
-
-  The kernel is stored as [height, width, out_channels, in_channels], the
-  layout `tf.nn.conv2d_transpose` takes; glorot-uniform fan-in/fan-out are
-  symmetric in the two channel counts, so the initializer does not care.
-  """
-  with v1.variable_scope(name):
-    in_channels = int(x.shape[-1])
-    kernel, bias = _weights(
-        [kernel_size, kernel_size, filters, in_channels], filters)
-    height, width = int(x.shape[1]), int(x.shape[2])
-    output_shape = tf.stack(
-        [tf.shape(x)[0], height * stride, width * stride, filters])
-    y = tf.nn.conv2d_transpose(
-        x, kernel, output_shape, strides=[1, stride, stride, 1],
-        padding="SAME")
-    y = tf.nn.bias_add(
-        tf.reshape(y, [-1, height * stride, width * stride, filters]), bias)
-    return activation(y) if activation else y
+  """Transposed 2-D convolution, NHWC, "same" padding (output = input*stride;
+  `common.layers.conv_transpose`, kernel [k, k, filters, in_channels])."""
+  return layers.conv_transpose(x, filters, kernel_size, stride, name,
+                               activation)
 
 
 def analysis_transform(x, latent_dims):
