@@ -12,8 +12,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUNS="${1:-$ROOT/runs/image_models}"
 PHOTOS="${PHOTOS:-$ROOT/runs/photos}"
-BASE_STEPS="${BASE_STEPS:-3000}"
-TUNE_STEPS="${TUNE_STEPS:-1500}"
+BASE_STEPS="${BASE_STEPS:-2400}"        # phase 1: learning rate 1e-3
+BASE_MORE_STEPS="${BASE_MORE_STEPS:-8800}"  # phase 2 (resumed): 3e-4, to this step
+TUNE_STEPS="${TUNE_STEPS:-700}"
 ARCH="${ARCH:-bmshj2018}"
 BASE_LAMBDA=0.01
 TUNE_LAMBDAS=(0.003 0.005 0.02)
@@ -29,9 +30,12 @@ common=(--architecture="$ARCH" --num_filters=64 --latent_filters=96
 base="$RUNS/${ARCH}_base_l$BASE_LAMBDA"
 images train "${common[@]}" --lambda=$BASE_LAMBDA --num_steps="$BASE_STEPS" \
   --learning_rate=1e-3 --warmup_steps=200 --model_dir="$base"
+# The shipped models' base went on from step 2400 with a lower rate and its own decay.
+images train "${common[@]}" --lambda=$BASE_LAMBDA --num_steps="$BASE_MORE_STEPS" \
+  --learning_rate=3e-4 --warmup_steps=0 --model_dir="$base"
 dirs=("$base")
 for lmbda in "${TUNE_LAMBDAS[@]}"; do
-  dir="$RUNS/${ARCH}_l$lmbda"
+  dir="$RUNS/${ARCH}_r2_l$lmbda"
   images train "${common[@]}" --lambda="$lmbda" --num_steps="$TUNE_STEPS" \
     --learning_rate=2e-4 --warmup_steps=0 --init_from="$base" --model_dir="$dir"
   dirs+=("$dir")

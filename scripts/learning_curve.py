@@ -6,7 +6,9 @@ CURVE_DIR holds copies of the run's checkpoints, `step_<N>/` each with config.js
 the checkpoint files and `cpu.json` ({"step", "cpu_seconds"}: the training process's
 CPU time when the checkpoint was written), as scripts/image_models.sh keeps them.
 Every checkpoint is evaluated on the held-out folder (real files, exact round trip);
-writes OUT_PREFIX.csv and OUT_PREFIX.png (PSNR and bpp against CPU-hours).
+writes OUT_PREFIX.csv and OUT_PREFIX.png (PSNR and bpp against CPU-hours). Steps
+already in OUT_PREFIX.csv are kept, not evaluated again: copy a resumed run's new
+checkpoints into CURVE_DIR and run it again to extend the curve.
 """
 
 import csv
@@ -24,10 +26,17 @@ def main(curve_dir, folder, prefix):
   from compression.examples.images import evaluate  # pylint: disable=g-import-not-at-top
   paths = data.folder_paths(folder)
   rows = []
+  if os.path.isfile(prefix + ".csv"):
+    with open(prefix + ".csv") as f:
+      rows = [{k: int(v) if k == "step" else float(v) for k, v in row.items()}
+              for row in csv.DictReader(f)]
+  known = {row["step"] for row in rows}
   for step_dir in sorted(glob.glob(os.path.join(curve_dir, "step_*")),
                          key=lambda d: int(d.rsplit("_", 1)[1])):
     with open(os.path.join(step_dir, "cpu.json")) as f:
       cpu = json.load(f)
+    if cpu["step"] in known:
+      continue
     result = evaluate.evaluate(step_dir, paths, log=lambda *a: None)
     mean = result["mean"]
     rows.append({"step": cpu["step"], "cpu_hours": cpu["cpu_seconds"] / 3600.,
@@ -35,6 +44,7 @@ def main(curve_dir, folder, prefix):
                  "ms_ssim": mean["ms_ssim"]})
     print(f"step {cpu['step']}: {rows[-1]['cpu_hours']:.3f} CPU-hours, "
           f"{mean['bpp']:.4f} bpp, {mean['psnr']:.2f} dB", flush=True)
+  rows.sort(key=lambda row: row["step"])
   with open(prefix + ".csv", "w", newline="") as f:
     writer = csv.DictWriter(f, fieldnames=list(rows[0]))
     writer.writeheader()
