@@ -232,3 +232,8 @@ def test_conv_helpers_keep_their_variable_names_and_shapes():
   assert names["a/kernel:0"] == [5, 5, 3, 4] and names["a/bias:0"] == [4]
   assert "b/bias:0" in names and "b/kernel:0" not in names
   assert any(name.startswith("b/kernel_rdft") for name in names), names
+
+
+if __name__ == "__main__":
+  # Run as a script (e.g. a Bazel py_test): hand this file to pytest.
+  sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

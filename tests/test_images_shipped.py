@@ -4,8 +4,10 @@ mbt2018-mean architecture and the learning-rate schedule."""
 
 import json
 import os
+import sys
 
 import numpy as np
+
 import pytest
 
 import images_testutil as util
@@ -184,3 +186,8 @@ def test_demo_command_prints_the_table_beside_jpeg(tmp_path):
   for q in shipped.qualities():
     assert (tmp_path / f"quality_{q}.cim").is_file()
     assert (tmp_path / f"quality_{q}.png").is_file()
+
+
+if __name__ == "__main__":
+  # Run as a script (e.g. a Bazel py_test): hand this file to pytest.
+  sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

@@ -69,3 +69,8 @@ def test_pixels_a_step_are_checked_after_the_defaults():
     train.resolve_defaults(train.TrainConfig(
         model_dir="", patchsize=256, batch_size=4, final_steps=10,
         final_batch_size=1000))
+
+
+if __name__ == "__main__":
+  # Run as a script (e.g. a Bazel py_test): hand this file to pytest.
+  sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

@@ -3,8 +3,10 @@
 import json
 import os
 import shutil
+import sys
 
 import numpy as np
+
 import pytest
 import tensorflow as tf
 
@@ -233,3 +235,8 @@ def test_noisy_logistic_beam_matches_single_process():
     decoded = images.read_png(f"{work}/decoded/test_{i:05d}.png")
     np.testing.assert_array_equal(
         decoded, data.to_uint8(expected[i]))
+
+
+if __name__ == "__main__":
+  # Run as a script (e.g. a Bazel py_test): hand this file to pytest.
+  sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

@@ -219,3 +219,8 @@ def test_readme_api_table_lists_every_exported_name():
   marked = {name for row in rows if row.split("|")[2].strip() == "✓"
             for name in re.findall(r"`(\w+)`", row.split("|")[1])}
   assert len(marked) == 25 and marked <= set(compression.__all__), marked
+
+
+if __name__ == "__main__":
+  # Run as a script (e.g. a Bazel py_test): hand this file to pytest.
+  sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
