@@ -158,7 +158,7 @@ class Checkpoints:
     path = self.saver.save(self.sess, os.path.join(self.model_dir, self.prefix),
                            global_step=step)
     v1.train.update_checkpoint_state(
-        self.model_dir, os.path.basename(path),
+        os.path.abspath(self.model_dir), os.path.basename(path),
         [os.path.basename(p) for p in self.saver.last_checkpoints])
     return path
 
