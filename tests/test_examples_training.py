@@ -4,6 +4,8 @@ checkpoints, Ctrl-C saving, and resuming checkpoints written before (issue 15)."
 
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 
@@ -169,6 +171,50 @@ def test_resumable_saver_restores_a_checkpoint_without_the_counter(tmp_path):
   with v1.Session(graph=graph) as sess:
     with pytest.raises(tf.errors.NotFoundError, match="other"):
       saver.restore(sess, str(tmp_path / "model.ckpt-2"))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_stop_signals_set_a_flag_that_check_raises_between_steps(signum):
+  before = signal.getsignal(signum)
+  with training.StopSignals() as stop:
+    stop.check()  # Nothing yet.
+    os.kill(os.getpid(), signum)
+    time.sleep(.01)  # The handler runs in the main thread at the next bytecode.
+    assert stop.received == signum  # No exception came from the handler ...
+    with pytest.raises(KeyboardInterrupt, match=signal.Signals(signum).name):
+      stop.check()  # ... only from the check.
+  assert signal.getsignal(signum) is before
+
+
+def test_stop_signals_leave_an_ignored_sigint_ignored():
+  previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+  try:
+    with training.StopSignals() as stop:
+      assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+      os.kill(os.getpid(), signal.SIGINT)
+      time.sleep(.01)
+      stop.check()
+      assert stop.received is None
+  finally:
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_a_second_signal_stops_at_once_with_the_default_action():
+  script = ("import os, signal, time\n"
+            "from compression.examples.common import training\n"
+            "with training.StopSignals() as stop:\n"
+            "  os.kill(os.getpid(), signal.SIGTERM)\n"
+            "  time.sleep(.01)\n"
+            "  print('first', stop.received, flush=True)\n"
+            "  os.kill(os.getpid(), signal.SIGTERM)\n"
+            "  time.sleep(5)\n"
+            "print('not reached')\n")
+  done = subprocess.run([sys.executable, "-c", script], cwd=mnist_testutil.ROOT,
+                        env=dict(os.environ, PYTHONPATH=mnist_testutil.ROOT),
+                        capture_output=True, text=True, timeout=120)
+  assert done.returncode == -signal.SIGTERM, done.stderr
+  assert done.stdout == f"first {int(signal.SIGTERM)}\n"
+  assert "SIGTERM: stopping after this step" in done.stderr
 
 
 def test_checkpoints_relative_index_due_and_save_on_interrupt(tmp_path):

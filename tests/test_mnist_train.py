@@ -85,7 +85,10 @@ def test_ctrl_c_saves_and_the_same_command_resumes(sig):
       cwd=mnist_testutil.ROOT, env=env, sig=sig)
   assert code == 130, err
   assert "Traceback" not in err
+  # The signal is acknowledged at once; the step that runs ends, then the save.
   assert err.strip().splitlines() == [
+      f"{sig.name}: stopping after this step and saving; send it again to stop "
+      "at once without saving",
       "python -m compression.examples.mnist train: interrupted"], err
   # What happens before the first progress line is said.
   first = next(i for i, l in enumerate(lines) if l.startswith("epoch "))

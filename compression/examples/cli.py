@@ -6,14 +6,11 @@ specs, so `--help` needs no TensorFlow), run by `main`. Expected failures
 `error: ...` line on stderr and exit with status 1, without a traceback.
 """
 
-import contextlib
 import logging
 import math
 import os
-import signal
 import sys
 import textwrap
-import threading
 
 from absl import app
 from absl import flags
@@ -176,26 +173,6 @@ def op_error_message(error):
   if not kept:
     kept = [line.strip() for line in text.splitlines() if line.strip()]
   return " ".join(kept) or type(error).__name__
-
-
-@contextlib.contextmanager
-def stop_on_sigterm():
-  """Within the block, SIGTERM (`kill`, a session or a scheduler ending the job)
-  raises KeyboardInterrupt, as Ctrl-C does: training saves its step and exits.
-
-  Only the main thread can install handlers; elsewhere the block runs unchanged."""
-  if threading.current_thread() is not threading.main_thread():
-    yield
-    return
-
-  def interrupt(signum, frame):  # pylint: disable=unused-argument
-    raise KeyboardInterrupt(f"signal {signum}")
-
-  previous = signal.signal(signal.SIGTERM, interrupt)
-  try:
-    yield
-  finally:
-    signal.signal(signal.SIGTERM, previous)
 
 
 def format_duration(seconds):

@@ -9,14 +9,17 @@
                        optional variables (the skipped-step counter) existed
   Checkpoints          saving: coding tables updated first, a relative index (the
                        folder can be moved), a clock for time-based saves
-  saves_on_interrupt   Ctrl-C / SIGTERM (cli.stop_on_sigterm) saves the step
-                       reached and says how to resume
+  StopSignals          Ctrl-C / SIGTERM ask the loop to stop after the step that
+                       runs (a flag read between steps; a second one stops at once)
+  saves_on_interrupt   the stop saves the step reached and says how to resume
 
 Graph mode (tf.compat.v1); build the graph pieces before the graph is finalized.
 """
 
 import contextlib
 import os
+import signal
+import threading
 import time
 
 import numpy as np
@@ -163,10 +166,58 @@ class Checkpoints:
     return path
 
 
+class StopSignals:
+  """Within `with StopSignals() as stop:`, Ctrl-C (SIGINT) and SIGTERM (`kill`, a
+  session or a scheduler ending the job) only set a flag; the training loop calls
+  `stop.check()` between steps, which raises KeyboardInterrupt there, so
+  `saves_on_interrupt` saves the step reached.
+
+  The handlers never raise: an exception raised from a signal handler lands at
+  whatever bytecode runs, which may be inside TensorFlow's Python-C++ glue of
+  `Session.run`; there it was swallowed (the run went on) or crashed the process
+  (SIGSEGV). A second signal stops the process at once, with the signal's default
+  action, saving nothing. SIGINT is left alone when it was ignored (a job started
+  in the background of a non-interactive shell, `nohup`), as Unix expects; outside
+  the main thread (where handlers cannot be installed) nothing is installed."""
+
+  SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+  def __init__(self):
+    self.received = None  # The first signal's number.
+    self._previous = {}
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():
+      for signum in self.SIGNALS:
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+          self._previous[signum] = signal.signal(signum, self._handle)
+    return self
+
+  def __exit__(self, *exc_info):
+    for signum, previous in self._previous.items():
+      signal.signal(signum, previous)
+    self._previous = {}
+
+  def _handle(self, signum, frame):  # pylint: disable=unused-argument
+    if self.received is not None:  # The second: at once, as without handlers.
+      signal.signal(signum, signal.SIG_DFL)
+      os.kill(os.getpid(), signum)
+      return
+    self.received = signum
+    # os.write, not print: the main thread may be inside a print to the same stream.
+    os.write(2, (f"\n{signal.Signals(signum).name}: stopping after this step and "
+                 "saving; send it again to stop at once without saving\n").encode())
+
+  def check(self):
+    """Raises KeyboardInterrupt once a signal has come (call it between steps)."""
+    if self.received is not None:
+      raise KeyboardInterrupt(signal.Signals(self.received).name)
+
+
 @contextlib.contextmanager
 def saves_on_interrupt(checkpoints, global_step, first_step, log):
-  """Within the block, KeyboardInterrupt (Ctrl-C; SIGTERM under
-  cli.stop_on_sigterm) saves a checkpoint of the step reached, if it is past
+  """Within the block, KeyboardInterrupt (Ctrl-C: StopSignals.check, or Python's
+  own outside StopSignals) saves a checkpoint of the step reached, if it is past
   `first_step` (the step the run started at), logs one line saying so and how to
   resume, and is raised again."""
   try:

@@ -113,9 +113,11 @@ def _previous_cpu_seconds(model_dir):
     return 0.
 
 
-def _loop(config, sess, state, fetch, feeds, crops, checkpoints, writer, log):
+def _loop(config, sess, state, fetch, feeds, crops, checkpoints, writer, log,
+          stop):
   """The training steps; `state` (step, done, last) is kept current, so an
-  interruption knows where it stopped."""
+  interruption knows where it stopped; `stop` (training.StopSignals) is checked
+  after each step."""
   x, learning_rate = feeds
   crops, final_crops = crops
   final_from = config.num_steps - config.final_steps
@@ -167,6 +169,7 @@ def _loop(config, sess, state, fetch, feeds, crops, checkpoints, writer, log):
     if (step % config.checkpoint_every == 0 or step == config.num_steps or
         checkpoints.due()):
       checkpoints.save(step)
+    stop.check()
 
 
 def learning_rate_at(step, config):
@@ -305,7 +308,7 @@ def train(config, log=print):
     writer = v1.summary.FileWriter(config.model_dir, graph)
   last = {}
   try:
-    with cli.stop_on_sigterm(), v1.Session(
+    with training.StopSignals() as stop, v1.Session(
         graph=graph, config=codec.session_config(config.threads)) as sess:
       latest = codec.latest_checkpoint(config.model_dir)
       if latest:
@@ -332,7 +335,7 @@ def train(config, log=print):
             train_op=train_op, loss=loss, bpp=net["bpp"], mse=net["mse"],
             summaries=summaries, images=images, skipped=skipped),
               feeds=(x, learning_rate), crops=(crops, final_crops),
-              checkpoints=checkpoints, writer=writer, log=log)
+              checkpoints=checkpoints, writer=writer, log=log, stop=stop)
       step, done_here, last = state["step"], state["done"], state["last"]
       if done_here == 0 and latest is None:
         checkpoints.save(step)

@@ -217,7 +217,7 @@ def train(config, log=print):
         f"~{result['bits_per_digit']:.2f} bits/digit (estimate), "
         f"MAE {result['mae']:.4f}, PSNR {result['psnr']:.2f} dB")
 
-  with cli.stop_on_sigterm(), v1.Session(graph=g.graph) as sess:
+  with training.StopSignals() as stop, v1.Session(graph=g.graph) as sess:
     if resume_from:
       g.saver.restore(sess, resume_from)
     else:
@@ -291,6 +291,7 @@ def train(config, log=print):
             path = checkpoints.save(step)
             log(f"  saved {path} ({config.checkpoint_minutes:g} minutes since "
                 "the last save)")
+          stop.check()
         if step % steps_per_epoch == 0 or step == total_steps:
           evaluate(sess, epoch, step)
           path = checkpoints.save(step)
