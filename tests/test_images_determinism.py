@@ -1,11 +1,14 @@
 """The cross-process check (crosscheck.py) on a tiny bmshj2018 model: files decode
 to bit-identical latents in a child with oneDNN off and 1 thread, and a decoder
-whose integer tables differ refuses the files (fingerprint) instead of decoding."""
+whose integer tables differ refuses the files (fingerprint) instead of decoding.
+For mbt2018-mean the check compares the decoded symbols, not y_hat (which carries
+the float means): a decoder whose means differ still decodes the same symbols."""
 
 import json
 import os
 import sys
 
+import numpy as np
 import pytest
 
 import images_testutil
@@ -13,7 +16,7 @@ import mnist_testutil
 from compression.examples.images import crosscheck
 
 RESULT_KEYS = {"model_dir", "architecture", "image", "height", "width", "bytes",
-               "latents_exact", "y_mismatches", "z_mismatches",
+               "latents_exact", "y_mismatches", "z_mismatches", "y_hat_differing",
                "pixel_max_abs_diff", "pixel_differing", "float_index_differences",
                "float_vs_integer", "scale_elements", "error"}
 
@@ -64,6 +67,7 @@ def test_latents_are_bit_exact_in_the_child(report, images):
   for row in report["results"][:2]:
     assert row["latents_exact"] and row["error"] == "", row
     assert row["y_mismatches"] == 0 and row["z_mismatches"] == 0
+    assert row["y_hat_differing"] == 0  # no float mean: y_hat follows the symbols
     assert 0 <= row["pixel_max_abs_diff"] <= 255
     assert 0 <= row["pixel_differing"] <= row["height"] * row["width"] * 3
     assert row["float_index_differences"] >= 0
@@ -84,6 +88,33 @@ def test_other_integer_tables_are_refused_by_fingerprint(report):
     assert "other coding tables" in row["error"] and "fingerprint" in row["error"]
     assert row["pixel_differing"] == -1  # no image was produced
   assert "NO (ContainerError" in crosscheck.table(report)
+
+
+def _mean_bias_plus(amount):
+  def change(values):
+    name = "hyper_synthesis_mean/conv_2/bias"
+    values[name] = values[name] + np.float32(amount)
+  return change
+
+
+def test_mbt2018_mean_compares_symbols_not_float_means(images):
+  """The child decodes with means 0.001 away from the encoder's: every y_hat
+  element differs, yet every symbol is the encoder's, so the latents are exact."""
+  trained = images_testutil.trained_model("mbt2018-mean")
+  model_dir = mnist_testutil.tampered_model(trained, _mean_bias_plus(.3))
+  nudged = mnist_testutil.tampered_model(model_dir, _mean_bias_plus(1e-3))
+  report = crosscheck.run([model_dir, model_dir], images[:1], timeout=300,
+                          decoder_dirs=[model_dir, nudged], log=lambda *a: None)
+  same, other = report["results"]
+  for row in (same, other):
+    assert row["architecture"] == "mbt2018-mean" and row["error"] == "", row
+    assert row["latents_exact"] and row["y_mismatches"] == 0, row
+    assert row["z_mismatches"] == 0 and row["float_index_differences"] >= 0
+  assert same["y_hat_differing"] == 0
+  padded = [-(-s // 64) * 4 for s in (same["height"], same["width"])]
+  assert other["y_hat_differing"] == padded[0] * padded[1] * 6
+  assert report["latent_mismatches"] == 0 and report["scale_elements"] > 0
+  assert "Latent mismatches: 0 of 2" in crosscheck.table(report)
 
 
 def test_child_timeout_is_reported_per_image(model_dir, images):

@@ -11,12 +11,13 @@ into fresh virtual environments.
   before any long work; the MNIST demo without extras), the examples extra.
 - `SourceInstallTest`: the "pip from source" block, `pip install .` from the clone
   into a plain venv that has TensorFlow, not activated, with no python3 with
-  TensorFlow first on PATH, and a Bazel output root of its own (so the build does
-  not disturb the clone's); no build/ or *.egg-info left in the clone; what is said
+  TensorFlow first on PATH, and the user's Bazel output root (the clone's, as for
+  a user who built before: .bazelrc's fixed action PATH keeps its compiled actions
+  valid for another virtual environment's TensorFlow of the same version); the
+  clone's bazel-* links and no build/ or *.egg-info left in the clone; what is said
   when TensorFlow or Bazel is missing.
 
-Slow (a few minutes: TensorFlow installs from pip's cache or the package index, and
-a Bazel build from scratch). They run Bazel themselves, so they are pytest tests
+Slow (a few minutes: TensorFlow installs from pip's cache or the package index). They run Bazel themselves, so they are pytest tests
 only: tests/BUILD leaves this file out of the py_tests (a `bazel build` cannot run
 inside `bazel test`), and CI (scripts/test.sh) runs it once.
 """
@@ -299,7 +300,7 @@ class SourceInstallTest(unittest.TestCase):
   @staticmethod
   def _build_folders():
     """What a build may leave in the clone: build/, *.egg-info, and where Bazel's
-    bazel-* links point (a build with another output root must not move them)."""
+    bazel-* links point (setup.py's build must not move them)."""
     return sorted(n for n in os.listdir(ROOT)
                   if n == "build" or n.endswith(".egg-info")) + sorted(
                       (n, os.readlink(os.path.join(ROOT, n)))
@@ -308,18 +309,14 @@ class SourceInstallTest(unittest.TestCase):
 
   @classmethod
   def _install(cls):
-    home = os.path.join(cls.directory, "home")
-    os.mkdir(home)
-    # A Bazel output root of its own: another PATH would make the clone's
-    # output base rebuild everything, here and for the next build there.
-    with open(os.path.join(home, ".bazelrc"), "w") as f:
-      f.write(f"startup --output_user_root={os.path.join(cls.directory, 'bazel')}\n")
+    os.mkdir(os.path.join(cls.directory, "home"))  # a PATH without Bazel, below
     bazel = shutil.which("bazel")
     assert bazel, "no bazel on PATH"
     env = {k: v for k, v in os.environ.items()
            if k.startswith("PIP_") or k in ("LANG", "LC_ALL", "TMPDIR")}
-    env.update(HOME=home, PIP_CACHE_DIR=os.environ.get("PIP_CACHE_DIR") or
-               os.path.expanduser("~/.cache/pip"),
+    env.update(HOME=os.path.expanduser("~"),
+               PIP_CACHE_DIR=(os.environ.get("PIP_CACHE_DIR") or
+                              os.path.expanduser("~/.cache/pip")),
                PATH=os.path.dirname(bazel) + os.pathsep + "/usr/bin:/bin")
     cls.env = env
     cls.venv = os.path.join(cls.directory, "venv")
@@ -330,10 +327,6 @@ class SourceInstallTest(unittest.TestCase):
 
   @classmethod
   def _shutdown(cls):
-    if os.path.isdir(os.path.join(cls.directory, "bazel")):
-      subprocess.run(["bazel", "shutdown"], cwd=ROOT, env=dict(
-          os.environ, HOME=os.path.join(cls.directory, "home")),
-                     capture_output=True, timeout=300, check=False)
     shutil.rmtree(cls.directory, ignore_errors=True)
 
   @classmethod

@@ -118,8 +118,9 @@ class Encoded:
   blob: bytes
   bits_estimate: float   # the entropy model's estimate of the two strings, bits
   y_hat: np.ndarray      # float32 [1, h, w, M], what the decoder will decode
-  z_hat: np.ndarray      # float32 [1, h/4, w/4, N] (bmshj2018) or None
+  z_hat: np.ndarray      # float32 [1, h/4, w/4, N] (hyperprior models) or None
   seconds: float
+  y_symbols: np.ndarray = None  # int32 [1, h, w, M], the integers coded in y
 
   def bpp(self, height, width):
     return 8. * len(self.blob) / (height * width)
@@ -158,7 +159,7 @@ class Encoder:
         z_shape=tuple(int(s) for s in out.get("z_shape", (0, 0, 0))),
         y_string=out["y_string"], z_string=out.get("z_string", b""))
     return Encoded(container.pack(compressed), float(out["bits_estimate"]),
-                   out["y_hat"], out.get("z_hat"), seconds)
+                   out["y_hat"], out.get("z_hat"), seconds, out["y_symbols"])
 
 
 @dataclasses.dataclass
@@ -167,6 +168,7 @@ class Decoded:
   y_hat: np.ndarray
   z_hat: np.ndarray
   seconds: float
+  y_symbols: np.ndarray = None  # int32, the integers decoded from y's string
 
 
 class Decoder:
@@ -243,7 +245,7 @@ class Decoder:
     start = time.time()
     # Entropy decoding first; the synthesis (the memory of the whole image) runs
     # only on strings that decoded exactly, from the decoded y_hat.
-    latents = [k for k in ("exact", "y_hat", "z_hat") if k in self._out]
+    latents = [k for k in ("exact", "y_hat", "z_hat", "y_symbols") if k in self._out]
     out = self.sess.run({k: self._out[k] for k in latents}, feed)
     if not out["exact"]:
       raise DecodeError(f"{where}: the strings do not decode exactly (corrupt file "
@@ -253,4 +255,4 @@ class Decoder:
     seconds = time.time() - start
     image = np.round(out["x_hat"][0] * 255.).astype(np.uint8)
     image = image[:compressed.height, :compressed.width]
-    return Decoded(image, out["y_hat"], out.get("z_hat"), seconds)
+    return Decoded(image, out["y_hat"], out.get("z_hat"), seconds, out["y_symbols"])

@@ -7,16 +7,20 @@ For every model directory and image (default: the held-out photographs,
 `data.default_paths("held_out")`), this process compresses with TensorFlow's
 default settings and also decodes them itself. Then ONE child process, started
 with TF_ENABLE_ONEDNN_OPTS=0 and decoding with 1 intra-op and 1 inter-op thread
-(`codec.Decoder(model_dir, threads=1)`), decodes every file and writes its y_hat,
-z_hat and image as .npy files. The parent compares:
+(`codec.Decoder(model_dir, threads=1)`), decodes every file and writes its y
+symbols, y_hat, z_hat and image as .npy files. The parent compares:
 
-  latents  the child's y_hat and z_hat against the encoder's: must be bit-exact
-           (otherwise the range decoder has used other tables: a broken file);
+  latents  the child's decoded y symbols (the integers the string codes) and
+           z_hat against the encoder's: must be bit-exact (otherwise the range
+           decoder has used other tables: a broken file). y_hat is compared too
+           and reported (`y_hat_differing`): it equals the symbols plus the
+           quantization offset, and mbt2018-mean's offset is its float mean, which
+           may differ in the last bits across settings without harming decoding;
   pixels   the child's image against this process's decode: max |difference|
            (0..255) and the number of differing values. The float synthesis
            may differ slightly across settings; that is allowed, and reported.
 
-For bmshj2018 models it also measures what plain floating point would have done:
+For the hyperprior models (bmshj2018, mbt2018-mean) it also measures what plain floating point would have done:
 both processes compute the FLOAT scale indexes (`HyperSynthesis.scales` on z_hat,
 then the index of the largest float32 table entry <= the scale, clamped, the
 GaussianConditional's rule) and count the elements whose index differs; any such
@@ -43,6 +47,7 @@ import numpy as np
 
 CHILD_ENV = {"TF_ENABLE_ONEDNN_OPTS": "0"}
 CHILD_THREADS = 1
+HYPERPRIOR = ("bmshj2018", "mbt2018-mean")  # architectures with scale indexes
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 
@@ -91,8 +96,9 @@ def _one_line(error):
 
 def run_child(jobs_path):
   """Decodes the jobs of `jobs_path` (JSON list of {model_dir, blob, out}); for
-  each writes out.json ({"ok", "error", "seconds"}) and, when decoded, out.y_hat.npy,
-  out.z_hat.npy (bmshj2018), out.image.npy and out.float_index.npy (bmshj2018)."""
+  each writes out.json ({"ok", "error", "seconds"}) and, when decoded,
+  out.y_symbols.npy, out.y_hat.npy, out.image.npy, and for hyperprior models
+  out.z_hat.npy and out.float_index.npy."""
   from compression.examples.images import codec  # pylint: disable=g-import-not-at-top
   with open(jobs_path) as f:
     jobs = json.load(f)
@@ -109,6 +115,7 @@ def run_child(jobs_path):
       decoder, floats = decoders[model_dir]
       with open(job["blob"], "rb") as f:
         decoded = decoder.decompress(f.read(), job["blob"])
+      np.save(job["out"] + ".y_symbols.npy", decoded.y_symbols)
       np.save(job["out"] + ".y_hat.npy", decoded.y_hat)
       np.save(job["out"] + ".image.npy", decoded.image)
       if floats is not None:
@@ -155,12 +162,13 @@ class Result:
   width: int
   bytes: int = 0
   latents_exact: bool = False
-  y_mismatches: int = -1            # elements of y_hat that differ (-1: unknown)
-  z_mismatches: int = -1
+  y_mismatches: int = -1            # y symbols that differ (-1: unknown)
+  z_mismatches: int = -1            # elements of z_hat that differ
+  y_hat_differing: int = -1         # elements of y_hat (symbols + offset) that differ
   pixel_max_abs_diff: int = -1      # child image vs this process's decode, 0..255
   pixel_differing: int = -1         # values (pixels x 3 channels) that differ
-  float_index_differences: int = -1  # bmshj2018: float-path indexes, parent vs child
-  float_vs_integer: int = -1        # bmshj2018: parent float path vs integer path
+  float_index_differences: int = -1  # hyperprior: float-path indexes, parent vs child
+  float_vs_integer: int = -1        # hyperprior: parent float path vs integer path
   scale_elements: int = 0
   error: str = ""
 
@@ -186,7 +194,8 @@ def _encode_all(model_dirs, paths, work, log):
       result = Result(model_dir, encoder.model.architecture, path, *image.shape[:2])
       encoded = encoder.compress(image)
       result.bytes = len(encoded.blob)
-      mine = {"y_hat": encoded.y_hat, "z_hat": encoded.z_hat,
+      mine = {"y_symbols": encoded.y_symbols, "y_hat": encoded.y_hat,
+              "z_hat": encoded.z_hat,
               "image": decoder.decompress(encoded.blob).image}
       if floats is not None:
         mine["float_index"], integer = floats(encoded.z_hat)
@@ -217,9 +226,10 @@ def _compare(result, job, mine, child_failure):
   if not status["ok"]:
     result.error = status["error"]
     return
-  theirs = {k: _load(job["out"], k) for k in ("y_hat", "z_hat", "image",
-                                              "float_index")}
-  result.y_mismatches = _differences(mine["y_hat"], theirs["y_hat"])
+  theirs = {k: _load(job["out"], k) for k in ("y_symbols", "y_hat", "z_hat",
+                                              "image", "float_index")}
+  result.y_mismatches = _differences(mine["y_symbols"], theirs["y_symbols"])
+  result.y_hat_differing = _differences(mine["y_hat"], theirs["y_hat"])
   result.z_mismatches = (0 if mine["z_hat"] is None and theirs["z_hat"] is None
                          else _differences(mine["z_hat"], theirs["z_hat"]))
   result.latents_exact = result.y_mismatches == 0 and result.z_mismatches == 0
@@ -259,7 +269,7 @@ def run(model_dirs, paths, timeout=900., decoder_dirs=None, log=print):
     for result, job, mine in zip(results, jobs, ours):
       _compare(result, job, mine, child_failure)
   rows = [dataclasses.asdict(r) for r in results]
-  hyper = [r for r in results if r.architecture == "bmshj2018" and not r.error]
+  hyper = [r for r in results if r.architecture in HYPERPRIOR and not r.error]
   return {
       "parent": {"settings": "TensorFlow defaults",
                  "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS")},
@@ -281,16 +291,17 @@ def run(model_dirs, paths, timeout=900., decoder_dirs=None, log=print):
 
 def table(report):
   """The report as a Markdown table (one row per model and image) and a summary."""
-  lines = ["| model | image | size | bytes | latents exact | pixel max diff | "
-           "pixels differing | float-index diffs (parent vs child) | "
-           "float vs integer index |", "|" + "---|" * 9]
+  lines = ["| model | image | size | bytes | latents exact | y_hat differing | "
+           "pixel max diff | pixels differing | float-index diffs (parent vs "
+           "child) | float vs integer index |", "|" + "---|" * 10]
   for r in report["results"]:
-    hyper = r["architecture"] == "bmshj2018" and not r["error"]
+    hyper = r["architecture"] in HYPERPRIOR and not r["error"]
     lines.append(
         f"| {os.path.basename(os.path.normpath(r['model_dir']))} | "
         f"{os.path.basename(r['image'])} | {r['width']}x{r['height']} | "
         f"{r['bytes']} | "
         + ("yes" if r["latents_exact"] else f"NO ({r['error'] or 'latents differ'})")
+        + f" | {r['y_hat_differing'] if r['y_hat_differing'] >= 0 else '-'}"
         + f" | {r['pixel_max_abs_diff'] if r['pixel_max_abs_diff'] >= 0 else '-'}"
         f" | {r['pixel_differing'] if r['pixel_differing'] >= 0 else '-'}"
         f" | {r['float_index_differences'] if hyper else '-'}"

@@ -273,8 +273,8 @@ class ImageModel:
     Keys: "y_string" (tf.string scalar), "z_string" (hyperprior models), "y_shape"
     and "z_shape" (int32 [3], h, w, c of one latent), "bits_estimate" (float32
     scalar: the model's estimate of the coded size), "y_hat" and "z_hat" (the
-    quantized latents the decoder will see), "fingerprints" (dict: layer -> int64
-    scalar).
+    quantized latents the decoder will see), "y_symbols" (int32 [1, h, w, M]: the
+    integers coded in y_string), "fingerprints" (dict: layer -> int64 scalar).
     """
     y = self._analysis(x)
     eb = self._entropy_bottleneck()
@@ -288,11 +288,13 @@ class ImageModel:
       y_hat, y_likelihoods = gc(y, training=False)
       out.update(z_string=z_string[0], z_shape=tf.shape(z)[1:], z_hat=z_hat)
       out["y_string"] = gc.compress(y)[0]
+      out["y_symbols"] = gc.quantize(y, "symbols")
       likelihoods = [y_likelihoods, z_likelihoods]
       out["fingerprints"] = self._fingerprints(eb, gc, hyper)
     else:
       y_hat, y_likelihoods = eb(y, training=False)
       out["y_string"] = eb.compress(y)[0]
+      out["y_symbols"] = eb.quantize(y, "symbols")
       likelihoods = [y_likelihoods]
       out["fingerprints"] = self._fingerprints(eb)
     out["y_hat"] = y_hat
@@ -304,9 +306,11 @@ class ImageModel:
     """Strings (tf.string scalars) and latent shapes (int32 [3]) -> dict of tensors.
 
     Keys: "x_hat" float32 [1, H, W, 3] in [0, 1] (clipped, before rounding to
-    8 bits), "y_hat", "z_hat" (hyperprior models), "exact" (bool scalar: every
-    string was consumed exactly by what was decoded; not an integrity check, the
-    file's CRC is), "fingerprints".
+    8 bits), "y_hat", "z_hat" (hyperprior models), "y_symbols" (int32: the decoded
+    integers, `round(y_hat - offset)` with the layer's quantization offset: the
+    median, or mbt2018-mean's float mean, which y_hat carries but the symbols do
+    not), "exact" (bool scalar: every string was consumed exactly by what was
+    decoded; not an integrity check, the file's CRC is), "fingerprints".
     """
     eb = self._entropy_bottleneck()
     out = {}
@@ -326,14 +330,15 @@ class ImageModel:
       scale = tf.gather(tf.constant(self.scale_table, tf.float32), indexes)
       gc = self._gaussian(scale, mean=self._mean(z_hat), indexes=indexes)
       y_hat, y_exact = gc.decompress(tf.reshape(y_string, [1]), return_exact=True)
-      out.update(z_hat=z_hat, exact=tf.logical_and(z_exact[0], y_exact[0]))
+      out.update(z_hat=z_hat, exact=tf.logical_and(z_exact[0], y_exact[0]),
+                 y_symbols=gc.quantize(y_hat, "symbols"))
       out["fingerprints"] = self._fingerprints(eb, gc, hyper)
     else:
       y_shape = tf.convert_to_tensor(y_shape, tf.int32)
       y_hat, y_exact = eb.decompress(tf.reshape(y_string, [1]), y_shape,
                                      channels=self.latent_filters, return_exact=True)
       y_hat = tf.reshape(y_hat, tf.concat([[1], y_shape], 0))
-      out["exact"] = y_exact[0]
+      out.update(exact=y_exact[0], y_symbols=eb.quantize(y_hat, "symbols"))
       out["fingerprints"] = self._fingerprints(eb)
     y_hat.set_shape([1, None, None, self.latent_filters])
     out["y_hat"] = y_hat
