@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the shipped image models (compression/examples/images/models/) and
 # their figures: the colour photograph set, one long base run at lambda 0.01 (three
-# phases), the other lambdas fine-tuned from it, export (float16 kernels), cross-process check,
-# comparison with JPEG and WebP, and the speed bench.
+# phases), the other lambdas fine-tuned from it, export (float16 kernels),
+# cross-process check, comparison with JPEG and WebP, and the speed bench.
 #
 #   scripts/image_models.sh [RUNS_DIR]        (default: runs/image_models, ignored)
 #

@@ -17,9 +17,10 @@ into fresh virtual environments.
   clone's bazel-* links and no build/ or *.egg-info left in the clone; what is said
   when TensorFlow or Bazel is missing.
 
-Slow (a few minutes: TensorFlow installs from pip's cache or the package index). They run Bazel themselves, so they are pytest tests
-only: tests/BUILD leaves this file out of the py_tests (a `bazel build` cannot run
-inside `bazel test`), and CI (scripts/test.sh) runs it once.
+Slow (a few minutes: TensorFlow installs from pip's cache or the package index).
+They run Bazel themselves, so they are pytest tests only: tests/BUILD leaves this
+file out of the py_tests (a `bazel build` cannot run inside `bazel test`), and CI
+(scripts/test.sh) runs it once.
 """
 
 import email.parser

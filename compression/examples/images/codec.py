@@ -120,7 +120,7 @@ class Encoded:
   y_hat: np.ndarray      # float32 [1, h, w, M], what the decoder will decode
   z_hat: np.ndarray      # float32 [1, h/4, w/4, N] (hyperprior models) or None
   seconds: float
-  y_symbols: np.ndarray = None  # int32 [1, h, w, M], the integers coded in y
+  y_symbols: np.ndarray  # int32 [1, h, w, M], the integers coded in y
 
   def bpp(self, height, width):
     return 8. * len(self.blob) / (height * width)
@@ -168,7 +168,7 @@ class Decoded:
   y_hat: np.ndarray
   z_hat: np.ndarray
   seconds: float
-  y_symbols: np.ndarray = None  # int32, the integers decoded from y's string
+  y_symbols: np.ndarray  # int32, the integers decoded from y's string
 
 
 class Decoder:

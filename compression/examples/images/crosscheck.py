@@ -20,10 +20,10 @@ symbols, y_hat, z_hat and image as .npy files. The parent compares:
            (0..255) and the number of differing values. The float synthesis
            may differ slightly across settings; that is allowed, and reported.
 
-For the hyperprior models (bmshj2018, mbt2018-mean) it also measures what plain floating point would have done:
-both processes compute the FLOAT scale indexes (`HyperSynthesis.scales` on z_hat,
-then the index of the largest float32 table entry <= the scale, clamped, the
-GaussianConditional's rule) and count the elements whose index differs; any such
+For the hyperprior models (bmshj2018, mbt2018-mean) it also measures what plain
+floating point would have done: both processes compute the FLOAT scale indexes
+(`HyperSynthesis.scales` on z_hat, then the index of the largest float32 table
+entry <= the scale, clamped, the GaussianConditional's rule) and count the elements whose index differs; any such
 element would have broken decoding without the integer hyper-synthesis. The
 parent also counts where its float index differs from the integer path's
 (a rounding near table boundaries, harmless: both sides use the integer one).
@@ -45,9 +45,10 @@ import time
 
 import numpy as np
 
+from compression.examples.images.config import HYPERPRIOR
+
 CHILD_ENV = {"TF_ENABLE_ONEDNN_OPTS": "0"}
 CHILD_THREADS = 1
-HYPERPRIOR = ("bmshj2018", "mbt2018-mean")  # architectures with scale indexes
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 
