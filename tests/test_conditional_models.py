@@ -477,6 +477,7 @@ class SymmetricConditionalTest(tf.test.TestCase):
         # call(): `scale` when given, else the table scales of the indexes.
         likelihoods, scale_likelihoods, table_likelihoods = sess.run(
             [likelihoods, scale_likelihoods, table_likelihoods])
+        # Bit for bit: the same kernels on the same scales in one session.
         self.assertAllEqual(likelihoods, table_likelihoods)
         self.assertNotAllClose(likelihoods, scale_likelihoods)
         with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "index"):
@@ -491,7 +492,8 @@ class SymmetricConditionalTest(tf.test.TestCase):
   def test_golden_bytes_without_index_check(self):
     # Strings of the format without the index check (index_check=False, and the
     # `indexes=` path), pinned from before the index check existed (commit
-    # 545c88e): they must not change.
+    # 545c88e): they must not change. _GOLDEN_MEAN and _GOLDEN_VALUES are inputs
+    # (float32 values, exact as written); only the coded bytes are compared.
     scale = np.float32([[.05, .11, .3, 1., 2.5, 7., 30., 300.],
                         [1., 1., 1., 1., 4., 4., 4., 4.]])
     mean = np.float32(_GOLDEN_MEAN)
@@ -564,6 +566,8 @@ class SymmetricConditionalTest(tf.test.TestCase):
         strings, dequantized = sess.run([strings, dequantized])
     request = dict(repo=_REPO, checkpoint=path, strings=[s.hex() for s in strings])
     reply = graph_testutil.run_json_script(_DECODER_SCRIPT, request)
+    # Exact by construction: both sides are an integer symbol plus the same float32
+    # mean restored from the checkpoint (one IEEE addition), on this machine.
     self.assertEqual(np.float32(reply["values"]).tobytes(), dequantized.tobytes())
     self.assertEqual(reply["exact"], [True, True])
 

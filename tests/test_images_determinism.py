@@ -110,9 +110,12 @@ def test_mbt2018_mean_compares_symbols_not_float_means(images):
     assert row["architecture"] == "mbt2018-mean" and row["error"] == "", row
     assert row["latents_exact"] and row["y_mismatches"] == 0, row
     assert row["z_mismatches"] == 0 and row["float_index_differences"] >= 0
-  assert same["y_hat_differing"] == 0
   padded = [-(-s // 64) * 4 for s in (same["height"], same["width"])]
   assert other["y_hat_differing"] == padded[0] * padded[1] * 6
+  # With the same decoder, y_hat's float means come from this process's kernels
+  # (oneDNN as configured, several threads) and the child's (oneDNN off, 1 thread):
+  # equal on some CPUs, a last-bit apart on others, so no exact count is asserted.
+  assert 0 <= same["y_hat_differing"] <= other["y_hat_differing"]
   assert report["latent_mismatches"] == 0 and report["scale_elements"] > 0
   assert "Latent mismatches: 0 of 2" in crosscheck.table(report)
 

@@ -46,6 +46,10 @@ def test_shipped_weights_code_and_decode_exactly(exported):
   encoded = encoder.compress(image)
   decoded = codec.Decoder(out).decompress(encoded.blob)
   assert decoded.image.shape == image.shape
+  np.testing.assert_array_equal(decoded.y_symbols, encoded.y_symbols)
+  # y_hat too, bit for bit: for mbt2018-mean it carries float means, equal here only
+  # because encoder and decoder compute them in this process with the same kernels
+  # (a deliberate determinism check, not a cross-machine one).
   np.testing.assert_array_equal(decoded.y_hat, encoded.y_hat)
   # Close to the float32 checkpoint's reconstruction (float16 kernels).
   reference = codec.Decoder(source).decompress(

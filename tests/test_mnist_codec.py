@@ -141,6 +141,7 @@ def test_sample_shape_and_range():
   assert digits.min() >= 0.0 and digits.max() <= 1.0
   assert latents.shape == (10, 16) and len(strings) == 10
   again, _, _ = sample.sample(model_dir, count=10, num_bytes=24, seed=5)
+  # Bit for bit: the same seed and kernels in this process (a determinism check).
   np.testing.assert_array_equal(digits, again)
 
 
