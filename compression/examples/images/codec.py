@@ -19,6 +19,7 @@ from compression.examples.images import config as config_lib
 from compression.examples.images import container
 from compression.examples.images import data
 from compression.examples.images import model as model_lib
+from compression.examples.images import refine as refine_lib
 from compression.examples.images import shipped
 
 v1 = tf.compat.v1
@@ -127,31 +128,58 @@ class Encoded:
 
 
 class Encoder:
-  """`Encoder(model_dir).compress(image)`: uint8 [H, W, 3] -> Encoded."""
+  """`Encoder(model_dir).compress(image)`: uint8 [H, W, 3] -> Encoded.
 
-  def __init__(self, model_dir, threads=0):
+  refinable: also build the graph of encoder-side refinement (refine.py), which
+  `compress(image, effort=N)` with N > 0 needs (it adds the synthesis transform).
+  """
+
+  def __init__(self, model_dir, threads=0, refinable=False):
     self.config, self.model = load_model(model_dir)
     self.graph = tf.Graph()
     with self.graph.as_default():
       self._x = v1.placeholder(tf.float32, [1, None, None, 3], "x")
-      self._out = self.model.encoder_graph(self._x)
+      self._out = self.model.encoder_graph(
+          self._x, lmbda=self.config["lambda"] if refinable else None)
+      self._refine = self._out.pop("refine", None)
       self.sess = v1.Session(config=session_config(threads))
       self.checkpoint = restore(self.sess, model_dir)
       self.fingerprint = fingerprint_lib.model_fingerprint(
           self.sess.run(self._out["fingerprints"]))
     self.graph.finalize()
 
-  def compress(self, image):
+  def compress(self, image, effort=0, log=None):
+    """uint8 [H, W, 3] -> Encoded; `effort` > 0 refines y first (refine.py's
+    EFFORT_STEPS; the Encoder must be `refinable`)."""
     image = np.asarray(image)
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
       raise ValueError(f"compress needs a uint8 [H, W, 3] image, got "
                        f"{image.dtype} {image.shape}")
+    if effort not in refine_lib.EFFORT_STEPS:
+      raise ValueError(f"effort must be one of {sorted(refine_lib.EFFORT_STEPS)}, "
+                       f"got {effort!r}")
+    steps = refine_lib.EFFORT_STEPS[effort]
+    if steps and self._refine is None:
+      raise ValueError("effort > 0 needs an Encoder made with refinable=True")
     height, width = image.shape[:2]
     container.check_image_size(width, height)
     padded = data.pad_to_multiple(image, self.model.total_stride)
     start = time.time()
-    fetches = {k: v for k, v in self._out.items() if k != "fingerprints"}
-    out = self.sess.run(fetches, {self._x: padded[None].astype(np.float32) / 255.})
+    feed = {self._x: padded[None].astype(np.float32) / 255.}
+    fetches = {k: v for k, v in self._out.items()
+               if k not in ("fingerprints", "y", "z")}
+    if steps:
+      latents = self.sess.run({k: self._out[k] for k in ("y", "z") if k in self._out},
+                              feed)
+      feed.update({self._out[k]: v for k, v in latents.items()})
+      feed[self._refine["size"]] = np.array([height, width], np.int32)
+      y = refine_lib.refine(self.sess, self._refine, feed, latents["y"], steps,
+                            log=log)
+      # Code the refined y with the analysis' z (and so the same scales).
+      feed = {self._x: feed[self._x], self._out["y"]: y}
+      if "z" in latents:
+        feed[self._out["z"]] = latents["z"]
+    out = self.sess.run(fetches, feed)
     seconds = time.time() - start
     compressed = container.CompressedImage(
         architecture=self.model.architecture, fingerprint=self.fingerprint,

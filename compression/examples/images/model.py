@@ -267,18 +267,22 @@ class ImageModel:
                  hyper_synthesis=hyper.fingerprint())
     return out
 
-  def encoder_graph(self, x):
+  def encoder_graph(self, x, lmbda=None):
     """x float32 [1, H, W, 3] (H, W multiples of total_stride) -> dict of tensors.
 
     Keys: "y_string" (tf.string scalar), "z_string" (hyperprior models), "y_shape"
     and "z_shape" (int32 [3], h, w, c of one latent), "bits_estimate" (float32
     scalar: the model's estimate of the coded size), "y_hat" and "z_hat" (the
     quantized latents the decoder will see), "y_symbols" (int32 [1, h, w, M]: the
-    integers coded in y_string), "fingerprints" (dict: layer -> int64 scalar).
+    integers coded in y_string), "fingerprints" (dict: layer -> int64 scalar),
+    "y" and "z" (the analyses' float outputs: feeding other values codes those).
+
+    lmbda: with a number (the model's lambda), also "refine": the tensors of
+    `refinement` (encoder-side refinement of y for this image).
     """
     y = self._analysis(x)
     eb = self._entropy_bottleneck()
-    out = {"y_shape": tf.shape(y)[1:]}
+    out = {"y_shape": tf.shape(y)[1:], "y": y}
     if self.hyperprior:
       z = hyper_analysis_transform(y, self.num_filters)
       z_hat, z_likelihoods = eb(z, training=False)
@@ -286,21 +290,73 @@ class ImageModel:
       hyper = self._hyper_synthesis()
       gc = self._conditional(hyper, z_hat)
       y_hat, y_likelihoods = gc(y, training=False)
-      out.update(z_string=z_string[0], z_shape=tf.shape(z)[1:], z_hat=z_hat)
+      out.update(z_string=z_string[0], z_shape=tf.shape(z)[1:], z_hat=z_hat, z=z)
       out["y_string"] = gc.compress(y)[0]
       out["y_symbols"] = gc.quantize(y, "symbols")
       likelihoods = [y_likelihoods, z_likelihoods]
       out["fingerprints"] = self._fingerprints(eb, gc, hyper)
+      y_coder = gc
     else:
       y_hat, y_likelihoods = eb(y, training=False)
       out["y_string"] = eb.compress(y)[0]
       out["y_symbols"] = eb.quantize(y, "symbols")
       likelihoods = [y_likelihoods]
       out["fingerprints"] = self._fingerprints(eb)
+      y_coder = eb
     out["y_hat"] = y_hat
     out["bits_estimate"] = tf.add_n(
         [tf.reduce_sum(-tf.math.log(l)) for l in likelihoods]) / math.log(2.)
+    if lmbda is not None:
+      out["refine"] = self.refinement(x, y, y_coder, lmbda)
     return out
+
+  def refinement(self, x, y, y_coder, lmbda):
+    """The loss of encoder-side refinement of y for one image and its gradient.
+
+    `rate + lmbda * distortion` of a candidate y (`y_var`), with y's rounding
+    relaxed by stochastic Gumbel-softmax rounding between the two nearest points
+    of the coder's grid (Yang, Bamler, Mandt 2020, "Improving inference for neural
+    image compression": SGA), at temperature `tau`. The rate is y's under the
+    coder the encoder codes it with (the GaussianConditional with the integer
+    table scales of this image's z_hat, or the EntropyBottleneck), in bits; z is
+    the analysis' (feed "y" with the original analysis to keep it). The
+    distortion is the MSE on [0, 255] of the synthesis over the image's `size`
+    (the padding left out). refine.py runs the optimizer.
+
+    Returns a dict: placeholders "y_var" (float32 [1, h, w, M]), "tau" (scalar
+    > 0), "logistic" (float32, y_var's shape: Logistic(0, 1) noise, the difference
+    of the two Gumbel samples; zeros for the noise-free relaxation) and "size"
+    (int32 [2]: H, W); tensors "loss" (scalar, bits per pixel + lmbda * MSE),
+    "gradient" (d loss / d y_var), "bpp" and "mse".
+    """
+    y_var = v1.placeholder(tf.float32, [1, None, None, self.latent_filters],
+                           "refine_y")
+    tau = v1.placeholder(tf.float32, [], "refine_tau")
+    logistic = v1.placeholder(tf.float32, [1, None, None, self.latent_filters],
+                              "refine_logistic")
+    size = v1.placeholder(tf.int32, [2], "refine_size")
+    # The coder's grid: offset + integers (the offset modulo 1 is enough).
+    offset = y_coder.quantize(tf.zeros_like(y), "dequantize")
+    centred = y_var - offset
+    floor = tf.floor(centred)
+    fraction = centred - floor
+    eps = 1e-4
+    # SGA's logits of the two neighbours, -atanh(distance) / tau; the weight of the
+    # upper one is a sigmoid of their difference plus logistic noise, over tau.
+    logit_down = -tf.atanh(tf.clip_by_value(fraction, eps, 1. - eps)) / tau
+    logit_up = -tf.atanh(tf.clip_by_value(1. - fraction, eps, 1. - eps)) / tau
+    up = tf.sigmoid((logit_up - logit_down + logistic) / tau)
+    y_soft = floor + up + offset
+    bits = tf.reduce_sum(-tf.math.log(y_coder.likelihood(y_soft))) / math.log(2.)
+    x_hat = self._synthesis(y_soft)[:, :size[0], :size[1]]
+    pixels = tf.cast(size[0] * size[1], tf.float32)
+    mse = tf.reduce_mean(tf.math.squared_difference(
+        x[:, :size[0], :size[1]], x_hat)) * 255. ** 2
+    bpp = bits / pixels
+    loss = bpp + float(lmbda) * mse
+    return {"y_var": y_var, "tau": tau, "logistic": logistic, "size": size,
+            "loss": loss, "gradient": tf.gradients(loss, y_var)[0], "bpp": bpp,
+            "mse": mse}
 
   def decoder_graph(self, y_string, y_shape, z_string=None, z_shape=None):
     """Strings (tf.string scalars) and latent shapes (int32 [3]) -> dict of tensors.
