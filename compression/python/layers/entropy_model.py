@@ -261,6 +261,26 @@ class EntropyModel(base.Layer):
     rounded = tf.round(centred)
     return rounded if offset is None else rounded + offset
 
+  def likelihood(self, outputs):
+    """Likelihoods of given outputs, as `call` returns them for its own outputs.
+
+    For a rate computed on values this layer did not quantize itself: a
+    relaxation of rounding (soft or stochastic rounding while an encoder refines
+    its latents for one input), or values quantized elsewhere. The layer must be
+    built (called once).
+
+    Args:
+      outputs: float tensor of the layout `call` takes (cast to float32).
+
+    Returns:
+      float32 tensor (conditional models: the broadcast shape of `outputs` and
+      `scale`): the mass of the unit interval around each value, at least
+      `likelihood_bound`. The rate in bits is `sum(-log2(likelihoods))`.
+    """
+    self._assert_built("likelihood")
+    outputs = tf.cast(tf.convert_to_tensor(outputs, dtype_hint=tf.float32), tf.float32)
+    return self._output_likelihood(outputs)
+
   def _to_symbols(self, rounded):
     """float32 rounded values -> int32, failing at run time if they do not fit."""
     # Casting NaN, infinities or values beyond int32 is undefined: refuse them (one
