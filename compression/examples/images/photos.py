@@ -159,6 +159,8 @@ HELD_OUT = (
 # The first round's eight held-out photographs: their rows stay reported apart, for
 # continuity with the figures of before (HELD_OUT holds them and 12 more).
 HELD_OUT_ROUND1 = tuple(name for name, _, _ in HELD_OUT[:8])
+# The training photographs of the shipped models of round 3 (the first 31).
+TRAIN_ROUND1 = tuple(name for name, _, _ in TRAIN[:31])
 SPLITS = {"train": TRAIN, "held_out": HELD_OUT}
 _DEBIAN = ("opencv-doc", "mate-backgrounds", "lomiri-wallpapers-16.04",
            "lomiri-wallpapers-20.04", "palapeli-data", "plasma-workspace-wallpapers",
@@ -182,6 +184,35 @@ def paths(split, data_dir=DEFAULT_DATA_DIR):
     raise FetchError(f"{folder} holds no photographs; run `fetch_photos "
                      f"--data_dir={data_dir}` first")
   return found
+
+
+def pixels_sha256(array):
+  """SHA-256 (hex) of uint8 [H, W, 3] RGB pixels, prefixed by the size: the same for
+  any file of the same pixels (PNG encoders differ in their bytes, not pixels)."""
+  import hashlib  # pylint: disable=g-import-not-at-top
+  array = np.ascontiguousarray(array, np.uint8)
+  digest = hashlib.sha256(f"{array.shape[0]}x{array.shape[1]}x{array.shape[2]}:"
+                          .encode())
+  digest.update(array.tobytes())
+  return digest.hexdigest()
+
+
+def manifest(paths):
+  """[{"name", "width", "height", "file_sha256", "pixels_sha256"}] of image files,
+  sorted by name: what a shipped model's record lists of its training set."""
+  import hashlib  # pylint: disable=g-import-not-at-top
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  entries = []
+  for path in sorted(paths):
+    with open(path, "rb") as f:
+      blob = f.read()
+    with Image.open(path) as image:
+      array = np.asarray(image.convert("RGB"), np.uint8)
+    entries.append({"name": os.path.splitext(os.path.basename(path))[0],
+                    "width": int(array.shape[1]), "height": int(array.shape[0]),
+                    "file_sha256": hashlib.sha256(blob).hexdigest(),
+                    "pixels_sha256": pixels_sha256(array)})
+  return entries
 
 
 def prepare(image):

@@ -320,6 +320,9 @@ def main(argv=None):
   parser.add_argument("--data", default="", help="training data, for the record")
   parser.add_argument("--figures", default="",
                       help="compare's rd.csv: add each model's held-out mean")
+  parser.add_argument("--training_photos", default="",
+                      help="the training photographs (a glob): list them, with "
+                           "their SHA-256, in every model's record")
   args = parser.parse_args(argv)
   from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
   if args.runs:
@@ -330,13 +333,36 @@ def main(argv=None):
              {"quality": quality, "steps": steps,
               "cpu_hours": round(cpu_hours, 3), "data": args.data,
               "trained_from": os.path.basename(os.path.normpath(run))})
-  if args.figures:
+  photos = None
+  if args.training_photos:
+    import glob  # pylint: disable=g-import-not-at-top
+    from compression.examples.images import photos as photos_lib  # pylint: disable=g-import-not-at-top
+    photos = photos_lib.manifest(glob.glob(args.training_photos))
+    if not photos:
+      parser.error(f"--training_photos={args.training_photos} matches no file")
+  if args.figures or photos:
     for quality in qualities() if args.out == MODELS_DIR else []:
       folder = os.path.join(args.out, f"quality_{quality}")
       fields = record(folder)
-      fields["held_out"] = _held_out_figures(args.figures, folder)
+      if args.figures:
+        fields["held_out"] = _held_out_figures(args.figures, folder)
+      if photos:
+        fields["training_photographs"] = photos
       with open(os.path.join(folder, RECORD_FILE), "w") as f:
         json.dump(fields, f, indent=2, sort_keys=True)
+
+
+def trained_on(image):
+  """The shipped qualities whose record lists a training photograph of exactly
+  these pixels (uint8 [H, W, 3]); [] when none does (or no record lists them)."""
+  from compression.examples.images import photos as photos_lib  # pylint: disable=g-import-not-at-top
+  digest = photos_lib.pixels_sha256(image)
+  found = []
+  for quality in qualities():
+    listed = record(model_dir(quality)).get("training_photographs") or []
+    if any(entry.get("pixels_sha256") == digest for entry in listed):
+      found.append(quality)
+  return found
 
 
 if __name__ == "__main__":
