@@ -64,8 +64,8 @@ class SymmetricConditionalTest(tf.test.TestCase):
                    dict(scale_table=tf.constant([1., 2.])), dict(scale_table="ab"),
                    dict(scale_bound=-1.), dict(scale_bound="1"),
                    dict(tail_mass=0), dict(likelihood_bound=1.),
-                   dict(range_coder_precision=17), dict(dtype=tf.float64),
-                   dict(dtype="float16"), dict(dtype="no_such_type"), dict(name=""),
+                   dict(range_coder_precision=17), dict(dtype=tf.float16),
+                   dict(dtype="int32"), dict(dtype="no_such_type"), dict(name=""),
                    dict(trainable="yes"), dict(index_check="yes"),
                    dict(indexes=np.zeros([2], np.float32)),
                    dict(indexes=np.zeros([3], np.int32)), dict(dynamic=True),
@@ -73,10 +73,14 @@ class SymmetricConditionalTest(tf.test.TestCase):
       with self.subTest(**{k: str(v) for k, v in kwargs.items()}):
         with self.assertRaises(ValueError):
           GaussianConditional(scale, **kwargs)
-    with self.assertRaisesRegex(ValueError, "float32 .* got dtype=tf.float64"):
-      LaplacianConditional(scale, dtype=tf.float64)
+    with self.assertRaisesRegex(
+        ValueError, "LaplacianConditional supports only dtypes float32 and float64 "
+        r"\(the coding tables are float32 either way\), got dtype='float16'"):
+      LaplacianConditional(scale, dtype="float16")
     GaussianConditional(scale, dtype=tf.float32)
     GaussianConditional(scale, dtype="float32")
+    self.assertEqual(GaussianConditional(scale, dtype="float64").dtype, tf.float64)
+    self.assertEqual(GaussianConditional(scale, dtype=np.float64).dtype, tf.float64)
     with tf.Graph().as_default():
       layer = GaussianConditional(tf.constant(scale))
       with self.assertRaisesRegex(ValueError, "one of"):
@@ -117,6 +121,204 @@ class SymmetricConditionalTest(tf.test.TestCase):
     self.assertAllClose(losses, [outputs.sum() / 2, likelihoods.sum() / 2])
     with self.assertRaisesRegex(ValueError, "unexpected keyword argument 'weights'"):
       GaussianConditional(tf.ones([2]), weights=[])
+
+  # -- Rank of `scale` (issue 23 item 5). ------------------------------------------
+
+  def test_scale_of_unknown_rank(self):
+    # A placeholder without a shape: coding needs the rank when the graph is built
+    # (a clear ValueError, not a TypeError or TensorFlow's as_list() error); call()
+    # and quantize() broadcast and work.
+    message = (r"GaussianConditional: {} needs the rank of `scale` known when the "
+               r"graph is built \(got a tensor of unknown rank\); give the "
+               r"placeholder a shape such as \[None, None, None, C\]")
+    scale_value = np.float32([[.5, 2., 9.], [1., 30., .2]])
+    values = np.float32([[.4, -3.2, 7.], [0., 41.6, -.7]])
+    with tf.Graph().as_default():
+      scale = tf.compat.v1.placeholder(tf.float32)
+      layer = GaussianConditional(scale)
+      with self.assertRaisesRegex(ValueError, message.format("compress")):
+        layer.compress(tf.constant(values))
+      with self.assertRaisesRegex(ValueError, message.format("compress")):
+        layer.compress(tf.compat.v1.placeholder(tf.float32))
+      with self.assertRaisesRegex(ValueError, message.format("decompress")):
+        layer.decompress(tf.constant([b"", b""]))
+      with self.assertRaisesRegex(ValueError, message.format("decompress")):
+        layer.decompress(tf.compat.v1.placeholder(tf.string), return_exact=True)
+      inputs = tf.compat.v1.placeholder(tf.float32)
+      outputs, likelihoods = layer(inputs, training=False)
+      noisy, _ = layer(inputs, training=True)
+      symbols = layer.quantize(inputs, "symbols")
+      _, expected = GaussianConditional(scale_value)(values, training=False)
+      with tf.compat.v1.Session() as sess:
+        sess.run(tf.compat.v1.global_variables_initializer())
+        outputs, likelihoods, noisy, symbols, expected = sess.run(
+            [outputs, likelihoods, noisy, symbols, expected],
+            {scale: scale_value, inputs: values})
+    self.assertAllEqual(outputs, np.round(values))
+    self.assertAllEqual(symbols, np.round(values))
+    self.assertAllInRange(noisy - values, -.5, .5)
+    self.assertAllEqual(likelihoods, expected)
+    with tf.Graph().as_default():
+      # With `indexes` too, both unknown; a scalar scale has no batch axis.
+      layer = LogisticConditional(tf.compat.v1.placeholder(tf.float32),
+                                  indexes=tf.compat.v1.placeholder(tf.int32))
+      with self.assertRaisesRegex(
+          ValueError, "LogisticConditional: decompress needs the rank of `scale` and "
+          "`indexes` known"):
+        layer.decompress(tf.constant([b""]))
+      with self.assertRaisesRegex(
+          ValueError, r"LaplacianConditional: compress needs `scale` of rank 1 or "
+          r"more \(\[B, ...\], batch first"):
+        LaplacianConditional(tf.constant(1.)).compress(tf.constant(1.))
+      with self.assertRaisesRegex(ValueError, "decompress needs `scale` of rank 1"):
+        LaplacianConditional(tf.constant(1.)).decompress(tf.constant([b""]))
+
+  def test_known_rank_placeholders_and_inputs_of_unknown_rank(self):
+    # 1.3's test_codec: placeholders of known rank, unknown sizes. Inputs of
+    # unknown rank take the scale's shape (checked at run time).
+    rng = np.random.default_rng(21)
+    values = np.float32(rng.normal(0, 20, [3, 40]))
+    scale_value = np.float32(rng.uniform(5, 50, [3, 40]))
+    mean_value = np.float32(rng.normal(0, 1, [3, 40]))
+    with tf.Graph().as_default():
+      scale = tf.compat.v1.placeholder(tf.float32, [None, None])
+      mean = tf.compat.v1.placeholder(tf.float32, [None, None])
+      layer = GaussianConditional(scale, [2. ** x for x in range(-10, 10)], mean=mean)
+      inputs = tf.compat.v1.placeholder(tf.float32)
+      strings = layer.compress(inputs)
+      self.assertEqual(strings.shape.as_list(), [None])
+      decoded = layer.decompress(strings)
+      self.assertEqual(decoded.shape.as_list(), [None, None])
+      feed = {inputs: values, scale: scale_value, mean: mean_value}
+      with tf.compat.v1.Session() as sess:
+        sess.run(tf.compat.v1.global_variables_initializer())
+        self.assertAllEqual(sess.run(decoded, feed),
+                            np.round(values - mean_value) + mean_value)
+        with self.assertRaises(tf.errors.InvalidArgumentError):
+          sess.run(strings, {**feed, inputs: values[None]})
+
+  # -- float64 (TensorFlow Compression 1.3's tests, issue 23 item 5). ---------------
+
+  def test_float64_likelihoods_match_scipy(self):
+    # 1.3's test_distribution, in float64: float64 placeholders, dtype=tf.float64.
+    values = np.arange(-5, 1, dtype=np.float64)[:, None]
+    scales = 2 ** np.linspace(-3, 3, 10)[None, :]
+    mean_value = np.full([6, 10], .1)
+    inputs_value = values + mean_value          # integers from the mean
+    for cls, dist in _FAMILIES:
+      with self.subTest(cls.__name__), tf.Graph().as_default():
+        inputs = tf.compat.v1.placeholder(tf.float64, [None, None])
+        scale = tf.compat.v1.placeholder(tf.float64, [None, None])
+        mean = tf.compat.v1.placeholder(tf.float64, [None, None])
+        layer = cls(scale, [1], scale_bound=0, mean=mean, dtype=tf.float64,
+                    likelihood_bound=0)
+        self.assertEqual(layer.dtype, tf.float64)
+        self.assertEqual(layer.scale.dtype, tf.float64)
+        self.assertEqual(layer.mean.dtype, tf.float64)
+        outputs, likelihood = layer(inputs, training=False)
+        noisy, noisy_likelihood = layer(inputs, training=True)
+        given = layer.likelihood(inputs)
+        for tensor in (outputs, likelihood, noisy, noisy_likelihood, given):
+          self.assertEqual(tensor.dtype, tf.float64)
+        with tf.compat.v1.Session() as sess:
+          sess.run(tf.compat.v1.global_variables_initializer())
+          outputs, likelihoods, noisy, given = sess.run(
+              [outputs, likelihood, noisy, given],
+              {inputs: inputs_value, scale: scales, mean: mean_value})
+        self.assertAllEqual(outputs, inputs_value)
+        self.assertAllEqual(given, likelihoods)
+        self.assertAllInRange(noisy - inputs_value, -.5, .5)
+        # The symmetric form, in the lower tail: relative accuracy of float64.
+        expected = (dist.cdf((values + .5) / scales) - dist.cdf((values - .5) / scales))
+        self.assertAllClose(likelihoods, expected, rtol=1e-9, atol=0)
+
+  def test_float64_gradients(self):
+    for cls, _ in _FAMILIES:
+      with self.subTest(cls.__name__), tf.Graph().as_default():
+        scale = tf.constant([1e-8, .05, 1., 1e4, 1e7], tf.float64)
+        mean = tf.constant([0., 0., 3., -5., 1e6], tf.float64)
+        values = tf.constant([0., 3., 8., 7., 0.], tf.float64)
+        layer = cls(scale, scale_bound=1e-9, mean=mean, dtype=tf.float64)
+        _, likelihoods = layer(values, training=True)
+        bits = tf.reduce_sum(-tf.math.log(likelihoods)) / np.log(2.)
+        gradients = tf.gradients(bits, [values, scale, mean])
+        self.assertEqual([g.dtype for g in gradients], [tf.float64] * 3)
+        with tf.compat.v1.Session() as sess:
+          gradients = sess.run(gradients)
+        for gradient in gradients:
+          self.assertAllEqual(np.isfinite(gradient), [True] * 5)
+        self.assertLess(gradients[1][2], 0)   # 5 scales out: wider is likelier
+
+  def test_float64_coding(self):
+    # compress/decompress of float64 inputs round-trip; the coding is float32's:
+    # the same int32 tables and, for the same symbols and indexes, the same strings.
+    rng = np.random.default_rng(22)
+    shape = [3, 6, 5]
+    scale = np.exp(rng.uniform(np.log(.05), np.log(500.), shape))
+    mean = rng.normal(0, 10, shape)
+    values = mean + rng.laplace(0, 1, shape) * scale
+    values[0, 0, :2] = [1e6 + .25, -3e6]      # escape coded (float32-exact symbols)
+    for cls, _ in _FAMILIES:
+      with self.subTest(cls.__name__), tf.Graph().as_default():
+        layer = cls(tf.constant(scale), mean=tf.constant(mean), dtype=tf.float64)
+        dequantized, _ = layer(values, training=False)
+        strings = layer.compress(tf.constant(values))
+        decoded, exact = layer.decompress(strings, return_exact=True)
+        self.assertEqual(decoded.dtype, tf.float64)
+        # Float32 scales, means and inputs of the same symbols: the same strings.
+        scale32, mean32 = np.float32(scale), np.float32(mean)
+        values32 = np.float32(np.round(values - mean)) + mean32
+        layer32 = cls(scale32, mean=mean32)
+        strings32 = layer32.compress(values32)
+        on64 = cls(np.float64(scale32), mean=np.float64(mean32), dtype="float64")
+        strings_on64 = on64.compress(np.float64(values32))
+        decoded_on64 = on64.decompress(strings32)
+        with _session() as sess:
+          dequantized, strings, decoded, exact, strings32, strings_on64, tables, \
+              tables32, decoded_on64 = sess.run(
+                  [dequantized, strings, decoded, exact, strings32, strings_on64,
+                   layer.variables, layer32.variables, decoded_on64])
+        self.assertEqual(decoded.dtype, np.float64)
+        self.assertAllEqual(decoded, dequantized)
+        self.assertAllEqual(decoded, np.round(values - mean) + mean)
+        self.assertAllEqual(exact, [True] * 3)
+        self.assertEqual(list(strings_on64), list(strings32))
+        self.assertAllEqual(decoded_on64, np.round(np.float64(values32) - mean32)
+                            + np.float64(mean32))
+        for table, table32 in zip(tables, tables32):
+          self.assertEqual(table.dtype, table32.dtype)
+          self.assertAllEqual(table, table32)
+        self.assertEqual(tables[0].dtype, np.int32)
+
+  def test_float64_python_inputs_keep_their_precision(self):
+    # Python lists become float64 directly, not through float32: the same noisy
+    # outputs (same seeds) as a float64 array.
+    values = [[.1, 1. / 3, 1e-10]]
+    noisy = []
+    for inputs in (values, np.float64(values)):
+      with tf.Graph().as_default():
+        tf.compat.v1.set_random_seed(1)
+        layer = GaussianConditional(tf.ones([1, 3], tf.float64), dtype=tf.float64)
+        outputs, _ = layer(inputs, training=True)
+        self.assertEqual(outputs.dtype, tf.float64)
+        with tf.compat.v1.Session() as sess:
+          noisy.append(sess.run(outputs))
+    self.assertAllEqual(noisy[0], noisy[1])
+
+  def test_float64_table_index_rounds_scales_to_float32(self):
+    with tf.Graph().as_default():
+      # Just below 2 (within half a float32 step): rounds to 2, index 1.
+      scale = tf.constant([[1.5, 2. - 1e-12, 2. - 1e-6, 4., 1e300]], tf.float64)
+      layer = GaussianConditional(scale, scale_table=[1., 2., 4.], dtype=tf.float64)
+      layer.build(scale.shape)
+      index = layer._table_index(layer._table_variables[3])  # pylint: disable=protected-access
+      # The indexes path: the float32 table entries, as float64 scales.
+      only = LaplacianConditional(None, indexes=[[0, 2]], scale_table=[.3, 1., 7.],
+                                  dtype=tf.float64)
+      self.assertEqual(only.scale.dtype, tf.float64)
+      with _session(layer) as sess:
+        self.assertAllEqual(sess.run(index), [[0, 1, 0, 2, 2]])
+        self.assertAllEqual(sess.run(only.scale), [np.float32([.3, 7.])])
 
   # -- Likelihoods. ---------------------------------------------------------------
 

@@ -101,6 +101,36 @@ class RoundTripTest(tf.test.TestCase):
     self.assertIsNone(PackedTensors(packed.string).model)
     self.assertIs(compression.PackedTensors, PackedTensors)
 
+  def test_model_deleter_and_the_1_3_tests(self):
+    # TensorFlow Compression 1.3's packed_tensors_test.py, as written there (its
+    # test_model ends with `del packed.model`), in a graph.
+    with tf.Graph().as_default():
+      string = np.array(["xyz".encode("ascii")], dtype=object)
+      shape = np.array([1, 3], dtype=np.int32)
+      tensors = [tf.zeros([1], dtype=tf.string), tf.zeros([2], dtype=tf.int32)]
+      packed = PackedTensors()
+      packed.pack(tensors, [string, shape])
+      packed = PackedTensors(packed.string)
+      string_u, shape_u = packed.unpack(tensors)
+    self.assertAllEqual(string_u, string)
+    self.assertAllEqual(shape_u, shape)
+    packed = PackedTensors()
+    packed.model = "xyz"
+    packed = PackedTensors(packed.string)
+    self.assertEqual(packed.model, "xyz")
+    del packed.model
+    # Deleted: no model, and the string is that of an object never given one.
+    self.assertIsNone(packed.model)
+    self.assertIsNone(PackedTensors(packed.string).model)
+    self.assertEqual(packed.string, PackedTensors().string)
+    del packed.model                       # Deleting again is no error.
+    self.assertIsNone(packed.model)
+    packed.model = "again"                 # and a model can be set again.
+    self.assertEqual(PackedTensors(packed.string).model, "again")
+    # 1.3's other public attributes.
+    for name in ("string", "model", "pack", "unpack"):
+      self.assertTrue(hasattr(PackedTensors, name), name)
+
 
 class BadInputTest(tf.test.TestCase):
 

@@ -95,6 +95,20 @@ class SymmetricConditional(entropy_model.EntropyModel):
     when its indexes differ, instead of decoding garbage. A mismatch escapes with
     probability 2**-24.
 
+  dtype float64 (as TensorFlow Compression 1.x's tests use it): the inputs,
+  `scale`, `mean`, the outputs, the likelihoods (and their gradients) and what
+  `decompress` returns are float64; `scale` and `mean` are cast to the layer's
+  dtype. Coding is the float32 coding: the tables are the same int32 tables
+  (computed in float32 from the scale table), the scales are rounded to float32
+  for the table index (the rule above, against the float32 table), the symbols
+  are `round(y - mean)` computed in float64. A float64 layer and a float32 one
+  make the same strings for the same symbols and indexes.
+
+  Coding needs the rank of `scale` (or of `indexes`) when the graph is built, at
+  least 1 (`[B, ...]`): `compress` and `decompress` raise a ValueError for a
+  `scale` of unknown rank (a placeholder without a shape); `call` and `quantize`
+  broadcast and do not need it.
+
   Example (graph mode): see the README, "Conditional entropy models".
     gc = GaussianConditional(scale)                  # scale: float32, shape of y
     y_tilde, likelihoods = gc(y, training=True)
@@ -102,6 +116,8 @@ class SymmetricConditional(entropy_model.EntropyModel):
     strings = gc.compress(y)                         # tf.string [B]
     y_hat = GaussianConditional(scale).decompress(strings)   # in another graph
   """
+
+  _DTYPES = (tf.float32, tf.float64)
 
   def __init__(self, scale, scale_table=None, scale_bound=None, mean=None,
                indexes=None, tail_mass=1e-9, likelihood_bound=1e-9,
@@ -131,7 +147,8 @@ class SymmetricConditional(entropy_model.EntropyModel):
         `tail_mass` of its distribution.
       likelihood_bound: float in [0, 1), lower bound of the likelihoods.
       range_coder_precision: int in [1, 16], bits of the CDF tables.
-      name, dtype, trainable: as for `EntropyModel` (dtype float32 only).
+      name, dtype, trainable: as for `EntropyModel`; dtype float32 (default) or
+        float64 (see the class doc).
       index_check: None (default: True when the indexes come from float `scale`,
         False with `indexes`), or a bool: whether each string carries the index
         check (a different format: both sides must agree).
@@ -171,16 +188,17 @@ class SymmetricConditional(entropy_model.EntropyModel):
       if self._indexes is None:
         raise ValueError("Pass `scale` (float scales), `indexes` (integer table "
                          "indexes) or both; got neither.")
+      # The float32 table entries, the scales the coding tables were made from.
       scale = tf.gather(tf.constant(self._scale_table, tf.float32), self._indexes)
-    self._scale = tf.cast(tf.convert_to_tensor(scale, dtype_hint=tf.float32),
-                          tf.float32)
+    self._scale = tf.cast(tf.convert_to_tensor(scale, dtype_hint=self.dtype),
+                          self.dtype)
     if self._indexes is not None and not self._indexes.shape.is_compatible_with(
         self._scale.shape):
       raise ValueError(
           f"`indexes` (shape {self._indexes.shape}) must have the shape of `scale` "
           f"({self._scale.shape}).")
     self._mean = None if mean is None else tf.cast(
-        tf.convert_to_tensor(mean, dtype_hint=tf.float32), tf.float32)
+        tf.convert_to_tensor(mean, dtype_hint=self.dtype), self.dtype)
     self._index_lookup = None
     self._index_check = bool(self._indexes is None if index_check is None
                              else index_check)
@@ -302,14 +320,17 @@ class SymmetricConditional(entropy_model.EntropyModel):
     """int32 index of each element's table entry (see the class doc), shape of scale.
 
     Exact compares of the (bounded) scale against the float32 table, made fast by
-    a lookup on the scale's float bits (see `_IndexLookup`). Fails at run
-    time if `scale_table_bits` (the checkpoint's table) differs from this layer's
-    `scale_table`.
+    a lookup on the scale's float bits (see `_IndexLookup`); a float64 scale is
+    rounded to float32 first. Fails at run time if `scale_table_bits` (the
+    checkpoint's table) differs from this layer's `scale_table`.
     """
     if self._index_lookup is None:
       self._index_lookup = _IndexLookup(self._scale_table, self._scale_bound)
     with tf.control_dependencies([self._same_scale_table(scale_table_bits)]):
-      return tf.identity(self._index_lookup(self._scale))
+      scale = self._scale
+      if scale.dtype != tf.float32:
+        scale = tf.cast(scale, tf.float32)
+      return tf.identity(self._index_lookup(scale))
 
   def _same_scale_table(self, scale_table_bits):
     """Op failing unless the checkpoint's scale table is the layer's `scale_table`."""
@@ -321,12 +342,39 @@ class SymmetricConditional(entropy_model.EntropyModel):
 
   # -- Coding (`compress` and `decompress` are the base's). ------------------------
 
+  def _coding_shape(self, what):
+    """The static shape of the coded tensor (`scale`'s, merged with `indexes`'s).
+
+    Raises ValueError (naming `what`, "compress" or "decompress") when its rank is
+    unknown or 0: coding needs the batch axis and the rank when the graph is built.
+    """
+    shape = self._scale.shape
+    names = "`scale`"
+    if self._indexes is not None:
+      shape = shape.merge_with(self._indexes.shape)
+      names = "`scale` and `indexes`"
+    if shape.rank is None:
+      raise ValueError(
+          f"{type(self).__name__}: {what} needs the rank of {names} known when the "
+          "graph is built (got a tensor of unknown rank); give the placeholder a "
+          "shape such as [None, None, None, C] (call() does not need it).")
+    if shape.rank == 0:
+      raise ValueError(
+          f"{type(self).__name__}: {what} needs {names} of rank 1 or more "
+          "([B, ...], batch first, one string per item), got a scalar.")
+    return shape
+
   def _prepare_inputs(self, inputs, coding=False):
     inputs = super()._prepare_inputs(inputs, coding)
-    if coding and not inputs.shape.is_compatible_with(self._scale.shape):
-      raise ValueError(
-          f"{self.name}: compress needs inputs of the scale's shape "
-          f"{self._scale.shape}, got {inputs.shape}.")
+    if coding:
+      shape = self._coding_shape("compress")
+      if not inputs.shape.is_compatible_with(shape):
+        raise ValueError(
+            f"{self.name}: compress needs inputs of the scale's shape {shape}, got "
+            f"{inputs.shape}.")
+      if inputs.shape.rank is None:
+        # Inputs of unknown rank take the scale's shape, checked at run time.
+        inputs = tf.ensure_shape(inputs, shape)
     return inputs
 
   def _decode_item(self, shape, channels):
@@ -336,7 +384,8 @@ class SymmetricConditional(entropy_model.EntropyModel):
           f"{self.name}: conditional models take the shape of the decoded tensor "
           "from `scale`; call decompress(strings) or decompress(strings, "
           "return_exact=True) (got `shape` or `channels`).")
-    return entropy_model.CodingItem(None, None, self._scale.shape, True)
+    return entropy_model.CodingItem(None, None, self._coding_shape("decompress"),
+                                    True)
 
   def _coding_index(self, tables, item):
     """Each element's table entry, the shape of `scale` (one row per element)."""

@@ -9,8 +9,8 @@ conditional models of `conditional_models.py` (`GaussianConditional`, ...).
 The base holds everything but the density:
 - the configuration every model has: `tail_mass`, `likelihood_bound` (applied with
   `math_ops.lower_bound`), `range_coder_precision`, and the layer keywords `name`,
-  `dtype` (float32 only), `trainable` and those of `base.Layer`
-  (`activity_regularizer`, ...);
+  `dtype` (float32; the conditional models also take float64, see `_DTYPES`),
+  `trainable` and those of `base.Layer` (`activity_regularizer`, ...);
 - `call(inputs, training)`, `quantize(inputs, mode)` (the modes of
   `QUANTIZATION_MODES`), `compress(inputs)` and `decompress(strings, ...)`;
 - the tables: a probability table plus an escape symbol quantized with
@@ -87,7 +87,15 @@ class EntropyModel(base.Layer):
   another model, may come out "exact" with wrong values. Protect stored strings
   with a checksum (the example file formats carry a CRC) and refuse other tables
   with the fingerprint.
+
+  `dtype` is the dtype of the values (inputs, outputs, likelihoods, what
+  `decompress` returns): float32, or one of `_DTYPES` of the subclass. The coding
+  tables are int32, computed in float32, and the coded symbols int32, whatever the
+  dtype.
   """
+
+  # The dtypes the layer takes (the first is the default).
+  _DTYPES = (tf.float32,)
 
   def __init__(self, tail_mass, likelihood_bound, range_coder_precision, name=None,
                dtype=None, trainable=True, **kwargs):
@@ -99,8 +107,10 @@ class EntropyModel(base.Layer):
       likelihood_bound: float in [0, 1), lower bound applied to likelihoods (0: none).
       range_coder_precision: int in [1, 16], bits of the CDF tables.
       name: layer name (default: the class name in snake_case, uniquified).
-      dtype: None or float32 (`tf.float32`, "float32", `np.float32`): the dtype of
-        the outputs and likelihoods. Other dtypes are refused (ValueError).
+      dtype: None (float32) or one of `_DTYPES` (`tf.float32`, "float32",
+        `np.float32`; the conditional models also float64): the dtype of the
+        inputs (cast to it), outputs and likelihoods. Other dtypes are refused
+        (ValueError).
       trainable: bool; False keeps every variable out of TRAINABLE_VARIABLES.
       **kwargs: the other layer keywords of `base.Layer` (`activity_regularizer`,
         `dynamic`, `autocast`, `input_shape`, ...).
@@ -116,15 +126,22 @@ class EntropyModel(base.Layer):
       raise ValueError(
           f"`range_coder_precision` must be an int in [1, {MAX_PRECISION}], got "
           f"{range_coder_precision!r}.")
+    self._dtype = self._DTYPES[0]
     if dtype is not None:
       try:
         as_dtype = tf.as_dtype(dtype)
       except TypeError:
         as_dtype = None
-      if as_dtype != tf.float32:
+      if as_dtype not in self._DTYPES:
+        if len(self._DTYPES) == 1:
+          raise ValueError(
+              f"{type(self).__name__} supports only dtype float32 (the coding tables "
+              f"and bitstreams are defined for float32), got dtype={dtype!r}.")
+        names = " and ".join(d.name for d in self._DTYPES)
         raise ValueError(
-            f"{type(self).__name__} supports only dtype float32 (the coding tables "
-            f"and bitstreams are defined for float32), got dtype={dtype!r}.")
+            f"{type(self).__name__} supports only dtypes {names} (the coding tables "
+            f"are float32 either way), got dtype={dtype!r}.")
+      self._dtype = as_dtype
     self._tail_mass = float(tail_mass)
     self._likelihood_bound = float(likelihood_bound)
     self._range_coder_precision = int(range_coder_precision)
@@ -148,8 +165,8 @@ class EntropyModel(base.Layer):
 
   @property
   def dtype(self):
-    """Always `tf.float32`."""
-    return tf.float32
+    """The dtype of the values: `tf.float32` (default) or one of `_DTYPES`."""
+    return self._dtype
 
   def _assert_built(self, what):
     if not self.built:
@@ -164,17 +181,20 @@ class EntropyModel(base.Layer):
   # -- Hooks of the subclasses. ---------------------------------------------------
 
   def _prepare_inputs(self, inputs, coding=False):
-    """`inputs` as float32, checked against the layer (`coding`: for `compress`)."""
+    """`inputs` as the layer's dtype, checked against the layer (`coding`: for
+    `compress`)."""
     del coding
-    inputs = tf.convert_to_tensor(inputs, dtype_hint=tf.float32)
-    return inputs if inputs.dtype == tf.float32 else tf.cast(inputs, tf.float32)
+    inputs = tf.convert_to_tensor(inputs, dtype_hint=self._dtype)
+    return inputs if inputs.dtype == self._dtype else tf.cast(inputs, self._dtype)
 
   def _output_likelihood(self, outputs):
-    """float32 likelihood of each element of `outputs` (at least likelihood_bound)."""
+    """Likelihood (the layer's dtype) of each element of `outputs` (at least
+    likelihood_bound)."""
     raise NotImplementedError
 
   def _quantization_offset(self, inputs):
-    """Float32 tensor broadcastable to `inputs` that rounding is centred on, or None."""
+    """Tensor (the layer's dtype) broadcastable to `inputs` that rounding is centred
+    on, or None."""
     raise NotImplementedError
 
   def _coding_index(self, tables, item):
@@ -186,8 +206,9 @@ class EntropyModel(base.Layer):
     raise NotImplementedError
 
   def _coding_offset(self, tables, rank):
-    """Float32 offset (broadcastable to a rank-`rank` batch) coding rounds around,
-    read from `tables` or the layer's inputs; None for 0."""
+    """Offset (the layer's dtype, broadcastable to a rank-`rank` batch) coding
+    rounds around, read from `tables` or the layer's inputs; None for 0. `rank` is
+    None when the rank of the coded tensor is not known."""
     raise NotImplementedError
 
   def _decode_item(self, shape, channels):
@@ -197,23 +218,31 @@ class EntropyModel(base.Layer):
 
   # -- Training and evaluation. ---------------------------------------------------
 
+  @tf.autograph.experimental.do_not_convert
+  def __call__(self, inputs, *args, **kwargs):
+    # Python numbers and lists become the layer's dtype (float64 ones are not
+    # rounded through float32 first); tensors and arrays keep theirs until `call`.
+    inputs = tf.convert_to_tensor(inputs, dtype_hint=self._dtype)
+    return super().__call__(inputs, *args, **kwargs)
+
   def call(self, inputs, training):
     """Quantizes (or adds noise to) `inputs` and returns the likelihoods.
 
     Args:
-      inputs: float tensor `[B, ...]` (cast to float32): for EntropyBottleneck of the
-        layout it was built with, for conditional models broadcast-compatible with
-        `scale` and `mean`.
+      inputs: float tensor `[B, ...]` (cast to the layer's dtype): for
+        EntropyBottleneck of the layout it was built with, for conditional models
+        broadcast-compatible with `scale` and `mean`.
       training: Python bool or scalar bool tensor. True: add uniform noise from
         [-.5, .5) ("noise"). False: round around the quantization offset
         ("dequantize", see `quantize`).
 
     Returns:
-      outputs: float32, shape of `inputs`: the noisy or rounded values.
-      likelihoods: float32 (conditional models: the broadcast shape of `inputs` and
-        `scale`): the probability of each output under the model (the mass of the
-        unit interval around it), at least `likelihood_bound`. The rate in bits is
-        `sum(-log2(likelihoods))`.
+      outputs: the layer's dtype (float32 unless set), shape of `inputs`: the noisy
+        or rounded values.
+      likelihoods: the layer's dtype (conditional models: the broadcast shape of
+        `inputs` and `scale`): the probability of each output under the model (the
+        mass of the unit interval around it), at least `likelihood_bound`. The rate
+        in bits is `sum(-log2(likelihoods))`.
     """
     inputs = self._prepare_inputs(inputs)
 
@@ -233,10 +262,10 @@ class EntropyModel(base.Layer):
   # -- Quantization and likelihoods. ----------------------------------------------
 
   def quantize(self, inputs, mode):
-    """Quantizes `inputs` (float32) in one of the `QUANTIZATION_MODES`.
+    """Quantizes `inputs` (the layer's dtype) in one of the `QUANTIZATION_MODES`.
 
     Args:
-      inputs: float tensor; cast to float32.
+      inputs: float tensor; cast to the layer's dtype (float32 unless set).
       mode: "noise": `inputs` plus uniform noise from [-.5, .5) (training);
         "dequantize": `round(inputs - o) + o` (evaluation; what `decompress`
         returns); "symbols": int32 `round(inputs - o)`, the integers that are coded.
@@ -245,15 +274,16 @@ class EntropyModel(base.Layer):
         (ties to even).
 
     Returns:
-      float32 (int32 for "symbols") tensor of the shape of `inputs`. "symbols" fails
-      at run time (InvalidArgumentError) for NaN, infinities and values beyond int32.
+      tensor of the layer's dtype (int32 for "symbols"), the shape of `inputs`.
+      "symbols" fails at run time (InvalidArgumentError) for NaN, infinities and
+      values beyond int32.
     """
     if mode not in QUANTIZATION_MODES:
       raise ValueError(
           f"{self.name}: `mode` must be one of {QUANTIZATION_MODES}, got {mode!r}.")
-    inputs = tf.cast(tf.convert_to_tensor(inputs, dtype_hint=tf.float32), tf.float32)
+    inputs = tf.cast(tf.convert_to_tensor(inputs, dtype_hint=self._dtype), self._dtype)
     if mode == "noise":
-      return inputs + tf.random.uniform(tf.shape(inputs), -.5, .5)
+      return inputs + tf.random.uniform(tf.shape(inputs), -.5, .5, dtype=self._dtype)
     offset = self._quantization_offset(inputs)
     centred = inputs if offset is None else inputs - offset
     if mode == "symbols":
@@ -270,23 +300,26 @@ class EntropyModel(base.Layer):
     built (called once).
 
     Args:
-      outputs: float tensor of the layout `call` takes (cast to float32).
+      outputs: float tensor of the layout `call` takes (cast to the layer's dtype).
 
     Returns:
-      float32 tensor (conditional models: the broadcast shape of `outputs` and
-      `scale`): the mass of the unit interval around each value, at least
-      `likelihood_bound`. The rate in bits is `sum(-log2(likelihoods))`.
+      tensor of the layer's dtype (float32 unless set; conditional models: the
+      broadcast shape of `outputs` and `scale`): the mass of the unit interval
+      around each value, at least `likelihood_bound`. The rate in bits is
+      `sum(-log2(likelihoods))`.
     """
     self._assert_built("likelihood")
-    outputs = tf.cast(tf.convert_to_tensor(outputs, dtype_hint=tf.float32), tf.float32)
+    outputs = tf.cast(tf.convert_to_tensor(outputs, dtype_hint=self._dtype),
+                      self._dtype)
     return self._output_likelihood(outputs)
 
   def _to_symbols(self, rounded):
-    """float32 rounded values -> int32, failing at run time if they do not fit."""
+    """Rounded float values -> int32, failing at run time if they do not fit."""
     # Casting NaN, infinities or values beyond int32 is undefined: refuse them (one
     # reduction; NaN fails the comparison too).
+    limit = tf.constant(MAX_CODED_MAGNITUDE, rounded.dtype)
     check = tf.debugging.assert_less(
-        tf.reduce_max(tf.abs(rounded)), MAX_CODED_MAGNITUDE,
+        tf.reduce_max(tf.abs(rounded)), limit,
         message=(f"{self.name}: compress needs finite inputs whose rounded "
                  "values fit in int32 (|value| < 2**31 - 128)"))
     with tf.control_dependencies([check]):
@@ -408,9 +441,10 @@ class EntropyModel(base.Layer):
     """Rounds `inputs` and range codes them, one string per batch item.
 
     Args:
-      inputs: float tensor `[B, ...]` (cast to float32): for EntropyBottleneck of the
-        layout it was built with (any batch and spatial sizes), for conditional
-        models of `scale`'s shape. Values are rounded like `call(inputs,
+      inputs: float tensor `[B, ...]` (cast to the layer's dtype): for
+        EntropyBottleneck of the layout it was built with (any batch and spatial
+        sizes), for conditional models of `scale`'s shape (whose rank must be
+        known when the graph is built). Values are rounded like `call(inputs,
         training=False)`; NaN, infinities and rounded values of magnitude
         2**31 - 128 or more fail at run time (InvalidArgumentError).
 
@@ -418,7 +452,7 @@ class EntropyModel(base.Layer):
       tf.string `[B]`. With the index check on (conditional models given float
       scales), each string starts with the `INDEX_CHECK_BYTES`-byte check.
     """
-    inputs = tf.convert_to_tensor(inputs, dtype_hint=tf.float32)
+    inputs = tf.convert_to_tensor(inputs, dtype_hint=self._dtype)
     with self.name_scope():
       self.maybe_build(inputs.shape)
       inputs = self._prepare_inputs(inputs, coding=True)
@@ -457,10 +491,11 @@ class EntropyModel(base.Layer):
         other values). Use a checksum (the example file formats' CRC) for that.
 
     Returns:
-      float32 `[B] + item shape`: equal to `call(y, training=False)[0]` for the `y`
-      that was compressed; and with `return_exact`, the bool `[B]` tensor. With the
-      index check on, running it fails (InvalidArgumentError) before anything is
-      decoded when a string's check differs from the decoder's table indexes.
+      the layer's dtype (float32 unless set), `[B] + item shape`: equal to
+      `call(y, training=False)[0]` for the `y` that was compressed; and with
+      `return_exact`, the bool `[B]` tensor. With the index check on, running it
+      fails (InvalidArgumentError) before anything is decoded when a string's
+      check differs from the decoder's table indexes.
     """
     strings = self._string_vector(strings)
     if not isinstance(return_exact, (bool, np.bool_)):
@@ -483,8 +518,10 @@ class EntropyModel(base.Layer):
           strings = self._without_index_check(strings, index)
         values, exact = self._decode(strings, index, tables, batched_index=batched,
                                      return_exact=True)
-        outputs = tf.cast(values, tf.float32)
-        offset = self._coding_offset(tables, index.shape.rank + (not batched))
+        outputs = tf.cast(values, self._dtype)
+        rank = index.shape.rank
+        offset = self._coding_offset(
+            tables, None if rank is None else rank + (not batched))
         if offset is not None:
           outputs += offset
         outputs.set_shape(index.shape if batched

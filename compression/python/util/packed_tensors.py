@@ -131,7 +131,12 @@ class PackedTensors:
 
   Attributes:
     string: bytes, the packed representation (assign bytes to parse them).
-    model: str or None, a model identifier stored with the values.
+    model: str or None, a model identifier stored with the values; `del
+      packed.model` removes it (as TensorFlow Compression 1.3 does), like
+      assigning None.
+
+  Methods: `pack(tensors, arrays)`, `unpack(tensors)`, and `len()`: the number of
+  values.
   """
 
   def __init__(self, string=None):
@@ -164,6 +169,12 @@ class PackedTensors:
       raise ValueError(f"PackedTensors: model must be a str, bytes or None, got "
                        f"{value!r}.")
     self._model = value or None
+
+  @model.deleter
+  def model(self):
+    """Removes the model identifier (`model` is None afterwards; no error if there
+    is none)."""
+    self._model = None
 
   @property
   def string(self):
