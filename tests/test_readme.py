@@ -1,11 +1,17 @@
-"""Every code block of the top-level README runs, as written.
+"""Every code block of the documentation runs, as written: README.md and every
+docs/*.md page (readme_testutil.pages()).
 
-Python blocks: the blocks of one "## " section run, in order, as one program in a
-fresh process (graph-mode snippets continue one another: the training snippet
-writes the checkpoint the compress snippet restores). What a snippet leaves to the
-reader ("your encoder" `analysis_transform`, `batches`, `lmbda`, ...) comes from a
-small prelude per section (`PRELUDES`); a check after it (`CHECKS`) looks at what
-the snippets computed. A section without a prelude must be self-contained.
+A section is a page and a "## " heading, named "PAGE: HEADING" in the tables below
+(e.g. "docs/layers.md: GDN"). Python blocks: the blocks of one section run, in order,
+as one program in a fresh process (graph-mode snippets continue one another: the
+training snippet writes the checkpoint the compress snippet restores); in the
+sections of `SEPARATE_PROCESSES` each block is a program of its own, run one after
+the other in one folder (a decoder that shares nothing with the encoder but its
+files). What a snippet leaves to the reader ("your encoder" `analysis_transform`,
+`batches`, `lmbda`, ...) comes from a small prelude per section (`PRELUDES`); a
+check after it (`CHECKS`) looks at what the snippets computed. A section without a
+prelude must be self-contained. A key of these tables that names no section with
+python blocks fails (sections move between pages).
 
 Shell blocks run with bash (`set -e`), `python` being this test's interpreter, in
 one scratch folder shared by all (the Beam block reads the model the MNIST block
@@ -20,15 +26,17 @@ trains), or in the clone when they use its scripts/. Sizes are small because of:
 
 Blocks that cannot run here are listed in `ELSEWHERE` with the reason (and, for the
 two install blocks, the test that runs them); an entry that no longer matches a
-block fails, and so does any new block that neither runs nor is listed. Blocks of
-no language are program output, not code.
+block fails, and so does any new block, on any page, that neither runs nor is
+listed. Blocks of no language are program output, not code.
 
-Slow (several minutes: trainings, a Beam pipeline, scripts/demo.sh with the set-up's
-`bazel build`); pytest only, not a Bazel py_test (the set-up runs Bazel).
+Slow (several minutes: trainings, a Beam pipeline, scripts/demo.sh and
+scripts/build_docs.sh with the set-up's `bazel build`); pytest only, not a Bazel
+py_test (the set-up runs Bazel).
 """
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,6 +56,8 @@ FILES = test_mnist_fetch.fixture_files(train=256, test=128)
 # The shell blocks this file runs: {text only that block has: its test}.
 SHELL_TESTS = {
     "./scripts/demo.sh": "test_top_block_demo",
+    "compression.examples.images compress --quality": "test_photo_block",
+    "scripts/build_docs.sh": "test_docs_block",
     "compression.examples.mnist fetch_mnist": "test_mnist_block",
     "compression.examples.images train": "test_image_block",
     "beam_compress --model_dir=runs/m": "test_beam_block",
@@ -126,21 +136,32 @@ def distortion(x, x_hat):
 original = images
 """
 
-PRELUDES = {"EntropyBottleneck": _PRELUDE_EB,
-            "Conditional entropy models": _PRELUDE_HYPERPRIOR}
+_EB = "docs/entropy_bottleneck.md: In graph mode: train, compress, decompress"
+_HYPERPRIOR = "docs/conditional_models.md: A tiny hyperprior (graph mode)"
+_FIRST_MODEL = "README.md: Your first model: train, compress, decompress"
+PRELUDES = {_EB: _PRELUDE_EB, _HYPERPRIOR: _PRELUDE_HYPERPRIOR}
+# Sections whose blocks run as separate programs: {section: why}.
+SEPARATE_PROCESSES = {
+    _FIRST_MODEL: "the decoder runs in another process, from the files alone",
+}
 CHECKS = {
     # The decoded images of the last snippet, from strings of the first graph.
-    "EntropyBottleneck": """
+    _EB: """
 assert images.shape == original.shape, images.shape
 assert len(packed) == len(original) and all(len(s) > 0 for s in packed)
 print("checked")
 """,
-    "Conditional entropy models": """
+    _HYPERPRIOR: """
 assert images.shape == original.shape, images.shape
 assert len(y_strings) == len(z_strings) == 1
 print("checked")
 """,
-    "GDN": """
+    _FIRST_MODEL: """
+assert decoded.shape == (10, 16), decoded.shape
+assert all(len(s) > 0 for s in packed)
+print("checked")
+""",
+    "docs/layers.md: GDN": """
 assert y.shape.as_list() == [None, None, None, 64]
 assert x_back.shape.as_list() == [None, None, None, 64]
 print("checked")
@@ -172,19 +193,19 @@ def test_every_block_is_run_or_listed_with_a_reason():
   assert blocks, "no code blocks found"
   for block in blocks:
     assert block.language in ("", "sh", "python"), (
-        f"README.md:{block.line}: a {block.language!r} block; this test runs sh "
+        f"{block.where}: a {block.language!r} block; this test runs sh "
         "and python blocks")
   markers = dict(SHELL_TESTS, **ELSEWHERE)
   for block in blocks:
     if block.language == "sh":
       mine = [m for m in markers if m in block.text]
       assert len(mine) == 1, (
-          f"README.md:{block.line}: a shell block that {'several' if mine else 'no'} "
+          f"{block.where}: a shell block that {'several' if mine else 'no'} "
           f"entries of SHELL_TESTS / ELSEWHERE name ({mine}): run it in a test, or "
           "list it in ELSEWHERE with the reason")
   for text in list(markers) + list(LINES_ELSEWHERE):
     assert sum(text in b.text for b in blocks if b.language == "sh") == 1, (
-        f"{text!r} is in no README shell block, or in several")
+        f"{text!r} is in no shell block of the documentation, or in several")
   for text, name in SHELL_TESTS.items():
     assert callable(globals().get(name)), name
   with open(os.path.join(ROOT, "tests", "test_wheel.py")) as f:
@@ -194,27 +215,37 @@ def test_every_block_is_run_or_listed_with_a_reason():
       assert repr(text) in wheel_test or f'"{text}"' in wheel_test, text
   with open(os.path.join(ROOT, ".ci", "run")) as f:
     assert "scripts/test.sh" in f.read()
+  sections = {b.key for b in blocks if b.language == "python"}
+  for table in (PRELUDES, CHECKS, SEPARATE_PROCESSES):
+    for key in table:
+      assert key in sections, (
+          f"{key!r} names no section with python blocks; sections: {sorted(sections)}")
 
 
 def _python_programs():
   sections = {}
   for block in readme_testutil.blocks():
     if block.language == "python":
-      sections.setdefault(block.section, []).append(block)
-  return sorted(sections.items(), key=lambda item: item[1][0].line)
+      sections.setdefault(block.key, []).append(block)
+  return list(sections.items())
 
 
 @pytest.mark.parametrize("section,blocks", _python_programs(),
                          ids=[s for s, _ in _python_programs()])
 def test_python_blocks_run(section, blocks, tmp_path):
-  program = "\n".join([PRELUDES.get(section, "")] + [b.text for b in blocks] +
-                      [CHECKS.get(section, "")])
+  prelude, check = PRELUDES.get(section, ""), CHECKS.get(section, "")
+  if section in SEPARATE_PROCESSES:
+    programs = [([b], "\n".join([prelude, b.text])) for b in blocks]
+    programs[-1] = (programs[-1][0], programs[-1][1] + "\n" + check)
+  else:
+    programs = [(blocks, "\n".join([prelude] + [b.text for b in blocks] + [check]))]
   env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2")
-  proc = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, env=env,
-                        capture_output=True, text=True, timeout=900, check=False)
-  lines = ", ".join(f"README.md:{b.line}" for b in blocks)
-  assert proc.returncode == 0, f"{lines}:\n{proc.stderr[-3000:]}"
-  if section in CHECKS:
+  for run_blocks, program in programs:
+    proc = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=900, check=False)
+    lines = ", ".join(b.where for b in run_blocks)
+    assert proc.returncode == 0, f"{lines}:\n{proc.stderr[-3000:]}"
+  if check:
     assert proc.stdout.strip().endswith("checked")
 
 
@@ -245,7 +276,7 @@ def shell():
     proc = subprocess.run(["bash", "-c", script], cwd=cwd, env=dict(env, **extra),
                           capture_output=True, text=True, timeout=1800,
                           check=False)
-    assert proc.returncode == 0, (f"README.md:{block.line} ({cwd}):\n"
+    assert proc.returncode == 0, (f"{block.where} ({cwd}):\n"
                                   f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return proc, scratch
 
@@ -258,6 +289,7 @@ def shell():
           _marker("test_mnist_block")))
     return done["mnist"]
 
+  run.scratch = scratch
   run.demo_data = demo_data
   run.mnist_block = mnist_block
   run.mnist_model = lambda: mnist_block()[1]
@@ -295,6 +327,23 @@ def test_image_block(shell):
     assert os.path.isfile(os.path.join(scratch, path)), path
   assert "mean of 4 images" in proc.stdout
   assert proc.stderr == ""
+
+
+def test_photo_block(shell):
+  """The shipped codec's three commands, on the bundled photograph as photo.png."""
+  shutil.copyfile(
+      os.path.join(ROOT, "compression", "examples", "images", "models", "sample.png"),
+      os.path.join(shell.scratch, "photo.png"))
+  proc, scratch = shell(readme_testutil.block_with(_marker("test_photo_block")))
+  for path in ("photo.cim", "decoded.png", "runs/image_demo"):
+    assert os.path.exists(os.path.join(scratch, path)), path
+  assert "mean PSNR against JPEG at the same size" in proc.stdout
+
+
+def test_docs_block(shell):
+  """The README's documentation command builds the API reference into site/."""
+  proc, _ = shell(readme_testutil.block_with(_marker("test_docs_block")))
+  assert os.path.isfile(os.path.join(ROOT, "site", "compression.html")), proc.stdout
 
 
 def test_top_block_demo(shell):

@@ -205,8 +205,9 @@ def test_layers_work_inside_keras_layers(runs, legacy):
 
 
 def test_readme_api_table_lists_every_exported_name():
-  """The README's public API table has a row for every name compression exports."""
-  readme = os.path.join(os.path.dirname(SCRIPTS), os.pardir, "README.md")
+  """The public API table (docs/index.md) has a row for every name compression
+  exports."""
+  readme = os.path.join(os.path.dirname(SCRIPTS), os.pardir, "docs", "index.md")
   with open(readme, encoding="utf-8") as f:
     text = f.read()
   section = text.split("## Public API", 1)[1].split("\n## ", 1)[0]

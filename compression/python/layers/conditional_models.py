@@ -90,7 +90,7 @@ class SymmetricConditional(entropy_model.EntropyModel):
   - the index check (`index_check`, on by default when the layer is given float
     scales and no `indexes`): `compress` puts `INDEX_CHECK_BYTES` (4) bytes in
     front of each string, a format version and a 24-bit hash of the item's table
-    indexes (see the README, "Index check"); `decompress` verifies it before
+    indexes (docs/bitstream.md, "Index check"); `decompress` verifies it before
     decoding anything and fails with an InvalidArgumentError ("scale mismatch")
     when its indexes differ, instead of decoding garbage. A mismatch escapes with
     probability 2**-24.
@@ -109,7 +109,7 @@ class SymmetricConditional(entropy_model.EntropyModel):
   `scale` of unknown rank (a placeholder without a shape); `call` and `quantize`
   broadcast and do not need it.
 
-  Example (graph mode): see the README, "Conditional entropy models".
+  Example (graph mode): docs/conditional_models.md, "A tiny hyperprior".
     gc = GaussianConditional(scale)                  # scale: float32, shape of y
     y_tilde, likelihoods = gc(y, training=True)
     ... train and save.
@@ -490,7 +490,16 @@ class _IndexLookup:
 
 
 class GaussianConditional(SymmetricConditional):
-  """Conditional Gaussian entropy model (see `SymmetricConditional`)."""
+  """Conditional Gaussian entropy model (see `SymmetricConditional`).
+
+  Each element of `y` is modelled as `mean + scale * X`, with `X` a unit Gaussian
+  (mean 0, standard deviation 1), convolved with a unit uniform. `scale` (and the
+  optional `mean`): float32 (or float64) tensors of `y`'s shape, `[B, ...]`, in the
+  units of `y` (quantization bins); `y_tilde, likelihoods = layer(y, training)`
+  returns two float tensors of `y`'s shape, the likelihoods being probabilities in (0,
+  1] (bits: `-log2`); `compress(y)` returns `tf.string [B]` and `decompress(strings)`
+  float values of `scale`'s shape. The arguments are those of `SymmetricConditional`.
+  """
 
   def _standardized_cumulative(self, x):
     return .5 * tf.math.erfc(x * -(.5 ** .5))
@@ -502,7 +511,16 @@ class GaussianConditional(SymmetricConditional):
 
 
 class LogisticConditional(SymmetricConditional):
-  """Conditional logistic entropy model (see `SymmetricConditional`)."""
+  """Conditional logistic entropy model (see `SymmetricConditional`).
+
+  Each element of `y` is modelled as `mean + scale * X`, with `X` a unit logistic
+  (cumulative `sigmoid(x)`), convolved with a unit uniform. `scale` (and the optional
+  `mean`): float32 (or float64) tensors of `y`'s shape, `[B, ...]`, in the units of
+  `y` (quantization bins); `y_tilde, likelihoods = layer(y, training)` returns two
+  float tensors of `y`'s shape, the likelihoods being probabilities in (0, 1] (bits:
+  `-log2`); `compress(y)` returns `tf.string [B]` and `decompress(strings)` float
+  values of `scale`'s shape. The arguments are those of `SymmetricConditional`.
+  """
 
   def _standardized_cumulative(self, x):
     return tf.sigmoid(x)
@@ -514,7 +532,16 @@ class LogisticConditional(SymmetricConditional):
 
 
 class LaplacianConditional(SymmetricConditional):
-  """Conditional Laplacian entropy model (see `SymmetricConditional`)."""
+  """Conditional Laplacian entropy model (see `SymmetricConditional`).
+
+  Each element of `y` is modelled as `mean + scale * X`, with `X` a unit Laplacian
+  (density `exp(-|x|) / 2`), convolved with a unit uniform. `scale` (and the optional
+  `mean`): float32 (or float64) tensors of `y`'s shape, `[B, ...]`, in the units of
+  `y` (quantization bins); `y_tilde, likelihoods = layer(y, training)` returns two
+  float tensors of `y`'s shape, the likelihoods being probabilities in (0, 1] (bits:
+  `-log2`); `compress(y)` returns `tf.string [B]` and `decompress(strings)` float
+  values of `scale`'s shape. The arguments are those of `SymmetricConditional`.
+  """
 
   def _standardized_cumulative(self, x):
     # .5 e**x below 0, 1 - .5 e**-x above (both branches finite for any x).

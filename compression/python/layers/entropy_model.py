@@ -74,7 +74,7 @@ class CodingItem(collections.namedtuple(
 
 
 class EntropyModel(base.Layer):
-  """Base layer of the entropy models (see the module doc).
+  """Base layer of the entropy models (see `compression.python.layers.entropy_model`).
 
   Subclasses implement the hooks listed in the module doc, create their coding tables
   with `_add_table_variables` and build the CDFs with `_quantized_cdf`; an update op

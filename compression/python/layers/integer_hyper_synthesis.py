@@ -121,7 +121,11 @@ def _check_layers(layers):
 class IntegerHyperSynthesis:
   """Hyper-synthesis in floating point (training) and in integers (coding).
 
-  See the module doc for the network, the integer path and the variables.
+  See the module doc, `compression.python.layers.integer_hyper_synthesis`, for the
+  network, the integer path and the variables. `scales(z)` maps float32
+  `[B, h, w, C_z]` to positive float32 scales `[B, s h, s w, M]` (`s` =
+  `total_stride`, `M` the last layer's filters, in quantization bins of `y`);
+  `scale_indexes(z_hat)` gives int32 table indexes of the same shape.
 
   Args:
     layers: sequence of `(filters, kernel_size, stride, relu)`, one per transposed

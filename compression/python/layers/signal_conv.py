@@ -523,7 +523,9 @@ def _insert_zeros(x, axis, stride):
 class SignalConv1D(_SignalConv):
   """1-D SignalConv: inputs `[B, W, C]` (channels_last) or `[B, C, W]`.
 
-  See the module docstring for the arguments and the output length rules.
+  See the module docstring, `compression.python.layers.signal_conv`, for the
+  arguments and the output length rules. Outputs are float32 (the layer's dtype)
+  with `filters` channels (times the inputs' channels if `channel_separable`).
   """
   _rank = 1
 
@@ -531,7 +533,9 @@ class SignalConv1D(_SignalConv):
 class SignalConv2D(_SignalConv):
   """2-D SignalConv: inputs `[B, H, W, C]` (channels_last) or `[B, C, H, W]`.
 
-  See the module docstring for the arguments and the output length rules.
+  See the module docstring, `compression.python.layers.signal_conv`, for the
+  arguments and the output length rules. Outputs are float32 (the layer's dtype)
+  with `filters` channels (times the inputs' channels if `channel_separable`).
   """
   _rank = 2
 
@@ -539,6 +543,8 @@ class SignalConv2D(_SignalConv):
 class SignalConv3D(_SignalConv):
   """3-D SignalConv: inputs `[B, D, H, W, C]` (channels_last) or `[B, C, D, H, W]`.
 
-  See the module docstring for the arguments and the output length rules.
+  See the module docstring, `compression.python.layers.signal_conv`, for the
+  arguments and the output length rules. Outputs are float32 (the layer's dtype)
+  with `filters` channels (times the inputs' channels if `channel_separable`).
   """
   _rank = 3
