@@ -1,8 +1,10 @@
 """Command line: `python -m compression.examples.images <command> [flags]`.
 
   train       train a model (bls2017 or bmshj2018) on random crops
-  compress    IMAGE (PNG/JPEG) -> OUT (.cim file, format in container.py)
-  decompress  IN (.cim) -> OUT.png
+  compress    IMAGE (PNG/JPEG) -> OUT (.cim file, format in container.py); or
+              --out_dir=FOLDER INPUT... (files, folders, globs; batch.py), and
+              --max_bytes / --target_bpp / --target_psnr choose the quality
+  decompress  IN (.cim) -> OUT.png; or --out_dir=FOLDER INPUT...
   evaluate    bits per pixel, PSNR and MS-SSIM of a model on a folder of images
   compare     rate-distortion of models against JPEG and WebP, plots, BD-rate
   beam_compress, beam_decompress   the same as compress / decompress for many
@@ -18,6 +20,8 @@ import os
 import sys
 import tempfile
 import time
+
+from absl import flags
 
 from compression.examples import cli
 
@@ -40,6 +44,29 @@ _QUALITY = (
     "the model whose fingerprint the file's header names.")
 _THREADS = ("integer", "threads", 0,
             "TensorFlow intra- and inter-op threads (0: its default).")
+_OUT_DIR = (
+    "string", "out_dir", "",
+    "Many files: the folder (created) for NAME%s of every input; then every "
+    "positional argument is an input: a file, a folder (its %s files, not "
+    "recursive) or a quoted glob. Inputs of one name (stem) and an output that "
+    "is an input are refused before any work; a file that fails is named on "
+    "stderr and the rest go on (exit status 1 at the end).")
+_TARGET_NOTE = (" Chooses per image among the shipped qualities (binary "
+                "search); not with --quality / --model_dir. 0: none.")
+_TARGETS = [
+    ("integer", "max_bytes", 0,
+     "The highest shipped quality whose file has at most N bytes. If even the "
+     "lowest quality's file is larger: an error naming that size, nothing "
+     "written." + _TARGET_NOTE),
+    ("float", "target_bpp", 0.,
+     "As --max_bytes, with a budget of floor(B * pixels / 8) bytes." +
+     _TARGET_NOTE),
+    ("float", "target_psnr", 0.,
+     "The lowest shipped quality whose decoded image (decoded in-process) has a "
+     "PSNR of at least D dB. If even the highest falls short: its file is "
+     "written with a warning naming the PSNR reached (exit status 0)." +
+     _TARGET_NOTE),
+]
 _FOLDER = ("string", "folder", "",
            "Folder of PNG/JPEG images. Empty: the held-out photographs that "
            "scikit-image ships (chelsea, coffee, ihc, rocket; never trained on).")
@@ -106,6 +133,55 @@ _TRAIN_FLAGS = [
 ]
 
 
+class _FilesFlagValues(flags.FlagValues):
+  """The flags of compress / decompress: with --out_dir every positional
+  argument is an input (kept in `inputs_given`), else they fill --input and
+  --output as before; extra or missing ones fail as flag errors (one line)."""
+
+  def __call__(self, argv, known_only=False):
+    rest = super().__call__(argv, known_only)
+    args, metavars = rest[1:], self.__dict__["_metavars"]
+    if self["out_dir"].value:
+      self.__dict__["inputs_given"] = (
+          [self["input"].value] if self["input"].present else []) + args
+      if not self.inputs_given:
+        raise flags.Error("--out_dir needs one or more inputs (files, folders, "
+                          "quoted globs)")
+      return rest[:1]
+    self.__dict__["inputs_given"] = []
+    free = [name for name, _ in metavars if not self[name].present]
+    if len(args) > len(free):
+      raise flags.Error(
+          f"unexpected arguments {args[len(free):]} (flags are --name=value; "
+          "several inputs need --out_dir=FOLDER)")
+    values = dict(zip(free, args))
+    for name, metavar in metavars:
+      if not values.get(name, self[name].value):
+        raise flags.Error(f"{metavar} (or --{name}) is required")
+    return rest
+
+
+class _FilesCommand(cli.Command):
+  """compress / decompress: one file (`IN OUT`, as `cli.Command`'s positional
+  arguments), or many with --out_dir (`_FilesFlagValues`)."""
+
+  def __init__(self, *args, many="", **kwargs):
+    super().__init__(*args, **kwargs)
+    self.many = many
+
+  def make_flags(self):
+    fv = _FilesFlagValues()
+    fv.__dict__["_metavars"] = self.positional
+    for kind, name, default, help_text in self.flag_specs + cli.COMMON_FLAGS:
+      getattr(flags, f"DEFINE_{kind}")(name, default, help_text, flag_values=fv)
+    return fv
+
+  def help(self, prog):
+    first, rest = super().help(prog).split("\n", 1)
+    return "\n".join([first, f"   or: {prog} {self.name} --out_dir=FOLDER "
+                              f"[--flag=value ...] {self.many}", rest])
+
+
 def _check_output_file(what, path):
   """`path` can be written as a file: not a folder, in an existing folder."""
   if os.path.isdir(path):
@@ -138,6 +214,10 @@ def _image_paths(folder):
 MAX_PATCHSIZE = 4096
 MAX_BATCH_SIZE = 1024
 MAX_STEP_PIXELS = 1 << 22
+# Ranges of compress's targets (0: none).
+MAX_TARGET_BYTES = 1 << 30
+MAX_TARGET_BPP = 64.
+MAX_TARGET_PSNR = 200.
 
 
 def _check_threads(fv):
@@ -232,26 +312,133 @@ def _coder_model_dir(fv, compressed=None):
   return shipped.model_dir(shipped.default_quality())
 
 
+def _compress_target(fv):
+  """The batch.Target of --max_bytes / --target_bpp / --target_psnr, or None;
+  checked before anything loads."""
+  cli.check_int(fv, "max_bytes", 0, MAX_TARGET_BYTES, " (0: no size target)")
+  cli.check_float(fv, "target_bpp", 0, MAX_TARGET_BPP)
+  cli.check_float(fv, "target_psnr", 0, MAX_TARGET_PSNR)
+  given = [name for name in ("max_bytes", "target_bpp", "target_psnr")
+           if fv[name].value]
+  if not given:
+    return None
+  if len(given) > 1:
+    raise cli.CommandError(
+        f"give one target, not {' and '.join('--' + n for n in given)}")
+  if fv.model_dir or fv.quality:
+    raise cli.CommandError(
+        f"--{given[0]} chooses among the shipped qualities; give it without "
+        "--quality and --model_dir")
+  from compression.examples.images import batch  # pylint: disable=g-import-not-at-top
+  return batch.Target(given[0], float(fv[given[0]].value))
+
+
+def _input_hint(path, what):
+  """A CommandError for the one-file form given a folder or a glob as its input."""
+  from compression.examples.images import batch  # pylint: disable=g-import-not-at-top
+  if os.path.isdir(path) or not os.path.exists(path) and batch.is_glob(path):
+    kind = "a folder" if os.path.isdir(path) else "a glob"
+    raise cli.CommandError(
+        f"{what} {path} is {kind}; for many files give an output folder: "
+        f"--out_dir=FOLDER {path}")
+
+
 def _run_compress(fv):
   started = time.time()
   _check_threads(fv)
+  target = _compress_target(fv)
+  if fv.out_dir:
+    return _run_compress_many(fv, target, started)
+  _input_hint(fv.input, "IMAGE")
   _check_output_file("OUT", fv.output)
   from compression.examples.images import data  # pylint: disable=g-import-not-at-top
   image = data.read_image(fv.input)
   from compression.examples.images import container  # pylint: disable=g-import-not-at-top
   container.check_image_size(image.shape[1], image.shape[0], fv.input)
-  model_dir = _coder_model_dir(fv)
-  _require_model(model_dir)
-  from compression.examples.images import codec  # pylint: disable=g-import-not-at-top
-  encoded = codec.Encoder(model_dir, threads=fv.threads).compress(image)
+  from compression.examples.images import batch  # pylint: disable=g-import-not-at-top
+  choice = None
+  if target is None:
+    model_dir = _coder_model_dir(fv)
+    _require_model(model_dir)
+    from compression.examples.images import codec  # pylint: disable=g-import-not-at-top
+    encoded = codec.Encoder(model_dir, threads=fv.threads).compress(image)
+  else:
+    try:
+      choice = batch.choose(image, target, batch.Coders(fv.threads), fv.input)
+    except batch.TargetError as error:
+      raise cli.CommandError(str(error)) from None
+    encoded = choice.trial.encoded
   with open(fv.output, "wb") as f:
     f.write(encoded.blob)
   height, width = image.shape[:2]
   pixels = height * width
+  chosen = f"; {choice.summary}" if choice else ""
   cli.log(f"{fv.output}: {len(encoded.blob)} bytes for {width}x{height}, "
           f"{encoded.bpp(height, width):.4f} bpp (model estimate "
-          f"{encoded.bits_estimate / pixels:.4f} bpp); coded in "
+          f"{encoded.bits_estimate / pixels:.4f} bpp){chosen}; coded in "
           f"{encoded.seconds:.3f} s, {time.time() - started:.1f} s in all")
+  if choice and choice.warning:
+    print(f"warning: {choice.warning}", file=sys.stderr, flush=True)
+
+
+def _file_errors():
+  """What fails one file of many (the run carries on): the one-line errors."""
+  from compression.examples.images import batch  # pylint: disable=g-import-not-at-top
+  known = _known_errors() + (OSError, cli.CommandError, batch.TargetError)
+  tf = sys.modules.get("tensorflow")
+  return known + ((tf.errors.OpError,) if tf is not None else ())
+
+
+def _prepare_many(fv, extensions, extension):
+  """The (input, output) pairs of the many-files form, checked before any
+  work; the output folder is created."""
+  from compression.examples.images import batch  # pylint: disable=g-import-not-at-top
+  if fv.output:
+    raise cli.CommandError("give OUT (or --output) for one file, or --out_dir for "
+                           "many, not both")
+  if os.path.exists(fv.out_dir) and not os.path.isdir(fv.out_dir):
+    raise cli.CommandError(f"--out_dir {fv.out_dir} exists and is not a folder")
+  inputs = batch.expand(fv.inputs_given, extensions)
+  jobs = batch.outputs(inputs, fv.out_dir, extension)
+  os.makedirs(fv.out_dir, exist_ok=True)
+  return jobs
+
+
+def _finish_many(summary, count):
+  if summary.failed:
+    from compression.examples.images import batch  # pylint: disable=g-import-not-at-top
+    raise cli.CommandError(batch.failure_message(summary, count))
+
+
+def _run_compress_many(fv, target, started):
+  from compression.examples.images import batch  # pylint: disable=g-import-not-at-top
+  jobs = _prepare_many(fv, batch.IMAGE_EXTENSIONS, ".cim")
+  model_dir = None
+  if target is None:
+    model_dir = _coder_model_dir(fv)
+    _require_model(model_dir)
+  from compression.examples.images import container  # pylint: disable=g-import-not-at-top
+  from compression.examples.images import data  # pylint: disable=g-import-not-at-top
+  coders = batch.Coders(fv.threads)
+
+  def work(source, output):
+    image = data.read_image(source)
+    height, width = image.shape[:2]
+    container.check_image_size(width, height, source)
+    detail = warning = ""
+    if target is None:
+      blob = coders.encoder(model_dir).compress(image).blob
+    else:
+      choice = batch.choose(image, target, coders, source)
+      blob, detail, warning = (choice.trial.encoded.blob, f"; {choice.summary}",
+                               choice.warning)
+    with open(output, "wb") as f:
+      f.write(blob)
+    return batch.Done(bytes_in=os.path.getsize(source), bytes_out=len(blob),
+                      coded_bytes=len(blob), pixels=height * width,
+                      detail=detail, warning=warning)
+
+  _finish_many(batch.run(jobs, work, _file_errors, started), len(jobs))
 
 
 def _read_compressed(path):
@@ -264,6 +451,9 @@ def _read_compressed(path):
 def _run_decompress(fv):
   started = time.time()
   _check_threads(fv)
+  if fv.out_dir:
+    return _run_decompress_many(fv, started)
+  _input_hint(fv.input, "IN")
   _check_output_file("OUT", fv.output)
   blob, compressed = _read_compressed(fv.input)
   model_dir = _coder_model_dir(fv, compressed)
@@ -280,6 +470,37 @@ def _run_decompress(fv):
   cli.log(f"{fv.output}: {width}x{height} from {len(blob)} bytes "
           f"({8. * len(blob) / (height * width):.4f} bpp); decoded in "
           f"{decoded.seconds:.3f} s, {time.time() - started:.1f} s in all")
+
+
+def _run_decompress_many(fv, started):
+  from compression.examples.images import batch  # pylint: disable=g-import-not-at-top
+  jobs = _prepare_many(fv, batch.CIM_EXTENSIONS, ".png")
+  if fv.model_dir or fv.quality:  # one model for every file: check it now
+    _require_model(_coder_model_dir(fv))
+  from compression.examples.images import container  # pylint: disable=g-import-not-at-top
+  from compression.examples.images import data  # pylint: disable=g-import-not-at-top
+  from compression.examples.images import shipped  # pylint: disable=g-import-not-at-top
+  coders = batch.Coders(fv.threads)
+
+  def work(source, output):
+    blob, compressed = _read_compressed(source)
+    model_dir = _coder_model_dir(fv, compressed)
+    architecture = _require_model(model_dir)["architecture"]
+    if compressed.architecture != architecture:
+      raise container.ContainerError(
+          f"{source} was made by a {compressed.architecture} model, the model in "
+          f"{model_dir} is {architecture}")
+    decoded = coders.decoder(model_dir).decompress(blob, source)
+    data.write_png(output, decoded.image)
+    quality = shipped.record(model_dir).get("quality")
+    model = (f"quality {quality}" if shipped.is_shipped(model_dir) and quality
+             else model_dir)
+    height, width = compressed.height, compressed.width
+    return batch.Done(bytes_in=len(blob), bytes_out=os.path.getsize(output),
+                      coded_bytes=len(blob), pixels=height * width,
+                      detail=f"; {width}x{height} by {model}")
+
+  _finish_many(batch.run(jobs, work, _file_errors, started), len(jobs))
 
 
 def _json_value(value):
@@ -391,32 +612,54 @@ COMMANDS = {
         "lambda * MSE. Writes config.json, checkpoints (resumable: run the same "
         "command again) and TensorBoard summaries under --model_dir.",
         _TRAIN_FLAGS, _run_train),
-    "compress": cli.Command(
-        "compress", "compress a PNG/JPEG image into a .cim file",
+    "compress": _FilesCommand(
+        "compress", "compress PNG/JPEG images into .cim files",
         "Reads IMAGE (PNG or JPEG; grey and alpha images become RGB), codes it "
-        "with the newest checkpoint in --model_dir and writes OUT, a .cim file "
-        "(format: compression/examples/images/README.md). Prints the file size, "
-        "the actual bits per pixel (file bits / pixels, header included), the "
-        "model's estimate and the time.",
+        "with the newest checkpoint in --model_dir (or a shipped --quality) and "
+        "writes OUT, a .cim file (format: compression/examples/images/README.md). "
+        "Prints the file size, the actual bits per pixel (file bits / pixels, "
+        "header included), the model's estimate and the time."
+        "\n\n"
+        "Many files: `compress --out_dir=FOLDER INPUT...` writes FOLDER/NAME.cim "
+        "for every image of the inputs (files, folders, quoted globs) in one "
+        "process (TensorFlow and each model load once), a line `[i/n] name: "
+        "bytes, bpp, seconds` per file and a summary (files done and failed, "
+        "bytes in and out, mean bpp, photos per second)."
+        "\n\n"
+        "Targets: --max_bytes / --target_bpp (highest quality that fits) or "
+        "--target_psnr (lowest quality that reaches it) choose a shipped quality "
+        "per image; the line names the quality, bytes and PSNR.",
         [_CODER_MODEL_DIR, _QUALITY,
          ("string", "input", None, "The PNG or JPEG image to compress."),
          ("string", "output", None, "The compressed file to write (.cim)."),
+         (_OUT_DIR[0], _OUT_DIR[1], _OUT_DIR[2],
+          _OUT_DIR[3] % (".cim", "PNG/JPEG")),
+         *_TARGETS,
          _THREADS],
-        _run_compress, required=("input", "output"),
-        positional=(("input", "IMAGE"), ("output", "OUT"))),
-    "decompress": cli.Command(
-        "decompress", "decode a .cim file into a PNG image",
+        _run_compress,
+        positional=(("input", "IMAGE"), ("output", "OUT")),
+        many="INPUT..."),
+    "decompress": _FilesCommand(
+        "decompress", "decode .cim files into PNG images",
         "Reads IN (refusing files that are truncated, damaged (CRC-32), not "
         ".cim files, or made by another model: the header's architecture and "
         "fingerprint of the coding tables), decodes it with the newest "
-        "checkpoint in --model_dir and writes OUT as a PNG of the original "
-        "size.",
+        "checkpoint in --model_dir (without --model_dir and --quality: the "
+        "shipped model whose fingerprint the header names) and writes OUT as a "
+        "PNG of the original size."
+        "\n\n"
+        "Many files: `decompress --out_dir=FOLDER INPUT...` writes "
+        "FOLDER/NAME.png for every .cim file of the inputs (files, folders, "
+        "quoted globs) in one process, the model chosen per file as above, with "
+        "a line per file and a summary.",
         [_CODER_MODEL_DIR, _QUALITY,
          ("string", "input", None, "The .cim file to decode."),
          ("string", "output", None, "The PNG file to write."),
+         (_OUT_DIR[0], _OUT_DIR[1], _OUT_DIR[2], _OUT_DIR[3] % (".png", ".cim")),
          _THREADS],
-        _run_decompress, required=("input", "output"),
-        positional=(("input", "IN"), ("output", "OUT.png"))),
+        _run_decompress,
+        positional=(("input", "IN"), ("output", "OUT.png")),
+        many="INPUT..."),
     "evaluate": cli.Command(
         "evaluate", "bits per pixel, PSNR and MS-SSIM on a folder of images",
         "Compresses and decompresses every image of --folder with the model in "
@@ -476,8 +719,10 @@ def _known_errors():
   from compression.examples.images import container  # pylint: disable=g-import-not-at-top
   from compression.examples.images import data  # pylint: disable=g-import-not-at-top
   from compression.examples.common import errors as beam_errors  # pylint: disable=g-import-not-at-top
+  from compression.examples.images import shipped  # pylint: disable=g-import-not-at-top
   known = [config_lib.ConfigError, container.ContainerError, data.DataError,
-           beam_errors.InputError, beam_errors.MissingDependencyError,
+           shipped.ShippedModelError, beam_errors.InputError,
+           beam_errors.MissingDependencyError,
            FloatingPointError]  # train: the loss not finite many steps in a row
   codec = sys.modules.get("compression.examples.images.codec")
   if codec is not None:
