@@ -11,6 +11,8 @@ import pytest
 import images_testutil as util
 
 from compression.examples.images import codec
+from compression.examples.images import commands
+from compression.examples.images import data
 from compression.examples.images import refine
 from compression.examples.images import shipped
 
@@ -65,6 +67,28 @@ def test_refinement_errors(coders):
     refinable.compress(image, effort=7)
   with pytest.raises(ValueError, match="refinable=True"):
     plain.compress(image, effort=1)
+
+
+def test_compress_effort_flag_writes_what_the_refinable_encoder_writes(
+    coders, tmp_path, capsys):
+  refinable, decoder, _ = coders
+  image = _photo()
+  source = str(tmp_path / "photo.png")
+  data.write_png(source, image)
+  for args, effort in (([], 0), (["--effort=1"], 1)):
+    out = str(tmp_path / f"effort{effort}.cim")
+    with pytest.raises(SystemExit) as done:
+      commands.main(["prog", "compress", *args, source, out])
+    assert done.value.code in (0, None), capsys.readouterr().err
+    with open(out, "rb") as f:
+      blob = f.read()
+    assert blob == refinable.compress(image, effort=effort).blob
+    decoder.decompress(blob)
+  with pytest.raises(SystemExit) as failed:
+    commands.main(["prog", "compress", "--effort=4", source,
+                   str(tmp_path / "x.cim")])
+  assert failed.value.code == 1
+  assert "--effort must be in 0..3, got 4" in capsys.readouterr().err
 
 
 def test_temperature_anneals_from_start_to_end():

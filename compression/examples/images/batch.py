@@ -126,8 +126,9 @@ class Coders:
   """Encoders and decoders, one of each per model directory, made when first
   needed (building one takes about a second; coding an image much less)."""
 
-  def __init__(self, threads=0):
+  def __init__(self, threads=0, effort=0):
     self.threads = threads
+    self.effort = effort  # compress: encoder-side refinement (refine.py)
     self._encoders = {}
     self._decoders = {}
 
@@ -135,8 +136,13 @@ class Coders:
     key = os.path.abspath(model_dir)
     if key not in self._encoders:
       from compression.examples.images import codec  # pylint: disable=g-import-not-at-top
-      self._encoders[key] = codec.Encoder(model_dir, threads=self.threads)
+      self._encoders[key] = codec.Encoder(model_dir, threads=self.threads,
+                                          refinable=self.effort > 0)
     return self._encoders[key]
+
+  def compress(self, model_dir, image):
+    """Encoded: `image` coded by `model_dir`'s encoder at this `effort`."""
+    return self.encoder(model_dir).compress(image, effort=self.effort)
 
   def decoder(self, model_dir):
     key = os.path.abspath(model_dir)
@@ -226,7 +232,7 @@ def choose(image, target, coders, where="image"):
   def trial(i):
     if i not in trials:
       model_dir = shipped.model_dir(qualities[i])
-      encoded = coders.encoder(model_dir).compress(image)
+      encoded = coders.compress(model_dir, image)
       trials[i] = Trial(qualities[i], model_dir, encoded)
       order.append(qualities[i])
     return trials[i]
