@@ -194,7 +194,10 @@ if __name__ == "__main__":
                     # The trained image models (compress --quality=N).
                     "compression.examples.images": ["models/*/*.json",
                                                     "models/*/*.npz"]},
-      python_requires=">=3.10",
+      # Python 3.14 puts a package named `compression` in the standard library
+      # (PEP 784: compression.zstd and friends), which shadows this one; until a
+      # second import name is decided, 3.14 and later are excluded.
+      python_requires=">=3.10,<3.14",
       # Pillow: the image-compression console script reads and writes PNG/JPEG
       # with the shipped models, and the MNIST demo writes PNGs; no extra needed.
       install_requires=[REQUIREMENT, "numpy", "absl-py", "pillow"],
