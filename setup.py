@@ -206,7 +206,10 @@ if __name__ == "__main__":
       # summaries: TensorFlow 2.21 no longer installs it).
       extras_require={"examples": ["pillow", "matplotlib", "scikit-image",
                                    "tensorboard"],
-                      "beam": ["apache-beam==2.77.*", "google-crc32c==1.*"]},
+                      "beam": ["apache-beam==2.77.*", "google-crc32c==1.*"],
+                      # The image example's compare anchors: JPEG XL and AVIF
+                      # (imagecodecs) and HEIC (pillow-heif).
+                      "anchors": ["imagecodecs>=2023.9.4", "pillow-heif>=0.16"]},
       distclass=BinaryDistribution,
       cmdclass={"build_py": BuildPyWithLibrary},
       options={"build": {"build_base": os.path.join(SCRATCH, "build")},

@@ -19,6 +19,7 @@ import pytest
 
 import images_testutil
 from compression.examples.images import commands
+from compression.examples.images import compare
 from compression.examples.images import container
 from compression.examples.images import data
 
@@ -260,10 +261,34 @@ def test_compare_writes_table_and_plots(work, jobs):
     assert os.path.getsize(os.path.join(out_dir, name)) > 0, name
   with open(os.path.join(out_dir, "rd.csv")) as f:
     codecs = {line.split(",")[0] for line in f.read().splitlines()[1:]}
-  assert codecs == {"jpeg", "webp", "bmshj2018"}
+  # No --anchors: every anchor whose library is installed (requirements.txt
+  # installs them all), each over its default sweep.
+  assert codecs == set(compare.ANCHORS) | {"bmshj2018"}
+  summary = open(os.path.join(out_dir, "summary.md")).read()
+  for anchor in compare.ANCHORS:
+    assert compare.LABELS[anchor] in summary
+    assert f"| bmshj2018 | {anchor} | PSNR (dB) |" in summary
+    assert f"| bmshj2018 | {anchor} | MS-SSIM (dB) |" in summary
   proc = run_cli("compare", f"--model_dirs={work['out']}/none",
                  f"--folder={work['folder']}", f"--out_dir={out_dir}")
   assert_one_error(proc, "does not exist")
+
+
+def test_compare_anchors_flag(work):
+  out_dir = os.path.join(work["out"], "compare_anchors")
+  proc = run_cli("compare", "--anchors=heic,jpeg2000", f"--folder={work['folder']}",
+                 f"--out_dir={out_dir}")
+  assert proc.returncode == 0, proc.stderr
+  with open(os.path.join(out_dir, "rd.csv")) as f:
+    rows = f.read().splitlines()[1:]
+  assert {line.split(",")[0] for line in rows} == {"jpeg2000", "heic"}
+  # Each setting: the 2 images and their mean.
+  assert len(rows) == 3 * (len(compare.SWEEPS["jpeg2000"]) +
+                           len(compare.SWEEPS["heic"]))
+  assert "heic: " in proc.stdout and "jpeg2000: " in proc.stdout
+  proc = run_cli("compare", "--anchors=jpeg,bpg", f"--folder={work['folder']}",
+                 f"--out_dir={out_dir}")
+  assert_one_error(proc, "unknown anchor", "'bpg'", "jpeg,webp,jpeg2000")
 
 
 if __name__ == "__main__":

@@ -139,6 +139,126 @@ def test_bd_rate_entries_report_overlap_and_notes():
   assert single["bd_rate"] is None and "at least 2 points" in single["note"]
 
 
+def test_bd_rates_cover_every_anchor():
+  curves = {a: _fake_points(a, RATE * (1 + i / 10), QUALITY)
+            for i, a in enumerate(compare.ANCHORS)}
+  curves["bls2017"] = _fake_points("bls2017", 0.8 * RATE, QUALITY)
+  entries = compare.bd_rates(curves)
+  assert [(e["anchor"], e["quality"]) for e in entries] == [
+      (a, q) for a in compare.ANCHORS for q in ("psnr", "ms_ssim_db")]
+  for e in entries:
+    assert e["test"] == "bls2017" and e["bd_rate"] is not None
+
+
+# -- The anchors (standard codecs) on a tiny image. ---------------------------------
+
+# Three settings per anchor, from the lowest quality to the highest.
+TINY_SWEEPS = {"jpeg": (10, 50, 90), "webp": (10, 50, 90),
+               "jpeg2000": (1.5, 3., 6.), "jpegxl": (8., 3., 1.),
+               "avif": (10, 40, 80), "heic": (10, 40, 70)}
+# The first bytes of each anchor's file.
+MAGIC = {"jpeg": b"\xff\xd8", "webp": b"RIFF",
+         "jpeg2000": b"\x00\x00\x00\x0cjP  \r\n\x87\n", "jpegxl": b"\xff\x0a",
+         "avif": b"ftypavif", "heic": b"ftypheic"}
+
+
+@pytest.mark.parametrize("anchor", compare.ANCHORS)
+def test_anchor_files_decode_and_quality_buys_psnr(anchor):
+  assert compare.missing_reason(anchor) is None  # requirements.txt installs them
+  image = _image(40, 52, seed=3)  # even and odd sides: 4:2:0 padding
+  rates, psnrs = [], []
+  for setting in TINY_SWEEPS[anchor]:
+    blob, decoded = compare.encode_anchor(anchor, image, setting)
+    assert isinstance(blob, bytes) and MAGIC[anchor] in blob[:12], blob[:12]
+    assert decoded.dtype == np.uint8 and decoded.shape == image.shape
+    rates.append(len(blob))
+    psnrs.append(metrics.psnr(image, decoded))
+  assert psnrs == sorted(psnrs) and psnrs[0] < psnrs[-1] - 2, psnrs
+  assert rates[0] < rates[-1], rates
+  assert anchor in compare.LABELS and compare.versions(anchor)
+
+
+def test_anchor_settings_are_checked():
+  image = _image(16, 16)
+  for anchor, bad in (("jpeg", 0), ("jpeg", 50.), ("jpegxl", 30.), ("avif", 101),
+                      ("jpeg2000", 0), ("jpeg2000", 25.), ("heic", True),
+                      ("jpegxl", math.nan)):
+    with pytest.raises(ValueError, match=anchor):
+      compare.encode_anchor(anchor, image, bad)
+  with pytest.raises(ValueError, match="unknown codec"):
+    compare.encode_anchor("bpg", image, 30)
+  assert compare.setting_label("jpegxl", 1.5) == "distance=1.5"
+  assert compare.setting_label("jpeg2000", 0.05) == "bpp=0.05"
+
+
+def _hide(monkeypatch, *modules):
+  """As if `modules` were not installed: find_spec finds nothing, import fails."""
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  real = importlib.util.find_spec
+  monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: (
+      None if name.split(".")[0] in modules else real(name, *a)))
+  for module in modules:
+    monkeypatch.setitem(sys.modules, module, None)
+
+
+def test_missing_anchor_library_is_named(monkeypatch):
+  _hide(monkeypatch, "pillow_heif", "imagecodecs")
+  for anchor, package in (("heic", "pillow-heif"), ("avif", "imagecodecs"),
+                          ("jpegxl", "imagecodecs")):
+    with pytest.raises(compare.errors.MissingDependencyError) as e:
+      compare.resolve_anchors(["jpeg", anchor])
+    message = str(e.value)
+    assert "\n" not in message and f"--anchors={anchor} needs {package} " in message
+    assert "pip install learned-compression[anchors]" in message
+    with pytest.raises(compare.errors.MissingDependencyError, match=package):
+      compare.encode_anchor(anchor, _image(16, 16), TINY_SWEEPS[anchor][0])
+  # Nothing named: the installed ones, the others named in one line.
+  lines = []
+  assert compare.resolve_anchors(None, log=lines.append) == (
+      "jpeg", "webp", "jpeg2000")
+  assert len(lines) == 1 and "jpegxl, avif, heic" in lines[0]
+  with pytest.raises(compare.errors.InputError, match="'bpg'"):
+    compare.resolve_anchors(["jpeg", "bpg"])
+
+
+def test_a_build_without_the_codec_is_named(monkeypatch):
+  import types  # pylint: disable=g-import-not-at-top
+  import imagecodecs  # pylint: disable=g-import-not-at-top
+  fake = types.ModuleType("imagecodecs")
+  fake.__spec__ = imagecodecs.__spec__
+  fake.AVIF = types.SimpleNamespace(available=False)
+  monkeypatch.setitem(sys.modules, "imagecodecs", fake)
+  with pytest.raises(compare.errors.MissingDependencyError) as e:
+    compare.resolve_anchors(["avif"])
+  assert "imagecodecs.AVIF.available" in str(e.value)
+  assert "learned-compression[anchors]" in str(e.value)
+  # A Pillow built without OpenJPEG.
+  from PIL import features  # pylint: disable=g-import-not-at-top
+  real = features.check
+  monkeypatch.setattr(features, "check",
+                      lambda name: name != "jpg_2000" and real(name))
+  with pytest.raises(compare.errors.MissingDependencyError,
+                     match=r"PIL.features.check\('jpg_2000'\)"):
+    compare.resolve_anchors(["jpeg", "jpeg2000"])
+
+
+def test_compare_command_names_a_missing_anchor_first(monkeypatch, capsys, tmp_path):
+  """`compare --anchors=heic` without pillow-heif: one error line before any work."""
+  from compression.examples.images import commands  # pylint: disable=g-import-not-at-top
+  _hide(monkeypatch, "pillow_heif")
+  monkeypatch.chdir(tmp_path)
+  with pytest.raises(SystemExit) as e:
+    commands.main(["prog", "compare", "--anchors=jpeg,heic", "--folder=",
+                   f"--out_dir={tmp_path}/out"])
+  _, err = capsys.readouterr()
+  assert e.value.code == 1
+  lines = err.strip().splitlines()
+  assert len(lines) == 1, err
+  assert lines[0].startswith("error: compare --anchors=heic needs pillow-heif ")
+  assert "pip install learned-compression[anchors]" in lines[0]
+  assert not os.listdir(tmp_path)
+
+
 # -- evaluate() and compare() on a tiny trained model. ------------------------------
 
 
@@ -208,24 +328,31 @@ def test_evaluate_detects_latent_mismatch(tiny, sessions):
 def test_compare_writes_files(tiny):
   model_dir, paths = tiny
   out = os.path.join(images_testutil.tmp_dir(), "compare")
-  result = compare.compare([model_dir], paths, out, jpeg_qualities=(10, 50, 90),
-                           webp_qualities=(20, 80), threads=1, log=lambda *a: None)
+  sweeps = dict(TINY_SWEEPS, webp=(20, 80))
+  result = compare.compare([model_dir], paths, out, anchors=compare.ANCHORS,
+                           sweeps=sweeps, threads=1, log=lambda *a: None)
   for name in ("rd.csv", "rd_psnr.png", "rd_msssim.png", "summary.md"):
     assert os.path.getsize(os.path.join(out, name)) > 0, name
   with open(os.path.join(out, "rd_psnr.png"), "rb") as f:
     assert f.read(8) == b"\x89PNG\r\n\x1a\n"
   with open(os.path.join(out, "rd.csv")) as f:
     rows = list(csv.DictReader(f))
-  # 3 JPEG + 2 WebP + 1 model settings, each 2 images and a mean row.
-  assert len(rows) == 6 * 3
-  assert {r["codec"] for r in rows} == {"jpeg", "webp", "bmshj2018"}
+  # 3 settings for 5 anchors, 2 WebP, 1 model, each 2 images and a mean row.
+  assert len(rows) == 18 * 3
+  assert {r["codec"] for r in rows} == set(compare.ANCHORS) | {"bmshj2018"}
   means = [r for r in rows if r["image"] == compare.MEAN_ROW]
-  assert len(means) == 6
+  assert len(means) == 18
   jpeg = [p for p in result["points"] if p["codec"] == "jpeg"]
   assert [p["setting"] for p in jpeg] == ["quality=10", "quality=50", "quality=90"]
-  # JPEG quality buys rate and PSNR.
-  assert jpeg[0]["mean"]["bpp"] < jpeg[1]["mean"]["bpp"] < jpeg[2]["mean"]["bpp"]
-  assert jpeg[0]["mean"]["psnr"] < jpeg[2]["mean"]["psnr"]
+  # Each anchor's sweep, lowest quality first, buys rate and PSNR.
+  for anchor in compare.ANCHORS:
+    points = [p for p in result["points"] if p["codec"] == anchor]
+    assert len(points) == len(sweeps[anchor])
+    assert points[0]["mean"]["bpp"] < points[-1]["mean"]["bpp"], anchor
+    assert points[0]["mean"]["psnr"] < points[-1]["mean"]["psnr"], anchor
+    assert result["anchors"][anchor]["seconds"] > 0
+  assert [p["setting"] for p in result["points"] if p["codec"] == "jpegxl"] == [
+      "distance=8", "distance=3", "distance=1"]
   for p, r in zip(result["points"], means):
     assert float(r["bpp"]) == pytest.approx(p["mean"]["bpp"], abs=1e-6)
     per_image = [row["bpp"] for row in p["images"]]
@@ -235,8 +362,14 @@ def test_compare_writes_files(tiny):
   summary = open(os.path.join(out, "summary.md")).read()
   assert "synthetic_0.png (64x64)" in summary and "synthetic_0.png (96x80)" in summary
   assert summary.count("| jpeg | quality=") == 3
-  # One model point: every BD-rate row says why it has no figure.
-  assert len(result["bd_rates"]) == 4
+  for anchor in compare.ANCHORS:
+    assert f"| {anchor} | {compare.LABELS[anchor]} | " in summary, anchor
+  for library in ("Pillow", "OpenJPEG", "libjxl", "libavif", "libheif", "x265"):
+    assert library in summary, library
+  assert "| jpegxl | distance=3 |" in summary
+  # One model point: every BD-rate row (the model against each anchor, at equal
+  # PSNR and MS-SSIM) says why it has no figure.
+  assert len(result["bd_rates"]) == 2 * len(compare.ANCHORS)
   for e in result["bd_rates"]:
     assert e["bd_rate"] is None and "at least 2 points" in e["note"]
     assert f"| {e['test']} | {e['anchor']} |" in summary
@@ -246,6 +379,12 @@ def test_compare_rejects_bad_quality(tiny):
   _, paths = tiny
   with pytest.raises(ValueError, match="1..100"):
     compare.compare([], paths, images_testutil.tmp_dir(), jpeg_qualities=(0,),
+                    log=lambda *a: None)
+  with pytest.raises(ValueError, match="distance"):
+    compare.compare([], paths, images_testutil.tmp_dir(), anchors=["jpegxl"],
+                    sweeps={"jpegxl": (1., 40.)}, log=lambda *a: None)
+  with pytest.raises(compare.errors.InputError, match="bpg"):
+    compare.compare([], paths, images_testutil.tmp_dir(), sweeps={"bpg": (1,)},
                     log=lambda *a: None)
 
 

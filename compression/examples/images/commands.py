@@ -6,7 +6,8 @@
               --max_bytes / --target_bpp / --target_psnr choose the quality
   decompress  IN (.cim) -> OUT.png; or --out_dir=FOLDER INPUT...
   evaluate    bits per pixel, PSNR and MS-SSIM of a model on a folder of images
-  compare     rate-distortion of models against JPEG and WebP, plots, BD-rate
+  compare     rate-distortion of models against JPEG, WebP, JPEG 2000, JPEG XL,
+              AVIF and HEIC, plots, BD-rate
   beam_compress, beam_decompress   the same as compress / decompress for many
               files, on Apache Beam (beam_pipeline.py)
 
@@ -547,8 +548,11 @@ def _run_compare(fv):
     _require_model(model_dir)
   cli.require_modules("compare (figures)", ("matplotlib", "matplotlib"))
   from compression.examples.images import compare  # pylint: disable=g-import-not-at-top
-  compare.compare(fv.model_dirs, paths, fv.out_dir, threads=fv.threads,
-                  log=cli.log)
+  # Checked before any work: an unknown name or a named anchor whose library is
+  # missing is one error line naming its pip package and the anchors extra.
+  anchors = compare.resolve_anchors(fv.anchors, log=cli.log)
+  compare.compare(fv.model_dirs, paths, fv.out_dir, anchors=anchors,
+                  threads=fv.threads, log=cli.log)
 
 
 def _run_fetch_photos(fv):
@@ -685,14 +689,20 @@ COMMANDS = {
          _THREADS],
         _run_evaluate),
     "compare": cli.Command(
-        "compare", "models against JPEG and WebP: CSV, plots, BD-rate",
-        "Evaluates every model of --model_dirs and sweeps the quality of JPEG "
-        "and WebP on the images of --folder; writes the rate-distortion points "
-        "(CSV), plots of PSNR and MS-SSIM against bits per pixel and the "
-        "BD-rate of each model against the classic codecs into --out_dir. "
-        "Models of one architecture form one curve (train several lambdas).",
+        "compare", "models against JPEG, WebP, JPEG 2000, JPEG XL, AVIF, HEIC",
+        "Evaluates every model of --model_dirs and sweeps the setting of each "
+        "anchor codec (JPEG, WebP and JPEG 2000 by Pillow; JPEG XL and AVIF by "
+        "imagecodecs and HEIC by pillow-heif: the anchors extra) on the images "
+        "of --folder; writes the rate-distortion points (CSV), plots of PSNR and "
+        "MS-SSIM against bits per pixel and the BD-rate of each model against "
+        "every anchor into --out_dir. Models of one architecture form one curve "
+        "(train several lambdas).",
         [("list", "model_dirs", [], "Comma-separated model directories "
-          "(none: JPEG and WebP only)."),
+          "(none: the anchors only)."),
+         ("list", "anchors", [], "Comma-separated anchors among jpeg, webp, "
+          "jpeg2000, jpegxl, avif, heic (none: every one whose library is "
+          "installed; one named whose library is missing is an error naming "
+          "its pip package)."),
          _FOLDER,
          ("string", "out_dir", "image_compare",
           "Folder for rd.csv, rd_psnr.png, rd_msssim.png and summary.md "

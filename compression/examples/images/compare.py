@@ -1,15 +1,50 @@
-"""Trained models against JPEG and WebP on the same images: table, plots, BD-rates.
+"""Trained models against standard codecs on the same images: table, plots, BD-rates.
 
-Standard codecs (Pillow): JPEG at each quality of `jpeg_qualities` (4:2:0 chroma
-subsampling, optimize=True: Huffman tables optimized per image) and lossy WebP at
-each quality of `webp_qualities` (method=6, the slowest and best). Sizes are whole
-files (JPEG/WebP headers included, as the models' .cim header and CRC are).
+Anchors (the standard codecs), each over its own sweep of one setting (`SWEEPS`),
+named in `LABELS` and described with the library versions in summary.md:
+
+  jpeg      Pillow (libjpeg-turbo): quality, 4:2:0 chroma subsampling, optimize=True
+            (Huffman tables optimized per image).
+  webp      Pillow (libwebp): lossy, quality, method=6 (the slowest and best).
+  jpeg2000  OpenJPEG through Pillow's binding: a JP2 file, one tile, the
+            irreversible 9/7 wavelet with 5 decomposition levels, 64x64 code-blocks,
+            one quality layer, RGB through the codec's colour transform (ICT,
+            mct=1). The setting is the rate in bits per pixel, given to OpenJPEG as
+            the compression ratio 24 / bpp (quality_mode="rates", as `opj_compress
+            -r`); OpenJPEG's rate allocation meets it within about 1%.
+            Not imagecodecs' `jpeg2k_encode`: it offers only OpenJPEG's PSNR
+            target (`opj_compress -q`). How a sweep shares bits among the images
+            moves the mean curve: over 20 photographs (runs/photos/held_out) the
+            shipped bmshj2018 models' BD-rate at equal PSNR against JPEG 2000 was
+            -33% with PSNR targets (every image at the same PSNR), +62% with
+            fixed rates (every image at the same bpp) and +34% as the mean of the
+            per-image BD-rates; fixed rates are the usual JPEG 2000 setting and
+            the nearer of the two.
+  jpegxl    libjxl via imagecodecs (`jpegxl_encode`): effort 7 (libjxl's default),
+            the setting is the Butteraugli distance (`cjxl -d`; 1.0 is visually
+            lossless, 25 the most lossy); a bare codestream.
+  avif      libavif with the libaom encoder (codec="aom") via imagecodecs
+            (`avif_encode`): speed 6 (avifenc's default), 8-bit 4:2:0 YUV, the
+            setting is libavif's quality 0..100 (`avifenc -q`); decoded by libavif.
+  heic      pillow-heif (libheif, HEVC intra with x265, Main Still Picture profile):
+            4:2:0 (chroma=420), libheif's x265 defaults (preset slow, tune ssim),
+            BT.601 full-range YCbCr; the setting is libheif's quality 0..100 (x265
+            QP = (100 - quality) * 51 / 100); decoded by libheif with libde265.
+
+jpeg, webp and jpeg2000 need Pillow (the examples extra; its wheels carry
+libjpeg-turbo, libwebp and OpenJPEG), jpegxl and avif `imagecodecs`, heic
+`pillow-heif` (those two: the anchors extra); each library is imported when used,
+and an
+anchor asked for whose library is missing is a MissingDependencyError naming its
+pip package and extra (`resolve_anchors`; with no anchors named, those missing are
+left out). Sizes are whole files (headers and containers included, as the models'
+.cim header and CRC are); each anchor's file is decoded with the same library.
 Each model directory is evaluated with `evaluate.evaluate` (one point per model);
 models of one architecture form one curve, sorted by rate.
 
 A point is the MEAN over the images of bits per pixel, PSNR (dB) and MS-SSIM (each
 per image first, then averaged). BD-rates (metrics.bd_rate) compare each model curve
-with JPEG and with WebP, and bmshj2018 with bls2017 when both are there, at equal
+with every anchor, and bmshj2018 with bls2017 when both are there, at equal
 PSNR and at equal MS-SSIM in dB (-10 log10(1 - MS-SSIM)), on the interval of
 qualities both curves cover (reported as "overlap"); no overlap, or fewer than two
 points on a curve, gives a note instead of a figure.
@@ -21,25 +56,79 @@ Files written to `out_dir`:
                   empty, bytes the mean)
   rd_psnr.png     bpp vs PSNR, one line per codec
   rd_msssim.png   bpp vs MS-SSIM (dB), one line per codec
-  summary.md      images, every point, the BD-rate table
+  summary.md      images, anchors (library versions, settings, time), every point,
+                  the BD-rate table
 """
 
 import csv
+import importlib
+import importlib.util
 import io
+import math
 import os
 import time
 
 import numpy as np
 
+from compression.examples.common import errors
 from compression.examples.images import data
 from compression.examples.images import evaluate as evaluate_lib
 from compression.examples.images import metrics
 from compression.examples.images import plots
 
+ANCHORS = ("jpeg", "webp", "jpeg2000", "jpegxl", "avif", "heic")
+# The anchors Pillow encodes (`encode_standard`).
+STANDARD = ("jpeg", "webp", "jpeg2000")
 JPEG_QUALITIES = (1, 2, 3, 5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 95)
 WEBP_QUALITIES = (1, 2, 5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 95)
-STANDARD = ("jpeg", "webp")
-LABELS = {"jpeg": "JPEG (Pillow, 4:2:0, optimize)", "webp": "WebP (Pillow, method 6)"}
+# The anchors of issue 22, each sweep from about 0.05 to 2 bpp on average over 20
+# photographs of 0.2-2.5 Mpixel (runs/photos/held_out): jpeg2000 0.05-2.0,
+# jpegxl 0.12-2.3 (distance 25, libjxl's largest, is its lowest rate), avif
+# 0.07-1.9, heic 0.04-2.0.
+JPEG2000_RATES = (0.05, 0.08, 0.12, 0.18, 0.25, 0.35, 0.5, 0.7, 1, 1.4, 2)
+JPEGXL_DISTANCES = (25, 15, 10, 7, 4.5, 3, 2, 1.5, 1, 0.5)
+AVIF_QUALITIES = (2, 10, 20, 30, 40, 50, 60, 70, 80, 88)
+HEIC_QUALITIES = (1, 10, 20, 30, 40, 50, 60, 66)
+SWEEPS = {"jpeg": JPEG_QUALITIES, "webp": WEBP_QUALITIES,
+          "jpeg2000": JPEG2000_RATES, "jpegxl": JPEGXL_DISTANCES,
+          "avif": AVIF_QUALITIES, "heic": HEIC_QUALITIES}
+LABELS = {"jpeg": "JPEG (Pillow, 4:2:0, optimize)",
+          "webp": "WebP (Pillow, method 6)",
+          "jpeg2000": "JPEG 2000 (OpenJPEG, 9/7 + ICT, fixed rates)",
+          "jpegxl": "JPEG XL (libjxl, effort 7)",
+          "avif": "AVIF (libaom, speed 6, 4:2:0)",
+          "heic": "HEIC (x265 intra, 4:2:0)"}
+# The settings behind each label, for summary.md.
+DESCRIPTIONS = {
+    "jpeg": "4:2:0 chroma subsampling, optimize=True (Huffman tables per image); "
+            "setting: quality",
+    "webp": "lossy, method=6; setting: quality",
+    "jpeg2000": "Pillow's OpenJPEG binding: JP2 file, irreversible 9/7 wavelet, 5 "
+                "decomposition levels, 64x64 code-blocks, one quality layer, RGB "
+                "through the codec's colour transform (ICT); setting: the rate in "
+                "bpp, OpenJPEG's compression ratio 24 / bpp (opj_compress -r)",
+    "jpegxl": "effort 7; setting: Butteraugli distance (cjxl -d)",
+    "avif": "libaom encoder (codec=aom), speed 6, 8-bit 4:2:0; setting: libavif "
+            "quality (avifenc -q)",
+    "heic": "HEVC intra by x265 with libheif's defaults (preset slow, tune ssim), "
+            "4:2:0, BT.601 full range; setting: libheif quality (QP = (100 - q) * "
+            "51 / 100)",
+}
+# The setting each sweep varies: (name, type, lowest, highest).
+SETTINGS = {"jpeg": ("quality", int, 1, 100),
+            "webp": ("quality", int, 1, 100),
+            "jpeg2000": ("bpp", float, 0.01, 24),
+            "jpegxl": ("distance", float, 0.01, 25),
+            "avif": ("quality", int, 0, 100),
+            "heic": ("quality", int, 0, 100)}
+# What each anchor needs: (module, pip package, extra, the codec in the module: a
+# Pillow feature or an imagecodecs codec class).
+REQUIRES = {"jpeg": ("PIL", "pillow", "examples", "jpg"),
+            "webp": ("PIL", "pillow", "examples", "webp"),
+            "jpeg2000": ("PIL", "pillow", "examples", "jpg_2000"),
+            "jpegxl": ("imagecodecs", "imagecodecs", "anchors", "JPEGXL"),
+            "avif": ("imagecodecs", "imagecodecs", "anchors", "AVIF"),
+            "heic": ("pillow_heif", "pillow-heif", "anchors", None)}
 # BD-rate quality measures: (key in a point's "mean", label).
 QUALITIES = (("psnr", "PSNR (dB)"), ("ms_ssim_db", "MS-SSIM (dB)"))
 CSV_FIELDS = ("codec", "setting", "model_dir", "image", "width", "height", "bytes",
@@ -47,8 +136,134 @@ CSV_FIELDS = ("codec", "setting", "model_dir", "image", "width", "height", "byte
 MEAN_ROW = "(mean)"
 
 
+def _purpose(codec):
+  return f"compare --anchors={codec}"
+
+
+def _import(codec):
+  """The module `codec` needs, imported; MissingDependencyError if it is not
+  installed (naming the pip package and the extra)."""
+  module, package, extra, _ = REQUIRES[codec]
+  try:
+    return importlib.import_module(module)
+  except ImportError:
+    raise errors.missing(_purpose(codec), package, module, extra=extra) from None
+
+
+def _has_codec(codec):
+  """(whether the installed module has `codec`'s codec, the check's name)."""
+  module, _, _, name = REQUIRES[codec]
+  if name is None:
+    return True, ""
+  if module == "PIL":
+    from PIL import features  # pylint: disable=g-import-not-at-top
+    return bool(features.check(name)), f"PIL.features.check({name!r})"
+  available = getattr(getattr(_import(codec), name, None), "available", False)
+  return bool(available), f"imagecodecs.{name}.available"
+
+
+def missing_reason(codec):
+  """None if anchor `codec` can run here, else the MissingDependencyError saying
+  why: its module is not installed (looked up without importing), or the
+  installed build lacks the codec (a Pillow feature, `imagecodecs.<CODEC>`)."""
+  module, package, extra, _ = REQUIRES[codec]
+  try:
+    found = importlib.util.find_spec(module) is not None
+  except (ImportError, ValueError):  # e.g. sys.modules[module] is None
+    found = False
+  if not found:
+    return errors.missing(_purpose(codec), package, module, extra=extra)
+  try:
+    available, check = _has_codec(codec)
+  except ImportError:
+    available, check = False, f"import {module}"
+  if not available:
+    return errors.MissingDependencyError(
+        f"{_purpose(codec)} needs {package} built with its {codec} codec ({check} "
+        f"is false here): "
+        f"{errors.install_hint(extra, f'pip install --upgrade {package}')}")
+  return None
+
+
+def resolve_anchors(names=None, log=None):
+  """The anchors to run, in `ANCHORS` order.
+
+  Args:
+    names: anchor names (duplicates allowed); None or empty: every anchor whose
+      library is installed (the others are named through `log`).
+    log: optional, called with a line naming the anchors left out.
+
+  Raises:
+    errors.InputError: an unknown name.
+    errors.MissingDependencyError: a named anchor whose library is missing.
+  """
+  if names:
+    unknown = [n for n in names if n not in ANCHORS]
+    if unknown:
+      raise errors.InputError(f"unknown anchor(s) {', '.join(map(repr, unknown))}; "
+                              f"known: {','.join(ANCHORS)}")
+    for name in ANCHORS:
+      if name in names:
+        reason = missing_reason(name)
+        if reason is not None:
+          raise reason
+    return tuple(n for n in ANCHORS if n in names)
+  chosen, left_out = [], []
+  for name in ANCHORS:
+    reason = missing_reason(name)
+    (chosen if reason is None else left_out).append(name)
+  if left_out and log is not None:
+    log(f"anchors left out (library not installed): {', '.join(left_out)}; "
+        "pip install learned-compression[anchors] adds them")
+  return tuple(chosen)
+
+
+def versions(codec):
+  """The library versions behind anchor `codec`, one string (imports them)."""
+  module = _import(codec)
+  if REQUIRES[codec][0] == "PIL":
+    from PIL import features  # pylint: disable=g-import-not-at-top
+    if codec == "jpeg":
+      turbo = features.version("libjpeg_turbo")
+      library = (f"libjpeg-turbo {turbo}" if turbo else
+                 f"libjpeg {features.version('jpg')}")
+    elif codec == "webp":
+      library = f"libwebp {features.version('webp')}"
+    else:
+      library = f"OpenJPEG {features.version('jpg_2000')}"
+    return f"Pillow {module.__version__}, {library}"
+  if codec == "heic":
+    info = module.libheif_info()
+    return (f"pillow-heif {module.__version__}, libheif {info.get('libheif')}, "
+            f"{info.get('HEIF')}, decoders: "
+            + ", ".join(info.get("decoders", {}).values()))
+  library = {"jpegxl": module.jpegxl_version, "avif": module.avif_version}[codec]()
+  return f"imagecodecs {module.__version__}, {library}"
+
+
+def check_setting(codec, setting):
+  """ValueError unless `setting` is valid for anchor `codec` (`SETTINGS`)."""
+  name, kind, low, high = SETTINGS[codec]
+  if kind is int:
+    valid = isinstance(setting, int) and not isinstance(setting, bool)
+    what = "integers"
+  else:
+    valid = (isinstance(setting, (int, float)) and not isinstance(setting, bool)
+             and math.isfinite(setting))
+    what = "numbers"
+  if not valid or not low <= setting <= high:
+    raise ValueError(f"{codec} {name} settings must be {what} in {low}..{high}, "
+                     f"got {setting!r}")
+
+
+def setting_label(codec, setting):
+  """"quality=10", "distance=1.5", ...: the setting column of rd.csv."""
+  return f"{SETTINGS[codec][0]}={setting:g}"
+
+
 def encode_standard(codec, image, quality):
-  """uint8 [H, W, 3] -> (file bytes, decoded uint8 [H, W, 3]) with Pillow."""
+  """uint8 [H, W, 3] -> (file bytes, decoded uint8 [H, W, 3]) with Pillow; for
+  jpeg2000 `quality` is the rate in bits per pixel."""
   from PIL import Image  # pylint: disable=g-import-not-at-top
   buffer = io.BytesIO()
   picture = Image.fromarray(image, "RGB")
@@ -57,11 +272,57 @@ def encode_standard(codec, image, quality):
                  optimize=True)
   elif codec == "webp":
     picture.save(buffer, format="WEBP", quality=quality, method=6)
+  elif codec == "jpeg2000":
+    # `quality` is the rate in bpp: OpenJPEG's ratio to the 24 bpp of the input.
+    picture.save(buffer, format="JPEG2000", quality_mode="rates",
+                 quality_layers=[24. / quality], irreversible=True, mct=1,
+                 no_jp2=False)
   else:
     raise ValueError(f"unknown codec {codec!r}, expected one of {STANDARD}")
   blob = buffer.getvalue()
   with Image.open(io.BytesIO(blob)) as decoded:
     return blob, np.asarray(decoded.convert("RGB"), np.uint8)
+
+
+def _encode_heic(image, quality):
+  pillow_heif = _import("heic")
+  height, width = image.shape[:2]
+  heif = pillow_heif.from_bytes(mode="RGB", size=(width, height),
+                                data=np.ascontiguousarray(image).tobytes())
+  buffer = io.BytesIO()
+  heif.save(buffer, quality=quality, chroma=420)
+  blob = buffer.getvalue()
+  decoded = pillow_heif.open_heif(io.BytesIO(blob), convert_hdr_to_8bit=True)
+  return blob, np.asarray(decoded[0].to_pillow().convert("RGB"), np.uint8)
+
+
+def encode_anchor(codec, image, setting):
+  """uint8 [H, W, 3] -> (whole file bytes, decoded uint8 [H, W, 3]) of anchor
+  `codec` (one of `ANCHORS`) at `setting` (see `SETTINGS`), decoded with the
+  library that encoded it."""
+  if codec not in ANCHORS:
+    raise ValueError(f"unknown codec {codec!r}, expected one of {ANCHORS}")
+  check_setting(codec, setting)
+  image = np.ascontiguousarray(image, np.uint8)
+  if codec in STANDARD:
+    return encode_standard(codec, image, setting)
+  if codec == "heic":
+    return _encode_heic(image, setting)
+  imagecodecs = _import(codec)
+  if codec == "jpegxl":
+    blob = imagecodecs.jpegxl_encode(image, effort=7, distance=float(setting))
+    decode = imagecodecs.jpegxl_decode
+  else:
+    blob = imagecodecs.avif_encode(
+        image, setting, speed=6, pixelformat=imagecodecs.AVIF.PIXEL_FORMAT.YUV420,
+        codec=imagecodecs.AVIF.CODEC_CHOICE.AOM)
+    decode = imagecodecs.avif_decode
+  blob = bytes(blob)
+  decoded = np.asarray(decode(blob))
+  if decoded.dtype != np.uint8 or decoded.shape != image.shape:
+    raise ValueError(f"{codec} decoded {decoded.dtype} {decoded.shape}, expected "
+                     f"uint8 {image.shape}")
+  return blob, decoded
 
 
 def _image_row(name, image, blob, decoded):
@@ -80,17 +341,27 @@ def _point(codec, setting, rows, model_dir=""):
           "images": rows, "mean": mean}
 
 
-def sweep(codec, images, qualities, log=print):
-  """Points of one standard codec: list of {"codec", "setting", "model_dir",
-  "images", "mean"}; `images` is a list of (name, uint8 [H, W, 3])."""
+def sweep(codec, images, settings, log=print):
+  """Points of one anchor: list of {"codec", "setting", "model_dir", "images",
+  "mean"}, one per setting; `images` is a list of (name, uint8 [H, W, 3]). Each
+  point's "seconds" is the time of its encodes and decodes (metrics excluded)."""
   points = []
-  start = time.perf_counter()
-  for quality in qualities:
-    rows = [_image_row(name, image, *encode_standard(codec, image, quality))
-            for name, image in images]
-    points.append(_point(codec, f"quality={quality}", rows))
-  log(f"{codec}: {len(qualities)} qualities x {len(images)} images in "
-      f"{time.perf_counter() - start:.1f} s")
+  wall = time.perf_counter()
+  for setting in settings:
+    rows, seconds = [], 0.
+    for name, image in images:
+      start = time.perf_counter()
+      blob, decoded = encode_anchor(codec, image, setting)
+      seconds += time.perf_counter() - start
+      rows.append(_image_row(name, image, blob, decoded))
+    point = _point(codec, setting_label(codec, setting), rows)
+    point["seconds"] = seconds
+    points.append(point)
+  total = sum(p["seconds"] for p in points)
+  wall = time.perf_counter() - wall
+  log(f"{codec}: {len(settings)} settings x {len(images)} images, encode + decode "
+      f"{total:.1f} s ({total / max(1, len(images)):.2f} s per image), "
+      f"{wall:.1f} s with PSNR and MS-SSIM")
   return points
 
 
@@ -124,10 +395,10 @@ def _bd_entry(test, anchor, curves, key):
 
 
 def bd_rates(curves):
-  """BD-rate entries for every model curve against JPEG and WebP, and bmshj2018
+  """BD-rate entries for every model curve against every anchor, and bmshj2018
   against bls2017 when both are present; `curves`: codec -> points sorted by bpp."""
-  models = [c for c in curves if c not in STANDARD]
-  pairs = [(m, s) for m in models for s in STANDARD if s in curves]
+  models = [c for c in curves if c not in ANCHORS]
+  pairs = [(m, a) for m in models for a in ANCHORS if a in curves]
   if "bmshj2018" in curves and "bls2017" in curves:
     pairs.append(("bmshj2018", "bls2017"))
   return [_bd_entry(test, anchor, curves, key)
@@ -172,18 +443,35 @@ def _write_plots(curves, out_dir):
   return files
 
 
-def _summary(images, curves, entries):
+def _summary(images, curves, entries, anchors):
+  """summary.md; `anchors`: {codec: {"versions", "settings", "seconds"}} of the
+  anchors run."""
   lines = ["# Rate-distortion comparison", "",
            f"Images ({len(images)}): " + ", ".join(
                f"{name} ({image.shape[1]}x{image.shape[0]})" for name, image in images)
            + ".", "",
            "Each point is the mean over these images of bits per pixel (whole file "
            "bytes * 8 / pixels), PSNR (RGB, 8 bits) and MS-SSIM (RGB, channels "
-           "averaged). JPEG: Pillow, 4:2:0, optimize=True. WebP: Pillow, lossy, "
-           "method=6. Models: .cim files (56-byte header and 4-byte CRC included), "
-           "one point per model directory.", "",
-           "| codec | setting | bpp | PSNR (dB) | MS-SSIM | MS-SSIM (dB) |",
-           "|---|---|---:|---:|---:|---:|"]
+           "averaged). Anchors: whole files (headers and containers included), "
+           "decoded with the library that encoded them. Models: .cim files "
+           "(56-byte header and 4-byte CRC included), one point per model "
+           "directory.", ""]
+  if anchors:
+    lines += ["## Anchors", "",
+              "| anchor | label | libraries | settings | sweep | encode + decode |",
+              "|---|---|---|---|---|---:|"]
+    for codec, info in anchors.items():
+      settings = info["settings"]
+      per_image = info["seconds"] / max(1, len(images))
+      lines.append(
+          f"| {codec} | {LABELS[codec]} | {info['versions']} | "
+          f"{DESCRIPTIONS[codec]} | {SETTINGS[codec][0]} "
+          f"{', '.join(f'{x:g}' for x in settings)} | {info['seconds']:.1f} s "
+          f"({per_image:.2f} s per image for the {len(settings)} settings) |")
+    lines.append("")
+  lines += ["## Points", "",
+            "| codec | setting | bpp | PSNR (dB) | MS-SSIM | MS-SSIM (dB) |",
+            "|---|---|---:|---:|---:|---:|"]
   for codec, points in curves.items():
     for p in points:
       m = p["mean"]
@@ -209,37 +497,61 @@ def _summary(images, curves, entries):
   return "\n".join(lines) + "\n"
 
 
-def compare(model_dirs, paths, out_dir, jpeg_qualities=JPEG_QUALITIES,
-            webp_qualities=WEBP_QUALITIES, threads=0, log=print):
-  """Evaluates models, JPEG and WebP on `paths`; writes the files of the module doc.
+def compare(model_dirs, paths, out_dir, anchors=None, sweeps=None, threads=0,
+            log=print, jpeg_qualities=None, webp_qualities=None):
+  """Evaluates models and anchors on `paths`; writes the files of the module doc.
 
   Args:
-    model_dirs: trained model directories (may be empty: JPEG and WebP only).
+    model_dirs: trained model directories (may be empty: anchors only).
     paths: PNG / JPEG image files.
     out_dir: output folder (created).
-    jpeg_qualities, webp_qualities: the quality sweeps (ints 1..100; empty: skip).
+    anchors: anchor names (`ANCHORS`); None or empty: every anchor whose library
+      is installed (`resolve_anchors`).
+    sweeps: {anchor: settings} replacing `SWEEPS` for those anchors (an empty
+      sweep skips the anchor); settings as `SETTINGS` says.
     threads: TensorFlow threads for the models (0: TensorFlow's default).
     log: called with progress lines.
+    jpeg_qualities, webp_qualities: shorthands for sweeps["jpeg"] / ["webp"].
 
   Returns:
     {"images": [{"name", "height", "width"}], "points": [{"codec", "setting",
      "model_dir", "images": [per-image rows], "mean": {"bpp", "psnr", "ms_ssim",
-     "ms_ssim_db", "bytes"}}], "bd_rates": [{"test", "anchor", "quality",
-     "bd_rate" (percent or None), "overlap" ((low, high) or None), "note"}],
+     "ms_ssim_db", "bytes"}} (anchor points also "seconds")], "bd_rates":
+     [{"test", "anchor", "quality", "bd_rate" (percent or None), "overlap" ((low,
+     high) or None), "note"}], "anchors": {anchor: {"versions", "settings",
+     "seconds" (encodes and decodes)}},
      "models": [evaluate() results], "files": {name: path}}.
+
+  Raises:
+    errors.MissingDependencyError: a named anchor's library is not installed.
+    errors.InputError: an unknown anchor name.
+    ValueError: a setting out of its range.
   """
   paths = list(paths)
   if not paths:
     raise data.DataError("compare: no images")
-  for quality in list(jpeg_qualities) + list(webp_qualities):
-    if isinstance(quality, bool) or not isinstance(quality, int) or not (
-        1 <= quality <= 100):
-      raise ValueError(f"qualities must be integers in 1..100, got {quality!r}")
+  chosen = resolve_anchors(anchors, log=log)
+  sweeps = dict(sweeps or {})
+  unknown = [name for name in sweeps if name not in ANCHORS]
+  if unknown:
+    raise errors.InputError(f"sweeps for unknown anchor(s) {unknown}; known: "
+                            f"{','.join(ANCHORS)}")
+  if jpeg_qualities is not None:
+    sweeps["jpeg"] = jpeg_qualities
+  if webp_qualities is not None:
+    sweeps["webp"] = webp_qualities
+  plan = [(codec, list(sweeps.get(codec, SWEEPS[codec]))) for codec in chosen]
+  for codec, settings in plan:
+    for setting in settings:
+      check_setting(codec, setting)
   images = [(os.path.basename(p), data.read_image(p)) for p in paths]
-  points = []
-  for codec, qualities in (("jpeg", jpeg_qualities), ("webp", webp_qualities)):
-    if qualities:
-      points += sweep(codec, images, qualities, log)
+  points, anchor_info = [], {}
+  for codec, settings in plan:
+    if settings:
+      anchor_points = sweep(codec, images, settings, log)
+      anchor_info[codec] = {"versions": versions(codec), "settings": settings,
+                            "seconds": sum(p["seconds"] for p in anchor_points)}
+      points += anchor_points
   models = []
   for model_dir in model_dirs:
     log(f"evaluating {model_dir}")
@@ -259,7 +571,7 @@ def compare(model_dirs, paths, out_dir, jpeg_qualities=JPEG_QUALITIES,
   _write_csv(points, files["rd.csv"])
   files.update(_write_plots(curves, out_dir))
   with open(files["summary.md"], "w") as f:
-    f.write(_summary(images, curves, entries))
+    f.write(_summary(images, curves, entries, anchor_info))
   for e in entries:
     figure = "n/a" if e["bd_rate"] is None else f"{e['bd_rate']:+.2f}%"
     log(f"BD-rate {e['test']} vs {e['anchor']} at equal {e['quality']}: {figure} "
@@ -267,4 +579,5 @@ def compare(model_dirs, paths, out_dir, jpeg_qualities=JPEG_QUALITIES,
   log(f"wrote {', '.join(files.values())}")
   return {"images": [{"name": n, "height": i.shape[0], "width": i.shape[1]}
                      for n, i in images],
-          "points": points, "bd_rates": entries, "models": models, "files": files}
+          "points": points, "bd_rates": entries, "anchors": anchor_info,
+          "models": models, "files": files}
