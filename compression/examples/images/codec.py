@@ -4,6 +4,12 @@ Each builds only its own graph (the decoder: entropy decoding, the integer
 hyper-synthesis and the synthesis transform) and restores only those variables from
 the newest checkpoint of the model directory. Construction is the slow part (graph,
 restore, about a second); reuse one object for many images.
+
+Images larger than `tile_size` (padded) on either side run the analysis, the
+integer hyper-synthesis and the synthesis tile by tile (tiling.py): peak memory
+stays bounded whatever the image size, the coded y and z (and so the file) are
+those of the whole-image transforms up to float rounding, and smaller images take
+the whole-image path unchanged.
 """
 
 import dataclasses
@@ -21,6 +27,7 @@ from compression.examples.images import data
 from compression.examples.images import model as model_lib
 from compression.examples.images import refine as refine_lib
 from compression.examples.images import shipped
+from compression.examples.images import tiling
 
 v1 = tf.compat.v1
 
@@ -31,6 +38,12 @@ class CheckpointError(ValueError):
 
 class DecodeError(ValueError):
   """A file whose strings do not decode exactly with this model (one line)."""
+
+
+class RefineSizeError(container.ContainerError):
+  """Refinement (effort > 0) of an image above the tile size (one line): it needs
+  the whole image's synthesis. An image-size limit, like ContainerError's, so the
+  commands report it as one line and go on with the next file."""
 
 
 def session_config(threads):
@@ -113,6 +126,42 @@ def load_model(model_dir):
                                       config["latent_filters"])
 
 
+# The hyper-synthesis' tiles (of z_hat) are this many times the transforms'
+# tiles a side: its activations per pixel are a fraction of theirs.
+HYPER_TILE_FACTOR = 2
+
+
+class _Tiled:
+  """`tile_size` of an Encoder or Decoder (tiling.py): checked when set; may be
+  changed between images."""
+
+  @property
+  def tile_size(self):
+    return self._tile_size
+
+  @tile_size.setter
+  def tile_size(self, value):
+    self._per_tile = tiling.check_tile_size(value, self.model.stages)
+    self._margin = tiling.margin(self.model.stages)
+    self._tile_size = value
+
+  def _tiled(self, y_height, y_width):
+    """Whether an image of y_height x y_width y positions goes in tiles."""
+    t = tiling.stride(self.model.stages)
+    return tiling.tiled(t * y_height, t * y_width, self.model.stages,
+                        self._per_tile)
+
+  def _scale_indexes(self, z_hat):
+    """int32 [1, 4 h, 4 w, M]: the integer hyper-synthesis of z_hat [1, h, w, N]
+    (the graph's "indexes"), in tiles of the tile size: whole, its float64
+    activations at y's resolution take about 12 kB per y position."""
+    stages = tiling.hyper_stages(model_lib.HyperSynthesis.LAYERS)
+    per_tile = max(self._per_tile * HYPER_TILE_FACTOR // tiling.stride(stages), 1)
+    return tiling.scale_indexes(
+        lambda z: self.sess.run(self._out["indexes"], {self._out["z_hat"]: z}),
+        z_hat, stages, per_tile, tiling.margin(stages), self.model.latent_filters)
+
+
 @dataclasses.dataclass
 class Encoded:
   """One compressed image: the file's bytes and what the encoder knows of it."""
@@ -127,15 +176,22 @@ class Encoded:
     return 8. * len(self.blob) / (height * width)
 
 
-class Encoder:
+class Encoder(_Tiled):
   """`Encoder(model_dir).compress(image)`: uint8 [H, W, 3] -> Encoded.
 
   refinable: also build the graph of encoder-side refinement (refine.py), which
   `compress(image, effort=N)` with N > 0 needs (it adds the synthesis transform).
+  tile_size: images whose padded height or width exceeds it (pixels) run the
+    analysis in tiles of about that side plus margins (tiling.py); 0 or None:
+    always the whole image (memory grows with the image). Refinement needs the
+    whole image: `effort` > 0 on an image above the tile size is refused.
+    An attribute too (set it between images).
   """
 
-  def __init__(self, model_dir, threads=0, refinable=False):
+  def __init__(self, model_dir, threads=0, refinable=False,
+               tile_size=tiling.DEFAULT_TILE_SIZE):
     self.config, self.model = load_model(model_dir)
+    self.tile_size = tile_size
     self.graph = tf.Graph()
     with self.graph.as_default():
       self._x = v1.placeholder(tf.float32, [1, None, None, 3], "x")
@@ -163,11 +219,36 @@ class Encoder:
       raise ValueError("effort > 0 needs an Encoder made with refinable=True")
     height, width = image.shape[:2]
     container.check_image_size(width, height)
-    padded = data.pad_to_multiple(image, self.model.total_stride)
+    fetches = {k: v for k, v in self._out.items()
+               if k not in ("fingerprints", "y", "z", "indexes")}
+    stride = self.model.total_stride
+    padded_shape = (-(-height // stride) * stride, -(-width // stride) * stride)
+    t = tiling.stride(self.model.stages)
+    if self._tiled(padded_shape[0] // t, padded_shape[1] // t):
+      if steps:
+        raise RefineSizeError(
+            f"effort > 0 refines the whole image, and this {width}x{height} image "
+            f"is above the tile size ({self.tile_size} pixels a side): compress it "
+            "with effort 0, or from Python with codec.Encoder(tile_size=0) (the "
+            "whole image at once, memory growing with it)")
+      start = time.time()
+      y = tiling.analysis(
+          lambda x: self.sess.run(self._out["y"], {self._x: x}), image,
+          padded_shape, self.model.stages, self._per_tile, self._margin,
+          self.model.latent_filters)
+      # The rest (hyper-analysis, quantization, entropy coding) on the whole y,
+      # with the hyper-synthesis' scale indexes computed in tiles.
+      feed = {self._out["y"]: y}
+      if self.model.hyperprior:
+        z, z_hat = self.sess.run([self._out["z"], self._out["z_hat"]], feed)
+        feed.update({self._out["z"]: z,
+                     self._out["indexes"]: self._scale_indexes(z_hat)})
+        del z_hat
+      out = self.sess.run(fetches, feed)
+      return self._encoded(out, height, width, time.time() - start)
+    padded = data.pad_to_multiple(image, stride)
     start = time.time()
     feed = {self._x: padded[None].astype(np.float32) / 255.}
-    fetches = {k: v for k, v in self._out.items()
-               if k not in ("fingerprints", "y", "z")}
     if steps:
       latents = self.sess.run({k: self._out[k] for k in ("y", "z") if k in self._out},
                               feed)
@@ -180,7 +261,9 @@ class Encoder:
       if "z" in latents:
         feed[self._out["z"]] = latents["z"]
     out = self.sess.run(fetches, feed)
-    seconds = time.time() - start
+    return self._encoded(out, height, width, time.time() - start)
+
+  def _encoded(self, out, height, width, seconds):
     compressed = container.CompressedImage(
         architecture=self.model.architecture, fingerprint=self.fingerprint,
         height=height, width=width, y_shape=tuple(int(s) for s in out["y_shape"]),
@@ -199,11 +282,17 @@ class Decoded:
   y_symbols: np.ndarray  # int32, the integers decoded from y's string
 
 
-class Decoder:
-  """`Decoder(model_dir).decompress(blob)`: file bytes -> Decoded."""
+class Decoder(_Tiled):
+  """`Decoder(model_dir).decompress(blob)`: file bytes -> Decoded.
 
-  def __init__(self, model_dir, threads=0):
+  tile_size: images whose padded height or width exceeds it (pixels) run the
+  synthesis in tiles of about that side plus margins, each rounded to uint8 as it
+  comes (tiling.py); 0 or None: always the whole image. An attribute too.
+  """
+
+  def __init__(self, model_dir, threads=0, tile_size=tiling.DEFAULT_TILE_SIZE):
     self.config, self.model = load_model(model_dir)
+    self.tile_size = tile_size
     self.graph = tf.Graph()
     with self.graph.as_default():
       self._y_string = v1.placeholder(tf.string, [], "y_string")
@@ -271,16 +360,33 @@ class Decoder:
       feed.update({self._z_string: compressed.z_string,
                    self._z_shape: compressed.z_shape})
     start = time.time()
+    tiled = self._tiled(*compressed.y_shape[:2])
+    if tiled and self.model.hyperprior:
+      # y's scale indexes from z_hat in tiles (z decodes again below, cheaply).
+      z_hat = self.sess.run(self._out["z_hat"], feed)
+      indexes = self._scale_indexes(z_hat)
+      if indexes.shape[1:] != tuple(compressed.y_shape):
+        raise container.ContainerError(
+            f"{where}: the y shape {tuple(compressed.y_shape)} does not match its z "
+            f"shape {tuple(compressed.z_shape)}")
+      feed.update({self._out["z_hat"]: z_hat, self._out["indexes"]: indexes})
     # Entropy decoding first; the synthesis (the memory of the whole image) runs
     # only on strings that decoded exactly, from the decoded y_hat.
     latents = [k for k in ("exact", "y_hat", "z_hat", "y_symbols") if k in self._out]
     out = self.sess.run({k: self._out[k] for k in latents}, feed)
+    feed = None
     if not out["exact"]:
       raise DecodeError(f"{where}: the strings do not decode exactly (corrupt file "
                         "or another model's file)")
-    out["x_hat"] = self.sess.run(self._out["x_hat"],
-                                 {self._out["y_hat"]: out["y_hat"]})
+    if tiled:
+      image = tiling.synthesis(
+          lambda y_hat: self.sess.run(self._out["x_hat"], {self._out["y_hat"]: y_hat}),
+          out["y_hat"], compressed.height, compressed.width, self.model.stages,
+          self._per_tile, self._margin)
+    else:
+      x_hat = self.sess.run(self._out["x_hat"], {self._out["y_hat"]: out["y_hat"]})
+      image = np.round(x_hat[0] * 255.).astype(np.uint8)
+      image = image[:compressed.height, :compressed.width]
+      del x_hat
     seconds = time.time() - start
-    image = np.round(out["x_hat"][0] * 255.).astype(np.uint8)
-    image = image[:compressed.height, :compressed.width]
     return Decoded(image, out["y_hat"], out.get("z_hat"), seconds, out["y_symbols"])

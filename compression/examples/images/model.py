@@ -253,10 +253,12 @@ class ImageModel:
 
   # -- Coding. ---------------------------------------------------------------------
 
-  def _conditional(self, hyper, z_hat):
+  def _conditional(self, hyper, z_hat, indexes=None):
     """The GaussianConditional of y given z_hat: integer table indexes (bit-exact on
-    any machine), their table scales for the estimate, float means (mbt2018-mean)."""
-    indexes = hyper.scale_indexes(z_hat)
+    any machine; `hyper.scale_indexes(z_hat)` unless given), their table scales for
+    the estimate, float means (mbt2018-mean)."""
+    if indexes is None:
+      indexes = hyper.scale_indexes(z_hat)
     scale = tf.gather(tf.constant(self.scale_table, tf.float32), indexes)
     return self._gaussian(scale, mean=self._mean(z_hat), indexes=indexes)
 
@@ -275,7 +277,9 @@ class ImageModel:
     scalar: the model's estimate of the coded size), "y_hat" and "z_hat" (the
     quantized latents the decoder will see), "y_symbols" (int32 [1, h, w, M]: the
     integers coded in y_string), "fingerprints" (dict: layer -> int64 scalar),
-    "y" and "z" (the analyses' float outputs: feeding other values codes those).
+    "y" and "z" (the analyses' float outputs: feeding other values codes those),
+    "indexes" (hyperprior models: int32 [1, h, w, M], the scale-table indexes of
+    the integer hyper-synthesis of z_hat; the codec feeds it, computed in tiles).
 
     lmbda: with a number (the model's lambda), also "refine": the tensors of
     `refinement` (encoder-side refinement of y for this image).
@@ -288,9 +292,11 @@ class ImageModel:
       z_hat, z_likelihoods = eb(z, training=False)
       z_string = eb.compress(z)
       hyper = self._hyper_synthesis()
-      gc = self._conditional(hyper, z_hat)
+      indexes = hyper.scale_indexes(z_hat)
+      gc = self._conditional(hyper, z_hat, indexes)
       y_hat, y_likelihoods = gc(y, training=False)
-      out.update(z_string=z_string[0], z_shape=tf.shape(z)[1:], z_hat=z_hat, z=z)
+      out.update(z_string=z_string[0], z_shape=tf.shape(z)[1:], z_hat=z_hat, z=z,
+                 indexes=indexes)
       out["y_string"] = gc.compress(y)[0]
       out["y_symbols"] = gc.quantize(y, "symbols")
       likelihoods = [y_likelihoods, z_likelihoods]
@@ -366,7 +372,10 @@ class ImageModel:
     integers, `round(y_hat - offset)` with the layer's quantization offset: the
     median, or mbt2018-mean's float mean, which y_hat carries but the symbols do
     not), "exact" (bool scalar: every string was consumed exactly by what was
-    decoded; not an integrity check, the file's CRC is), "fingerprints".
+    decoded; not an integrity check, the file's CRC is), "fingerprints",
+    "indexes" (hyperprior models: int32, y's scale-table indexes from z_hat,
+    before the check of y_shape against them; the codec feeds it, computed in
+    tiles).
     """
     eb = self._entropy_bottleneck()
     out = {}
@@ -377,17 +386,17 @@ class ImageModel:
       z_hat = tf.reshape(z_hat, tf.concat([[1], z_shape], 0))
       z_hat.set_shape([1, None, None, self.num_filters])
       hyper = self._hyper_synthesis()
-      indexes = hyper.scale_indexes(z_hat)
+      scale_indexes = hyper.scale_indexes(z_hat)
       same = tf.debugging.assert_equal(
-          tf.convert_to_tensor(y_shape, tf.int32), tf.shape(indexes)[1:],
+          tf.convert_to_tensor(y_shape, tf.int32), tf.shape(scale_indexes)[1:],
           message="the file's y shape does not match its z shape (4 z, M channels)")
       with tf.control_dependencies([same]):
-        indexes = tf.identity(indexes)
+        indexes = tf.identity(scale_indexes)
       scale = tf.gather(tf.constant(self.scale_table, tf.float32), indexes)
       gc = self._gaussian(scale, mean=self._mean(z_hat), indexes=indexes)
       y_hat, y_exact = gc.decompress(tf.reshape(y_string, [1]), return_exact=True)
       out.update(z_hat=z_hat, exact=tf.logical_and(z_exact[0], y_exact[0]),
-                 y_symbols=gc.quantize(y_hat, "symbols"))
+                 y_symbols=gc.quantize(y_hat, "symbols"), indexes=scale_indexes)
       out["fingerprints"] = self._fingerprints(eb, gc, hyper)
     else:
       y_shape = tf.convert_to_tensor(y_shape, tf.int32)
