@@ -142,7 +142,7 @@ def test_the_package_ships_at_least_four_qualities_with_records():
                 "held_out", "fingerprint"):
       assert key in record, (quality, key)
     total += sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
-  assert total <= 12 * 10 ** 6
+  assert total <= 40 * 10 ** 6  # the wheel's budget for models (issue 22)
   lambdas = [shipped.record(shipped.model_dir(q))["lambda"] for q in found]
   assert lambdas == sorted(lambdas)
 
