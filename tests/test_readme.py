@@ -61,10 +61,15 @@ SHELL_TESTS = {
     "compression.examples.mnist fetch_mnist": "test_mnist_block",
     "compression.examples.images train": "test_image_block",
     "beam_compress --model_dir=runs/m": "test_beam_block",
+    "--runner=DaskRunner": "test_dask_block",
 }
 # The blocks it does not run: {text only that block has: why}.
 ELSEWHERE = {
-    "--runner=DataflowRunner": "needs a Dataflow project and a Flink cluster",
+    "--runner=DataflowRunner": "needs a Google Cloud project (Dataflow); not run here",
+    "--runner=FlinkRunner": "needs a Flink cluster, Docker and Java (Beam's Flink job "
+                            "server); not run here",
+    "--runner=SparkRunner": "needs a Spark cluster, Docker and Java (Beam's Spark job "
+                            "server); not run here",
     "TF_USE_LEGACY_KERAS=1 python bmshj2018.py": (
         "a pip install and the reader's own 1.x script; tests/test_tfc1_scripts.py "
         "runs 1.x scripts under tf-keras"),
@@ -319,6 +324,19 @@ def test_beam_block(shell):
   assert shards, os.listdir(os.path.join(scratch, "out"))
   decoded = os.listdir(os.path.join(scratch, "out", "decoded"))
   assert len([n for n in decoded if n.endswith(".png")]) == 256, len(decoded)
+
+
+def test_dask_block(shell):
+  """docs/scaling.md's Dask cluster (a scheduler and two workers on 127.0.0.1:8786,
+  stopped by the block's trap) and both MNIST pipelines on it."""
+  scratch = shell.mnist_model()
+  shell(readme_testutil.block_with(_marker("test_dask_block")))
+  out = os.path.join(scratch, "out", "dask")
+  assert sorted(os.listdir(out)) == [
+      "decoded", "digits-00000-of-00002.tfrecord", "digits-00001-of-00002.tfrecord",
+      "digits-dead-letter-00000-of-00001.txt"]
+  decoded = os.listdir(os.path.join(out, "decoded"))
+  assert len([n for n in decoded if n.endswith(".png")]) == 100, len(decoded)
 
 
 def test_image_block(shell):

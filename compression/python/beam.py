@@ -23,15 +23,30 @@ business of a `Codec`, supplied by an example:
   as `(key, one-line message)`.
 - Counters (namespace `NAMESPACE`): elements_in, bytes_in, elements_out,
   bytes_out, dead_letters, batches, model_loads.
+
+Runners. Every step has one output (a coded element is tagged `OUTPUT` or
+`DEAD_LETTER` and the two PCollections are split from one stream by `Filter`),
+so the transform needs no multi-output ParDo. Batches come from
+`BatchElements` by default; `group_batches=True` forms them with a
+`GroupByKey` instead, for runners that drop what a DoFn outputs in
+`finish_bundle` (Beam 2.77's DaskRunner: `BatchElements` would lose each
+bundle's last batch there). `WriteShards` writes sharded TFRecord or text files
+with a `GroupByKey` and per-element writes only (no `finish_bundle` output, no
+side input), every record in a shard sorted by key: the same bytes on any
+runner, which Beam's `WriteToTFRecord` / `WriteToText` on the DaskRunner do not
+manage (they lose their write results there).
 """
 
 import threading
+import uuid
+import zlib
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 import numpy as np
 
 NAMESPACE = "compression"
+OUTPUT = "output"
 DEAD_LETTER = "dead_letter"
 COUNTERS = ("elements_in", "bytes_in", "elements_out", "bytes_out",
             "dead_letters", "batches", "model_loads")
@@ -112,7 +127,8 @@ def _counter(name):
 
 
 class PrepareDoFn(beam.DoFn):
-  """(key, value) -> (key, item); rejected values -> dead letters."""
+  """(key, value) -> (OUTPUT, key, item); rejected values -> (DEAD_LETTER,
+  key, message)."""
 
   def __init__(self, codec):
     self.codec = codec
@@ -120,22 +136,24 @@ class PrepareDoFn(beam.DoFn):
     self.bytes_in = _counter("bytes_in")
     self.dead = _counter("dead_letters")
 
-  def process(self, element):
-    key, value = element
+  def prepare(self, key, value):
+    """One tagged element (see the class docstring)."""
     self.elements_in.inc()
     self.bytes_in.inc(self.codec.input_bytes(value))
     try:
       item = self.codec.prepare(value)
     except Exception as e:  # pylint: disable=broad-except
       self.dead.inc()
-      yield beam.pvalue.TaggedOutput(DEAD_LETTER,
-                                     (key, self.codec.describe_error(e)))
-      return
-    yield key, item
+      return DEAD_LETTER, key, self.codec.describe_error(e)
+    return OUTPUT, key, item
+
+  def process(self, element):
+    yield self.prepare(*element)
 
 
 class RunBatchDoFn(beam.DoFn):
-  """[(key, item), ...] -> (key, result) each; failures -> dead letters.
+  """[(key, item), ...] -> (OUTPUT, key, result) each; failures ->
+  (DEAD_LETTER, key, message).
 
   The model comes from `shared_model` in `setup`: once per worker process.
   """
@@ -166,7 +184,8 @@ class RunBatchDoFn(beam.DoFn):
                        f"{len(items)} items")
     return results
 
-  def process(self, batch):
+  def run_batch(self, batch):
+    """The tagged elements of a list of (key, item)."""
     self.batches.inc()
     keys = [key for key, _ in batch]
     items = [item for _, item in batch]
@@ -182,12 +201,59 @@ class RunBatchDoFn(beam.DoFn):
     for key, result in zip(keys, results):
       if isinstance(result, Exception):
         self.dead.inc()
-        yield beam.pvalue.TaggedOutput(
-            DEAD_LETTER, (key, self.codec.describe_error(result)))
+        yield DEAD_LETTER, key, self.codec.describe_error(result)
       else:
         self.elements_out.inc()
         self.bytes_out.inc(self.codec.output_bytes(result))
-        yield key, result
+        yield OUTPUT, key, result
+
+  def process(self, batch):
+    yield from self.run_batch(batch)
+
+
+class _BatchIds(beam.DoFn):
+  """(key, value) -> ((bundle id, ordinal // size), (key, value)): batches of up
+  to `size` records of one bundle, for a GroupByKey."""
+
+  def __init__(self, size):
+    self.size = size
+    self.bundle = None
+    self.count = 0
+
+  def start_bundle(self):
+    self.bundle = uuid.uuid4().hex
+    self.count = 0
+
+  def process(self, element):
+    batch = (self.bundle, self.count // self.size)
+    self.count += 1
+    yield batch, element
+
+
+class _PrepareAndRunDoFn(RunBatchDoFn):
+  """(batch id, [(key, value), ...]) -> tagged elements: `PrepareDoFn` on each
+  value, then `RunBatchDoFn` on the items it accepted."""
+
+  def __init__(self, codec):
+    super().__init__(codec)
+    self.preparer = PrepareDoFn(codec)
+
+  def process(self, element):
+    _, records = element
+    items = []
+    for key, value in records:
+      tag, key, item = self.preparer.prepare(key, value)
+      if tag == DEAD_LETTER:
+        yield tag, key, item
+      else:
+        items.append((key, item))
+    if items:
+      yield from self.run_batch(items)
+
+
+def _untag(element):
+  _, key, payload = element
+  return key, payload
 
 
 class ApplyCodec(beam.PTransform):
@@ -196,28 +262,121 @@ class ApplyCodec(beam.PTransform):
   Args:
     codec: a `Codec`.
     min_batch_size, max_batch_size: bounds for `BatchElements` (elements
-      per `Codec.run` call).
+      per `Codec.run` call). With `group_batches`, a batch is up to
+      `max_batch_size` records of one bundle and `min_batch_size` is unused.
+    group_batches: form the batches with a GroupByKey (of the input records,
+      before `prepare`) rather than `BatchElements`: for runners that drop
+      what a DoFn outputs in `finish_bundle`, such as Beam's DaskRunner.
+      The same outputs and dead letters either way.
   """
 
   def __init__(self, codec, min_batch_size=16, max_batch_size=1000,
-               label=None):
+               label=None, group_batches=False):
     super().__init__(label)
     self.codec = codec
     self.min_batch_size = min_batch_size
     self.max_batch_size = max_batch_size
+    self.group_batches = group_batches
 
   def expand(self, records):
-    prepared = records | "Prepare" >> beam.ParDo(
-        PrepareDoFn(self.codec)).with_outputs(DEAD_LETTER, main="items")
-    coded = (prepared.items
-             | "Batch" >> beam.BatchElements(
-                 min_batch_size=self.min_batch_size,
-                 max_batch_size=self.max_batch_size)
-             | "Run" >> beam.ParDo(RunBatchDoFn(self.codec)).with_outputs(
-                 DEAD_LETTER, main="results"))
-    dead = ((prepared[DEAD_LETTER], coded[DEAD_LETTER])
-            | "DeadLetters" >> beam.Flatten())
-    return coded.results, dead
+    if self.group_batches:
+      coded = (records
+               | "BatchIds" >> beam.ParDo(_BatchIds(self.max_batch_size))
+               | "Group" >> beam.GroupByKey()
+               | "PrepareAndRun" >> beam.ParDo(_PrepareAndRunDoFn(self.codec)))
+      rejected = coded
+    else:
+      prepared = records | "Prepare" >> beam.ParDo(PrepareDoFn(self.codec))
+      items = (prepared
+               | "Items" >> beam.Filter(lambda e: e[0] == OUTPUT)
+               | "ItemsUntag" >> beam.Map(_untag))
+      coded = (items
+               | "Batch" >> beam.BatchElements(
+                   min_batch_size=self.min_batch_size,
+                   max_batch_size=self.max_batch_size)
+               | "Run" >> beam.ParDo(RunBatchDoFn(self.codec)))
+      rejected = (prepared, coded) | "DeadLetters" >> beam.Flatten()
+    outputs = (coded | "Outputs" >> beam.Filter(lambda e: e[0] == OUTPUT)
+               | "OutputsUntag" >> beam.Map(_untag))
+    dead = (rejected
+            | "DeadLettersOnly" >> beam.Filter(lambda e: e[0] == DEAD_LETTER)
+            | "DeadLettersUntag" >> beam.Map(_untag))
+    return outputs, dead
+
+
+def shard_of(key, num_shards):
+  """The shard (0..num_shards-1) of a key: CRC-32 of its UTF-8 bytes, the same
+  in every process and on every runner."""
+  return zlib.crc32(str(key).encode("utf-8")) % num_shards
+
+
+def shard_name(prefix, index, num_shards, suffix):
+  """`<prefix>-SSSSS-of-NNNNN<suffix>`, Beam's default shard names."""
+  return f"{prefix}-{index:05d}-of-{num_shards:05d}{suffix}"
+
+
+class _WriteShardDoFn(beam.DoFn):
+  """(shard, [(key, payload) or None, ...]) -> the shard's path, written as a
+  temporary file then renamed."""
+
+  def __init__(self, prefix, num_shards, suffix, kind):
+    self.prefix = prefix
+    self.num_shards = num_shards
+    self.suffix = suffix
+    self.kind = kind
+
+  def process(self, element):
+    from apache_beam.io.filesystems import FileSystems  # pylint: disable=g-import-not-at-top
+    from apache_beam.io.tfrecordio import _TFRecordUtil  # pylint: disable=g-import-not-at-top
+    shard, records = element
+    records = sorted((r for r in records if r is not None), key=lambda r: r[0])
+    path = shard_name(self.prefix, shard, self.num_shards, self.suffix)
+    temporary = f"{path}.tmp-{uuid.uuid4().hex}"
+    with FileSystems.create(temporary) as f:
+      for _, payload in records:
+        if self.kind == "tfrecord":
+          _TFRecordUtil.write_record(f, payload)
+        else:
+          f.write(payload.encode("utf-8") + b"\n")
+    FileSystems.rename([temporary], [path])
+    yield path
+
+
+class WriteShards(beam.PTransform):
+  """(key, payload) -> `num_shards` files `<prefix>-SSSSS-of-NNNNN<suffix>`;
+  outputs their paths.
+
+  `kind` "tfrecord" (payload: bytes, TFRecord framing as `WriteToTFRecord`) or
+  "text" (payload: str, one line each, as `WriteToText`). A record goes to
+  shard `shard_of(key)`, a shard holds its records sorted by key, and every
+  shard is written, empty ones too: the same bytes on every runner and worker
+  count. Runs on the primitives every runner has (GroupByKey, per-element
+  writes; no side input, nothing output in `finish_bundle`), unlike Beam's
+  file sinks, which lose their write results on the DaskRunner.
+  """
+
+  def __init__(self, prefix, num_shards=1, suffix="", kind="tfrecord",
+               label=None):
+    super().__init__(label)
+    if kind not in ("tfrecord", "text"):
+      raise ValueError(f"kind must be tfrecord or text, got {kind!r}")
+    if num_shards < 1:
+      raise ValueError(f"num_shards must be at least 1, got {num_shards}")
+    self.prefix = prefix
+    self.num_shards = num_shards
+    self.suffix = suffix
+    self.kind = kind
+
+  def expand(self, records):
+    num_shards = self.num_shards
+    keyed = records | "ShardKeys" >> beam.Map(
+        lambda r: (shard_of(r[0], num_shards), r))
+    every = (records.pipeline
+             | "EveryShard" >> beam.Create([(i, None) for i in range(num_shards)]))
+    return ((keyed, every) | "WithEmptyShards" >> beam.Flatten()
+            | "GroupShards" >> beam.GroupByKey()
+            | "WriteShard" >> beam.ParDo(_WriteShardDoFn(
+                self.prefix, num_shards, self.suffix, self.kind)))
 
 
 def format_dead_letter(element):

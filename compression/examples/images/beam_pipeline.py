@@ -142,6 +142,7 @@ def _run(input_pattern, output_dir, beam_args, codec, extension, what, log):
   from apache_beam.io.filesystems import FileSystems  # pylint: disable=g-import-not-at-top
   from compression.python import beam as beam_lib  # pylint: disable=g-import-not-at-top
   options = common_beam.pipeline_options(beam_args)
+  dask = common_beam.dask_safe(options)
   paths = _match(input_pattern, what)
   common_beam.worker_import_path()
   if not FileSystems.exists(output_dir):
@@ -151,10 +152,12 @@ def _run(input_pattern, output_dir, beam_args, codec, extension, what, log):
     records = (p | "Inputs" >> beam.Create([(file_key(q), q) for q in paths])
                | beam.Reshuffle())
     outputs, dead = records | "Code" >> beam_lib.ApplyCodec(
-        codec, min_batch_size=1, max_batch_size=8)
-    _ = outputs | "Write" >> _write_files(output_dir, extension)
-    common_beam.write_dead_letters(dead, FileSystems.join(output_dir, "dead-letter"))
-  return common_beam.print_counters(p.result, log)
+        codec, min_batch_size=1, max_batch_size=8, group_batches=dask)
+    written = outputs | "Write" >> _write_files(output_dir, extension)
+    dead_files = common_beam.write_dead_letters(
+        dead, FileSystems.join(output_dir, "dead-letter"))
+    common_beam.last_step(written, dead_files)
+  return common_beam.finish(p.result, log)
 
 
 def compress(model_dir, input_pattern, output_dir, beam_args, threads=0, log=print):

@@ -59,8 +59,11 @@ def _ints(values):
 
 
 def _example(features):
+  # Deterministic: the feature map in key order. Otherwise its order follows the
+  # process's string hashing, and the same record has other bytes in another
+  # worker process.
   return _example_pb2().Example(features=_feature_pb2().Features(
-      feature=features)).SerializeToString()
+      feature=features)).SerializeToString(deterministic=True)
 
 
 def compressed_record(key, string, latent_shape, fingerprint):

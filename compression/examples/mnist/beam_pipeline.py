@@ -15,11 +15,17 @@ foreign fingerprint, string that does not decode exactly) as lines
 
 Every command line argument that is not a flag of the command is a Beam
 pipeline option (`--runner`, `--direct_num_workers`, Dataflow's `--project`,
-Flink's `--flink_master`, ...). Without `--runner`, the DirectRunner runs in
-multi-process mode with one worker per CPU.
+Flink's `--flink_master`, the DaskRunner's `--dask_client_address`, ...).
+Without `--runner`, the DirectRunner runs in multi-process mode with one worker
+per CPU. Dead letters, and TFRecords with a fixed --num_shards, are written by
+`WriteShards` (records sorted by key: the same files on every runner). On Beam's
+DaskRunner the batches come from a GroupByKey and --num_shards=0 means one shard
+per `RECORDS_PER_SHARD` records (beam_compress) or per input file
+(beam_decompress): compression/examples/common/beam.py says why.
 """
 
 import gzip
+import math
 import os
 import struct
 import urllib.parse
@@ -30,6 +36,7 @@ from compression.examples.mnist import errors
 
 KEY_DIGITS = 5  # Keys "train_00042": zero-padded to 5 digits.
 CHUNK = 1000  # Digits of an IDX split read by one element of work.
+RECORDS_PER_SHARD = 100_000  # DaskRunner, --num_shards=0: about 12 MB a shard.
 
 
 def digit_key(split, index):
@@ -134,6 +141,7 @@ def compress(model_dir, output, beam_args, data_dir="", split="test",
   from compression.examples.mnist import config  # pylint: disable=g-import-not-at-top
   from compression.python import beam as beam_lib  # pylint: disable=g-import-not-at-top
   options = common_beam.pipeline_options(beam_args)
+  dask = common_beam.dask_safe(options)
   values = config.read(model_dir)
   if values is None:
     raise errors.CheckpointError(
@@ -153,20 +161,39 @@ def compress(model_dir, output, beam_args, data_dir="", split="test",
     source = _digit_chunks(
         split, os.path.join(directory, data.FILE_NAMES[split][0]), start,
         count)
+  digits = len(source) if png else sum(c[3] - c[2] for c in source)
   with beam.Pipeline(options=options) as p:
     records = p | "Inputs" >> beam.Create(source) | beam.Reshuffle()
     if not png:
       records = records | "ReadIdx" >> beam.ParDo(_idx_reader())
     strings, dead = records | "Compress" >> beam_lib.ApplyCodec(
-        beam_codecs.DigitEncoder(model_dir), max_batch_size=max_batch_size)
-    _ = (strings
-         | "ToRecords" >> beam.MapTuple(
-             lambda key, r: beam_codecs.compressed_record(
-                 key, r[0], latent_shape, r[1]))
-         | "WriteRecords" >> beam.io.WriteToTFRecord(
-             output, file_name_suffix=".tfrecord", num_shards=num_shards))
-    common_beam.write_dead_letters(dead, output + "-dead-letter")
-  return common_beam.print_counters(p.result, log)
+        beam_codecs.DigitEncoder(model_dir), max_batch_size=max_batch_size,
+        group_batches=dask)
+    written = _write_records(
+        strings | "ToRecords" >> beam.MapTuple(
+            lambda key, r: (key, beam_codecs.compressed_record(
+                key, r[0], latent_shape, r[1]))),
+        output, num_shards, dask,
+        max(1, math.ceil(digits / RECORDS_PER_SHARD)))
+    dead_files = common_beam.write_dead_letters(dead, output + "-dead-letter")
+    common_beam.last_step(written, dead_files)
+  return common_beam.finish(p.result, log)
+
+
+def _write_records(keyed, output, num_shards, dask, dask_shards):
+  """(key, serialized record) -> `<output>-SSSSS-of-NNNNN.tfrecord`; the
+  PCollection of the files. A fixed `num_shards`: `WriteShards` (records
+  sorted by key, the same files on every runner); 0: `WriteToTFRecord` (the
+  runner decides: one file per bundle, no shuffle), or on the DaskRunner, where
+  that sink loses its output, `WriteShards` of `dask_shards` shards."""
+  beam = common_beam.beam_module()
+  from compression.python import beam as beam_lib  # pylint: disable=g-import-not-at-top
+  if num_shards or dask:
+    return keyed | "WriteRecords" >> beam_lib.WriteShards(
+        output, num_shards or dask_shards, suffix=".tfrecord")
+  return (keyed | "Records" >> beam.Values()
+          | "WriteRecords" >> beam.io.WriteToTFRecord(
+              output, file_name_suffix=".tfrecord", num_shards=num_shards))
 
 
 def _write_png(output_dir):
@@ -201,9 +228,11 @@ def decompress(model_dir, input_pattern, output, beam_args,
     raise errors.InputError(
         f"--output_format must be png or tfrecord, got {output_format!r}")
   options = common_beam.pipeline_options(beam_args)
+  dask = common_beam.dask_safe(options)
   latent_dims = codec.load_latent_dims(model_dir)
   common_beam.worker_import_path()
-  if not FileSystems.match([input_pattern])[0].metadata_list:
+  inputs = FileSystems.match([input_pattern])[0].metadata_list
+  if not inputs:
     raise errors.InputError(f"--input={input_pattern} matches no file")
   if output_format == "png":
     if not FileSystems.exists(output):
@@ -220,13 +249,14 @@ def decompress(model_dir, input_pattern, output, beam_args,
                | beam.Reshuffle())
     images, dead = records | "Decompress" >> beam_lib.ApplyCodec(
         beam_codecs.DigitDecoder(model_dir, latent_dims),
-        max_batch_size=max_batch_size)
+        max_batch_size=max_batch_size, group_batches=dask)
     if output_format == "png":
-      _ = images | "WritePng" >> _write_png(output)
+      written = images | "WritePng" >> _write_png(output)
     else:
-      _ = (images
-           | "ToRecords" >> beam.MapTuple(beam_codecs.decoded_record)
-           | "WriteRecords" >> beam.io.WriteToTFRecord(
-               output, file_name_suffix=".tfrecord", num_shards=num_shards))
-    common_beam.write_dead_letters(dead, dead_prefix)
-  return common_beam.print_counters(p.result, log)
+      written = _write_records(
+          images | "ToRecords" >> beam.MapTuple(
+              lambda key, image: (key, beam_codecs.decoded_record(key, image))),
+          output, num_shards, dask, len(inputs))
+    dead_files = common_beam.write_dead_letters(dead, dead_prefix)
+    common_beam.last_step(written, dead_files)
+  return common_beam.finish(p.result, log)
