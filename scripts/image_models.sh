@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Reproduces the shipped image models (compression/examples/images/models/) and
 # their figures: the colour photograph set, one long base run at lambda 0.01 (three
-# phases), the other lambdas fine-tuned from it, export (float16 kernels),
-# cross-process check, comparison with JPEG and WebP, and the speed bench.
+# phases), the other lambdas fine-tuned from it (round 3), the quality range's ends
+# fine-tuned on the whole training split (round 4), export (float16 kernels),
+# cross-process check and the comparison with the anchor codecs.
 #
 #   scripts/image_models.sh [RUNS_DIR]        (default: runs/image_models, ignored)
 #
@@ -24,8 +25,14 @@ export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 images() { python3 -m compression.examples.images "$@"; }
 
 [ -d "$PHOTOS/train" ] || images fetch_photos --data_dir="$PHOTOS"
+# Rounds 1-3 trained on the first 31 training photographs (photos.TRAIN_ROUND1).
+ROUND1="$RUNS/train_round1"
+mkdir -p "$ROUND1"
+for name in $(python3 -c "from compression.examples.images import photos; print(*photos.TRAIN_ROUND1)"); do
+  cp -n "$PHOTOS/train/$name.png" "$ROUND1/"
+done
 common=(--architecture="$ARCH" --num_filters=64 --latent_filters=96
-        --train_glob="$PHOTOS/train/*.png" --patchsize=256 --batch_size=4
+        --train_glob="$ROUND1/*.png" --patchsize=256 --batch_size=4
         --final_steps=0 --decay_last=0.25 --final_learning_rate=1e-5 --log_every=50
         --checkpoint_every=250 --threads=2)
 base="$RUNS/${ARCH}_base_l$BASE_LAMBDA"
@@ -48,8 +55,39 @@ for lmbda in "${TUNE_LAMBDAS[@]}"; do
     --learning_rate=2e-4 --warmup_steps=0 --init_from="$r3" --model_dir="$dir"
   dirs+=("$dir")
 done
+# Round 4 (issue 22): the whole training split (54 photographs); the quality range
+# grows at both ends by fine-tuning from the nearest round-3 model, 2e-4 decaying to
+# 1e-5 over the last 30%. The round-3 models ship unchanged as qualities 2-5.
+r4=(--architecture="$ARCH" --num_filters=64 --latent_filters=96
+    --train_glob="$PHOTOS/train/*.png" --patchsize=256 --batch_size=4
+    --final_steps=0 --decay_last=0.3 --final_learning_rate=1e-5 --log_every=50
+    --checkpoint_every=250 --threads=2 --learning_rate=2e-4 --warmup_steps=0)
+images train "${r4[@]}" --lambda=0.0015 --num_steps=1200 --init_from="$RUNS/${ARCH}_r3_l0.003" \
+  --model_dir="$RUNS/${ARCH}_r4_l0.0015"
+images train "${r4[@]}" --lambda=0.045 --num_steps=1500 --init_from="$RUNS/${ARCH}_r3_l0.02" \
+  --model_dir="$RUNS/${ARCH}_r4_l0.045"
+images train "${r4[@]}" --lambda=0.1 --num_steps=1500 --init_from="$RUNS/${ARCH}_r4_l0.045" \
+  --model_dir="$RUNS/${ARCH}_r4_l0.1"
+dirs=("$RUNS/${ARCH}_r4_l0.0015" "${dirs[@]}" "$RUNS/${ARCH}_r4_l0.045" "$RUNS/${ARCH}_r4_l0.1")
 list="$(IFS=,; echo "${dirs[*]}")"
-python3 -m compression.examples.images.crosscheck --model_dirs="$list" \
+# Export (quality 1 = the lowest lambda) and the training manifests; the shipped
+# round-3 models list the 31 photographs they were trained on.
+python3 -m compression.examples.images.shipped "${dirs[@]}"
+python3 -m compression.examples.images.shipped --training_photos="$ROUND1/*.png"
+python3 - "$PHOTOS" <<'PY'
+import glob, json, os, sys
+from compression.examples.images import photos, shipped
+listed = photos.manifest(glob.glob(os.path.join(sys.argv[1], "train", "*.png")))
+for quality in (1, 6, 7):
+  path = os.path.join(shipped.model_dir(quality), shipped.RECORD_FILE)
+  record = shipped.record(shipped.model_dir(quality))
+  record["training_photographs"] = listed
+  with open(path, "w") as f:
+    json.dump(record, f, indent=2, sort_keys=True)
+PY
+M="$ROOT/compression/examples/images/models"
+models="$(echo "$M"/quality_{1..7} | tr ' ' ,)"
+python3 -m compression.examples.images.crosscheck --model_dirs="$models" \
   --folder="$PHOTOS/held_out" --out="$ROOT/docs/images/crosscheck.json"
-images compare --model_dirs="$list" --folder="$PHOTOS/held_out" --out_dir="$ROOT/docs/images"
-images compare --model_dirs="$list" --out_dir="$ROOT/docs/images/skimage_held_out"
+images compare --model_dirs="$models" --folder="$PHOTOS/held_out" --out_dir="$ROOT/docs/images"
+images compare --model_dirs="$models" --out_dir="$ROOT/docs/images/skimage_held_out"
