@@ -5,7 +5,8 @@
 Entropy models: `EntropyBottleneck` (learned factorized prior) and the conditional
 models `GaussianConditional`, `LogisticConditional`, `LaplacianConditional` (on
 `SymmetricConditional`), all on the `EntropyModel` base; `IntegerHyperSynthesis`, a
-hyperprior's hyper-synthesis whose scale indexes are bit-exact on any machine.
+hyperprior's hyper-synthesis whose scale indexes are bit-exact on any machine;
+`ChannelConditional`, channel-wise autoregressive means over a hyperprior.
 `GDN` (and IGDN with `inverse=True`), the normalization layer of image transforms.
 
 The names below load lazily, so that importing a submodule that needs neither
@@ -23,6 +24,7 @@ _EXPORTS = {
     "LaplacianConditional": "compression.python.layers.conditional_models",
     "default_scale_table": "compression.python.layers.conditional_models",
     "IntegerHyperSynthesis": "compression.python.layers.integer_hyper_synthesis",
+    "ChannelConditional": "compression.python.layers.channel_conditional",
     "GDN": "compression.python.layers.gdn",
     "Parameterizer": "compression.python.layers.parameterizers",
     "StaticParameterizer": "compression.python.layers.parameterizers",

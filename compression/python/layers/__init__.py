@@ -1,6 +1,7 @@
 """Layers of the compression library."""
 
 from compression.python.layers.base import Layer
+from compression.python.layers.channel_conditional import ChannelConditional
 from compression.python.layers.conditional_models import GaussianConditional
 from compression.python.layers.conditional_models import LaplacianConditional
 from compression.python.layers.conditional_models import LogisticConditional
