@@ -46,6 +46,77 @@ def test_split_names_are_unique_and_disjoint():
   assert len(sources) == len(train) + len(held_out)  # no file on both sides
 
 
+def test_training_rounds_and_file_hashes():
+  train = [name for name, _, _ in photos.TRAIN]
+  # Rounds only append: the first 31 (round 3) and the first 54 (round 4) stay.
+  assert photos.TRAIN_ROUND1 == tuple(train[:31])
+  assert photos.TRAIN_ROUND4 == tuple(train[:54])
+  assert photos.TRAIN_ROUND4[30:32] == ("flower", "skybridge")
+  assert photos.TRAIN_ROUND4[-1] == "daisies" and len(train) >= 150
+  # Every photograph's source file has its SHA-256, checked by `fetch`.
+  names = train + [name for name, _, _ in photos.HELD_OUT]
+  assert set(photos.FILE_SHA256) == set(names)
+  assert len(set(photos.FILE_SHA256.values())) == len(names)
+  for digest in photos.FILE_SHA256.values():
+    assert len(digest) == 64 and int(digest, 16) >= 0
+  # Every Debian source is downloaded, and its copyright file copied.
+  sources = {source for _, source, _ in photos.TRAIN + photos.HELD_OUT}
+  assert sources - {"matplotlib", "scikit-image", "scikit-learn"} == set(
+      photos._DEBIAN)  # pylint: disable=protected-access
+
+
+def _rcc(files):
+  """A Qt resource file (format 2) of {"dir/name": (bytes, compressed)}."""
+  import struct  # pylint: disable=g-import-not-at-top
+  import zlib  # pylint: disable=g-import-not-at-top
+  folder = {path.split("/")[0] for path in files}
+  assert len(folder) == 1
+  entries = [(path.split("/")[1], *value) for path, value in sorted(files.items())]
+  names, data = b"", b""
+
+  def add_name(name):
+    nonlocal names
+    offset = len(names)
+    encoded = name.encode("utf-16-be")
+    names += struct.pack(">HI", len(name), 0) + encoded
+    return offset
+
+  nodes = [struct.pack(">IHII", 0, 2, 1, 1) + bytes(8),  # root: 1 child, node 1
+           struct.pack(">IHII", add_name(folder.pop()), 2, len(entries), 2) +
+           bytes(8)]
+  for name, blob, compressed in entries:
+    payload = (struct.pack(">I", len(blob)) + zlib.compress(blob) if compressed
+               else blob)
+    nodes.append(struct.pack(">IHHHI", add_name(name), int(compressed), 0, 0,
+                             len(data)) + bytes(8))
+    data += struct.pack(">I", len(payload)) + payload
+  tree = b"".join(nodes)
+  header = 20
+  return (b"qres" + struct.pack(">IIII", 2, header, header + len(tree),
+                                 header + len(tree) + len(data)) +
+          tree + data + names)
+
+
+def test_sources_read_from_files_and_qt_resource_files(tmp_path):
+  """GCompris's photographs are members of Qt resource files (.rcc)."""
+  files = {"res/plain.jpg": (b"plain bytes", False),
+           "res/packed.webp": (b"packed bytes " * 50, True)}
+  (tmp_path / "pack.rcc").write_bytes(_rcc(files))
+  (tmp_path / "loose.png").write_bytes(b"loose")
+  cache = {}
+  read = photos._read_source  # pylint: disable=protected-access
+  assert read(str(tmp_path), "pack.rcc::res/plain.jpg", cache) == b"plain bytes"
+  assert (read(str(tmp_path), "pack.rcc::res/packed.webp", cache) ==
+          b"packed bytes " * 50)
+  assert read(str(tmp_path), "pack.rcc::res/none.jpg", cache) is None
+  assert read(str(tmp_path), "other.rcc::res/plain.jpg", cache) is None
+  assert read(str(tmp_path), "loose.png", cache) == b"loose"
+  assert read(str(tmp_path), "absent.png", cache) is None
+  (tmp_path / "bad.rcc").write_bytes(b"not a resource file")
+  with pytest.raises(photos.FetchError):
+    read(str(tmp_path), "bad.rcc::res/plain.jpg", cache)
+
+
 @pytest.mark.parametrize("quality", shipped.qualities())
 def test_shipped_records_list_their_training_photographs(quality):
   listed = shipped.record(shipped.model_dir(quality))["training_photographs"]
