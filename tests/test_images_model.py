@@ -23,11 +23,12 @@ TABLE = conditional_models.default_scale_table()
 
 
 @pytest.mark.parametrize("architecture,height,width", [
-    ("bls2017", 64, 80), ("bmshj2018", 128, 192)])
+    ("bls2017", 64, 80), ("bmshj2018", 128, 192), ("ms2020-cc", 128, 64)])
 def test_transform_shapes(architecture, height, width):
   n, m = 4, 6
   image_model = model.ImageModel(architecture, n, m)
-  assert image_model.total_stride == {"bls2017": 16, "bmshj2018": 64}[architecture]
+  assert image_model.total_stride == {"bls2017": 16, "bmshj2018": 64,
+                                     "ms2020-cc": 64}[architecture]
   with tf.Graph().as_default():
     x = v1.placeholder(tf.float32, [None, None, None, 3])
     y = model.analysis_transform(x, n, m)

@@ -191,6 +191,10 @@ class Encoder(_Tiled):
   def __init__(self, model_dir, threads=0, refinable=False,
                tile_size=tiling.DEFAULT_TILE_SIZE):
     self.config, self.model = load_model(model_dir)
+    if refinable and not self.model.refinable:
+      raise config_lib.ConfigError(
+          f"{model_dir}: encoder-side refinement (effort > 0) is not available for "
+          f"{self.model.architecture} models; compress with effort 0")
     self.tile_size = tile_size
     self.graph = tf.Graph()
     with self.graph.as_default():

@@ -81,8 +81,9 @@ _FOLDER = ("string", "folder", "",
 _TRAIN_FLAGS = [
     _MODEL_DIR,
     ("string", "architecture", "bmshj2018",
-     "bls2017 (factorized prior), bmshj2018 (scale hyperprior) or mbt2018-mean "
-     "(mean-scale hyperprior)."),
+     "bls2017 (factorized prior), bmshj2018 (scale hyperprior), mbt2018-mean "
+     "(mean-scale hyperprior) or ms2020-cc (mbt2018-mean with channel-"
+     "conditional means; start it with --init_from an mbt2018-mean model)."),
     ("integer", "num_filters", 64,
      "N: channels of the hidden layers (and of z). Sized for 2 CPU cores; the "
      "papers use 128 (bmshj2018 low rates) to 192."),
@@ -113,7 +114,8 @@ _TRAIN_FLAGS = [
      "A new run starts from the weights of this model directory, or of a "
      "shipped model (quality:1 .. quality:N), instead of a random "
      "initialisation (fresh step count and optimizer; another lambda, or "
-     "mbt2018-mean from bmshj2018). Ignored when --model_dir has a checkpoint."),
+     "mbt2018-mean from bmshj2018, ms2020-cc from mbt2018-mean). Ignored when "
+     "--model_dir has a checkpoint."),
     ("integer", "num_steps", 5000,
      "Total training steps (a resumed run continues up to this number)."),
     ("float", "learning_rate", 1e-3, "Adam learning rate of the main loss."),
@@ -622,9 +624,9 @@ COMMANDS = {
         _run_fetch_photos),
     "train": cli.Command(
         "train", "train a model on random crops of photographs",
-        "Trains bls2017, bmshj2018 or mbt2018-mean on random crops, minimizing "
-        "bits per pixel + "
-        "lambda * MSE. Writes config.json, checkpoints (resumable: run the same "
+        "Trains bls2017, bmshj2018, mbt2018-mean or ms2020-cc on random crops, "
+        "minimizing bits per pixel + lambda * MSE. Writes config.json, "
+        "checkpoints (resumable: run the same "
         "command again) and TensorBoard summaries under --model_dir.",
         _TRAIN_FLAGS, _run_train),
     "compress": _FilesCommand(

@@ -9,12 +9,13 @@ import math
 import os
 
 CONFIG_FILE = "config.json"
-ARCHITECTURES = ("bls2017", "bmshj2018", "mbt2018-mean")
+ARCHITECTURES = ("bls2017", "bmshj2018", "mbt2018-mean", "ms2020-cc")
 # Architectures with a hyperprior (z, the integer hyper-synthesis).
-HYPERPRIOR = ("bmshj2018", "mbt2018-mean")
+HYPERPRIOR = ("bmshj2018", "mbt2018-mean", "ms2020-cc")
 # Pixels per latent position of the coded tensors' deepest one (y for bls2017, z for
 # the hyperprior models): images are padded to multiples of it.
-TOTAL_STRIDE = {"bls2017": 16, "bmshj2018": 64, "mbt2018-mean": 64}
+TOTAL_STRIDE = {"bls2017": 16, "bmshj2018": 64, "mbt2018-mean": 64,
+                "ms2020-cc": 64}
 # Sized for 2 CPU cores (about 0.2 s per step of 8 crops of 64x64 on one core);
 # the published models use 128 / 192 (--num_filters 128 --latent_filters 192).
 DEFAULT_NUM_FILTERS = 48

@@ -1,12 +1,14 @@
-"""The compressed image file (".cim"), versions 1 and 2. All integers little-endian.
+"""The compressed image file (".cim"), versions 1 to 3. All integers little-endian.
 
   offset  size  field
   0       4     magic b"CIMG"
-  4       1     version: 1, or 2 for mbt2018-mean (the only change of version 2
-                is architecture code 3; the writer uses the lowest version that
-                can hold the file, so files of the first two architectures are
-                byte-identical to version 1's)
-  5       1     architecture: 1 = bls2017, 2 = bmshj2018, 3 = mbt2018-mean
+  4       1     version: 1, 2 for mbt2018-mean, 3 for ms2020-cc (the only
+                change of version 2 is architecture code 3, of version 3 code 4;
+                the writer uses the lowest version that can hold the file, so
+                files of the first two architectures are byte-identical to
+                version 1's and mbt2018-mean's to version 2's)
+  5       1     architecture: 1 = bls2017, 2 = bmshj2018, 3 = mbt2018-mean,
+                4 = ms2020-cc
   6       2     zero (reserved)
   8       8     model fingerprint (uint64) of the model's coding tables, named
                 entropy_bottleneck (and for the hyperprior models also
@@ -41,10 +43,11 @@ import zlib
 from compression.examples.images import config
 
 MAGIC = b"CIMG"
-VERSION = 2  # the newest version this program writes and reads
-ARCHITECTURE_CODES = {"bls2017": 1, "bmshj2018": 2, "mbt2018-mean": 3}
+VERSION = 3  # the newest version this program writes and reads
+ARCHITECTURE_CODES = {"bls2017": 1, "bmshj2018": 2, "mbt2018-mean": 3,
+                      "ms2020-cc": 4}
 # The first format version that can hold each architecture (what `pack` writes).
-FIRST_VERSION = {"bls2017": 1, "bmshj2018": 1, "mbt2018-mean": 2}
+FIRST_VERSION = {"bls2017": 1, "bmshj2018": 1, "mbt2018-mean": 2, "ms2020-cc": 3}
 _HEADER = struct.Struct("<4sBBH Q II III III II")
 HEADER_BYTES = _HEADER.size  # 56
 CRC_BYTES = 4

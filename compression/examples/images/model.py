@@ -1,4 +1,5 @@
-"""The image codecs, bls2017, bmshj2018 and mbt2018-mean, as tf.compat.v1 graphs.
+"""The image codecs, bls2017, bmshj2018, mbt2018-mean and ms2020-cc, as tf.compat.v1
+graphs.
 
 Pixels are float32 in [0, 1] inside the networks (`[B, H, W, 3]`, NHWC, H and W
 multiples of the architecture's `total_stride`); distortion is the MSE on the
@@ -32,6 +33,13 @@ float means; only the reconstruction `symbols + mean` does (by float rounding, f
 below the 8-bit output step). Its scale path is bmshj2018's, variable for variable,
 so a bmshj2018 checkpoint initialises it (`train --init_from`).
 
+ms2020-cc (Minnen, Singh, "Channel-wise autoregressive entropy models for learned
+image compression", 2020): mbt2018-mean plus the library's ChannelConditional on y
+(channel_model.py): slice by slice along the channels, means conditioned on the
+previous slices and a latent residual prediction, the scales still the integer
+path's; its new nets start at zero output, so an mbt2018-mean checkpoint
+initialises it exactly.
+
 Deterministic scales (the hyperprior models). The decoder recomputes the scales from
 `z_hat`; in floating point another machine (or oneDNN off, or another thread count)
 may land an element on the neighbouring scale-table entry and the rest of the string
@@ -44,8 +52,9 @@ in the checkpoint; the encoder and the decoder read them from there. Training us
 the float path (the integer one is within a rounding of it).
 
 Variables are named by scope: "analysis/...", "synthesis/...", "hyper_analysis/...",
-"hyper_synthesis/...", "hyper_synthesis_mean/...", "entropy_bottleneck/...",
-"gaussian_conditional/...", so a decoder graph restores only what it builds.
+"hyper_synthesis/...", "hyper_synthesis_mean/...", "channel_conditional/...",
+"entropy_bottleneck/...", "gaussian_conditional/...", so a decoder graph restores
+only what it builds.
 """
 
 import math
@@ -54,6 +63,7 @@ import numpy as np
 import tensorflow as tf
 
 from compression.examples.common import layers
+from compression.examples.images import channel_model
 from compression.examples.images import config as config_lib
 from compression.python.layers import conditional_models
 from compression.python.layers import entropy_bottleneck
@@ -70,6 +80,7 @@ STAGES = {
     "bls2017": ((9, 4), (5, 2), (5, 2)),
     "bmshj2018": ((5, 2),) * 4,
     "mbt2018-mean": ((5, 2),) * 4,
+    "ms2020-cc": ((5, 2),) * 4,
 }
 
 # Fixed point of the integer hyper-synthesis (integer_hyper_synthesis.py).
@@ -169,7 +180,7 @@ class ImageModel:
   """One architecture with its sizes; builds training, encoder and decoder graphs.
 
   Args:
-    architecture: "bls2017", "bmshj2018" or "mbt2018-mean".
+    architecture: "bls2017", "bmshj2018", "mbt2018-mean" or "ms2020-cc".
     num_filters: N, channels of the hidden layers (and of z).
     latent_filters: M, channels of y (default N).
   """
@@ -184,7 +195,11 @@ class ImageModel:
     self.total_stride = TOTAL_STRIDE[architecture]
     self.stages = STAGES[architecture]
     self.hyperprior = architecture in config_lib.HYPERPRIOR
-    self.predicts_mean = architecture == "mbt2018-mean"
+    self.predicts_mean = architecture in ("mbt2018-mean", "ms2020-cc")
+    # ms2020-cc: y's means and reconstruction come from its slices
+    # (channel_model.py); encoder-side refinement does not fit it.
+    self.channel_conditional = architecture == channel_model.ARCHITECTURE
+    self.refinable = not self.channel_conditional
     self.scale_table = conditional_models.default_scale_table()
 
   # -- Layers (fresh per graph). ---------------------------------------------------
@@ -200,6 +215,12 @@ class ImageModel:
 
   def _hyper_synthesis(self):
     return HyperSynthesis(self.num_filters, self.latent_filters, self.scale_table)
+
+  def _slices(self):
+    """ms2020-cc's ChannelConditional (one per graph), else None."""
+    if not self.channel_conditional:
+      return None
+    return channel_model.slices_layer(self.latent_filters, self.scale_table)
 
   def _mean(self, z_hat):
     if not self.predicts_mean:
@@ -229,8 +250,14 @@ class ImageModel:
       z_tilde, z_likelihoods = eb(z, training=training)
       hyper = self._hyper_synthesis()
       scale = hyper.scales(z_tilde)
-      gc = self._gaussian(scale, mean=self._mean(z_tilde))
-      y_tilde, y_likelihoods = gc(y, training=training)
+      slices = self._slices()
+      if slices:
+        y_tilde, y_likelihoods = slices(y, self._mean(z_tilde), scale=scale,
+                                        training=training)
+        gc = slices.conditional
+      else:
+        gc = self._gaussian(scale, mean=self._mean(z_tilde))
+        y_tilde, y_likelihoods = gc(y, training=training)
       likelihoods = [y_likelihoods, z_likelihoods]
       updates = [eb.updates[0], gc.updates[0], hyper.update_op()]
     else:
@@ -293,12 +320,18 @@ class ImageModel:
       z_string = eb.compress(z)
       hyper = self._hyper_synthesis()
       indexes = hyper.scale_indexes(z_hat)
-      gc = self._conditional(hyper, z_hat, indexes)
-      y_hat, y_likelihoods = gc(y, training=False)
+      slices = self._slices()
       out.update(z_string=z_string[0], z_shape=tf.shape(z)[1:], z_hat=z_hat, z=z,
                  indexes=indexes)
-      out["y_string"] = gc.compress(y)[0]
-      out["y_symbols"] = gc.quantize(y, "symbols")
+      if slices:
+        y_strings, out["y_symbols"], y_hat, y_likelihoods = slices.compress(
+            y, self._mean(z_hat), indexes=indexes)
+        out["y_string"], gc = y_strings[0], slices.conditional
+      else:
+        gc = self._conditional(hyper, z_hat, indexes)
+        y_hat, y_likelihoods = gc(y, training=False)
+        out["y_string"] = gc.compress(y)[0]
+        out["y_symbols"] = gc.quantize(y, "symbols")
       likelihoods = [y_likelihoods, z_likelihoods]
       out["fingerprints"] = self._fingerprints(eb, gc, hyper)
       y_coder = gc
@@ -313,6 +346,8 @@ class ImageModel:
     out["bits_estimate"] = tf.add_n(
         [tf.reduce_sum(-tf.math.log(l)) for l in likelihoods]) / math.log(2.)
     if lmbda is not None:
+      if not self.refinable:
+        raise ValueError(f"encoder-side refinement does not fit {self.architecture}")
       out["refine"] = self.refinement(x, y, y_coder, lmbda)
     return out
 
@@ -392,11 +427,19 @@ class ImageModel:
           message="the file's y shape does not match its z shape (4 z, M channels)")
       with tf.control_dependencies([same]):
         indexes = tf.identity(scale_indexes)
-      scale = tf.gather(tf.constant(self.scale_table, tf.float32), indexes)
-      gc = self._gaussian(scale, mean=self._mean(z_hat), indexes=indexes)
-      y_hat, y_exact = gc.decompress(tf.reshape(y_string, [1]), return_exact=True)
+      slices = self._slices()
+      if slices:
+        y_hat, y_symbols, y_exact = slices.decompress(
+            tf.reshape(y_string, [1]), self._mean(z_hat), indexes=indexes,
+            return_exact=True)
+        gc = slices.conditional
+      else:
+        scale = tf.gather(tf.constant(self.scale_table, tf.float32), indexes)
+        gc = self._gaussian(scale, mean=self._mean(z_hat), indexes=indexes)
+        y_hat, y_exact = gc.decompress(tf.reshape(y_string, [1]), return_exact=True)
+        y_symbols = gc.quantize(y_hat, "symbols")
       out.update(z_hat=z_hat, exact=tf.logical_and(z_exact[0], y_exact[0]),
-                 y_symbols=gc.quantize(y_hat, "symbols"), indexes=scale_indexes)
+                 y_symbols=y_symbols, indexes=scale_indexes)
       out["fingerprints"] = self._fingerprints(eb, gc, hyper)
     else:
       y_shape = tf.convert_to_tensor(y_shape, tf.int32)

@@ -44,10 +44,10 @@ MAX_STEP_PIXELS = 1 << 22
 # whose hyper-synthesis only ever sees zero padding, and its scales are then far off
 # on whole photographs (held-out rate x2.6 after 5000 steps).
 DEFAULT_CROPS = {"bls2017": (256, 4), "bmshj2018": (256, 4),
-                 "mbt2018-mean": (256, 4)}
+                 "mbt2018-mean": (256, 4), "ms2020-cc": (256, 4)}
 # Optional last steps on other crops: (steps, patchsize, batch_size); none by default.
 DEFAULT_FINAL = {"bls2017": (0, 0, 0), "bmshj2018": (0, 0, 0),
-                 "mbt2018-mean": (0, 0, 0)}
+                 "mbt2018-mean": (0, 0, 0), "ms2020-cc": (0, 0, 0)}
 
 
 @dataclasses.dataclass
