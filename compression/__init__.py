@@ -6,7 +6,8 @@ Entropy models: `EntropyBottleneck` (learned factorized prior) and the condition
 models `GaussianConditional`, `LogisticConditional`, `LaplacianConditional` (on
 `SymmetricConditional`), all on the `EntropyModel` base; `IntegerHyperSynthesis`, a
 hyperprior's hyper-synthesis whose scale indexes are bit-exact on any machine;
-`ChannelConditional`, channel-wise autoregressive means over a hyperprior.
+`ChannelConditional`, channel-wise autoregressive means over a hyperprior, and
+`IntegerSliceScales`, scales of each slice from the previous ones, bit-exact.
 `GDN` (and IGDN with `inverse=True`), the normalization layer of image transforms.
 
 The names below load lazily, so that importing a submodule that needs neither
@@ -25,6 +26,7 @@ _EXPORTS = {
     "default_scale_table": "compression.python.layers.conditional_models",
     "IntegerHyperSynthesis": "compression.python.layers.integer_hyper_synthesis",
     "ChannelConditional": "compression.python.layers.channel_conditional",
+    "IntegerSliceScales": "compression.python.layers.integer_slice_scales",
     "GDN": "compression.python.layers.gdn",
     "Parameterizer": "compression.python.layers.parameterizers",
     "StaticParameterizer": "compression.python.layers.parameterizers",

@@ -38,3 +38,34 @@ def interrupt_when(command, when, cwd, env, timeout=300, sig=signal.SIGINT):
       child.kill()
       child.communicate()
   return child.returncode, lines + out.splitlines(), err
+
+
+# The start of the programs `run_json_child` runs: the repository on the path
+# (argv[1]), the request read from stdin, and a one-thread session config.
+CHILD_PRELUDE = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+sys.path.insert(0, sys.argv[1])
+import compression
+request = json.load(sys.stdin)
+v1 = tf.compat.v1
+one_thread = v1.ConfigProto(intra_op_parallelism_threads=1,
+                            inter_op_parallelism_threads=1)
+"""
+
+
+def run_json_child(body, request, repo, env=None, timeout=300):
+  """Runs CHILD_PRELUDE + `body` in a fresh Python with `request` (JSON-ready) on
+  stdin and `env` added to the environment (e.g. TF_ENABLE_ONEDNN_OPTS="0");
+  `body` prints a JSON object as its last line, which is returned. An
+  AssertionError with the end of stderr if the child fails."""
+  import json  # pylint: disable=g-import-not-at-top
+  import os  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  result = subprocess.run(
+      [sys.executable, "-c", CHILD_PRELUDE + body, repo], input=json.dumps(request),
+      capture_output=True, text=True, env=dict(os.environ, **(env or {})),
+      timeout=timeout, check=False)
+  assert result.returncode == 0, result.stderr[-3000:]
+  return json.loads(result.stdout.strip().splitlines()[-1])

@@ -3,9 +3,7 @@
 Run with `python -m pytest tests/test_channel_conditional.py`.
 """
 
-import json
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -16,6 +14,7 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO)
 
 import compression  # pylint: disable=g-import-not-at-top
+import process_testutil  # pylint: disable=g-import-not-at-top
 from compression.python.layers import channel_conditional  # pylint: disable=g-import-not-at-top
 from compression.python.layers import conditional_models  # pylint: disable=g-import-not-at-top
 
@@ -178,13 +177,6 @@ def test_at_initialisation_it_is_the_mean_scale_hyperprior():
 
 
 _DECODER = r"""
-import json, sys
-import numpy as np
-import tensorflow as tf
-sys.path.insert(0, sys.argv[1])
-import compression
-request = json.load(sys.stdin)
-v1 = tf.compat.v1
 with tf.Graph().as_default():
   strings = v1.placeholder(tf.string, [None])
   mu = v1.placeholder(tf.float32, request["shape"])
@@ -192,9 +184,7 @@ with tf.Graph().as_default():
   layer = compression.ChannelConditional(**request["settings"])
   y_hat, symbols, exact = layer.decompress(strings, mu, indexes=indexes,
                                            return_exact=True)
-  config = v1.ConfigProto(intra_op_parallelism_threads=1,
-                          inter_op_parallelism_threads=1)
-  with v1.Session(config=config) as sess:
+  with v1.Session(config=one_thread) as sess:
     v1.train.Saver().restore(sess, request["checkpoint"])
     out = sess.run([y_hat, symbols, exact], {
         strings: [bytes.fromhex(s) for s in request["strings"]],
@@ -214,12 +204,9 @@ def test_another_process_without_onednn_decodes_the_same_symbols(graph, tmp_path
                                hidden_channels=list(HIDDEN)),
                  shape=SHAPE, checkpoint=path, strings=[s.hex() for s in strings],
                  mu=mu.tolist(), indexes=indexes.tolist())
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0")
-  result = subprocess.run([sys.executable, "-c", _DECODER, _REPO],
-                          input=json.dumps(request), capture_output=True, text=True,
-                          env=env, timeout=300, check=False)
-  assert result.returncode == 0, result.stderr[-3000:]
-  decoded = json.loads(result.stdout.strip().splitlines()[-1])
+  decoded = process_testutil.run_json_child(
+      _DECODER, request, _REPO,
+      env={"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"})
   assert decoded["exact"] == [True, True]
   np.testing.assert_array_equal(np.int32(decoded["symbols"]), symbols)
   np.testing.assert_allclose(np.float32(decoded["y_hat"]), y_hat, atol=1e-4)

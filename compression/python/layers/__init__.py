@@ -10,6 +10,7 @@ from compression.python.layers.entropy_model import EntropyModel
 from compression.python.layers.entropy_bottleneck import EntropyBottleneck
 from compression.python.layers.gdn import GDN
 from compression.python.layers.integer_hyper_synthesis import IntegerHyperSynthesis
+from compression.python.layers.integer_slice_scales import IntegerSliceScales
 from compression.python.layers.initializers import IdentityInitializer
 from compression.python.layers.parameterizers import irdft_matrix
 from compression.python.layers.parameterizers import NonnegativeParameterizer

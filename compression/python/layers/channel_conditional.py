@@ -48,7 +48,7 @@ from compression.python.layers import conditional_models
 from compression.python.layers import entropy_model
 from compression.python.layers import parameterizers
 
-__all__ = ["ChannelConditional"]
+__all__ = ["ChannelConditional", "SliceLayout"]
 
 v1 = tf.compat.v1
 
@@ -56,13 +56,109 @@ v1 = tf.compat.v1
 LRP_BOUND = .5
 
 
-def _positive_int(value, what, minimum=1):
+def positive_int(value, what, minimum=1):
+  """`value` as an int if it is an integer >= `minimum`; else a one-line ValueError
+  naming `what` and the value."""
   if not entropy_model.is_int(value) or value < minimum:
     raise ValueError(f"`{what}` must be an integer >= {minimum}, got {value!r}.")
   return int(value)
 
 
-class ChannelConditional:
+class SliceLayout:
+  """The slices of a channel-conditional layer: `y`'s M channels in S slices of C.
+
+  The base of `ChannelConditional` and `IntegerSliceScales`: their common
+  arguments, checked (one-line ValueErrors naming the value), the slice nets' sizes,
+  which previous slices condition slice k, and the one-graph rule.
+
+  Args:
+    num_slices: S, an int >= 1 dividing `latent_channels`.
+    latent_channels: M.
+    hidden_channels: sequence of ints >= 1, the hidden layers of every slice net
+      (default `(ceil(2 M / 3), ceil(M / 3))`, about the paper's 224, 128 for
+      M = 320).
+    kernel_size: int >= 1.
+    max_previous_slices: None (all) or an int >= 0: slice k is conditioned on the
+      first `min(k, max_previous_slices)` slices.
+    name: the variable scope, a non-empty string.
+  """
+
+  def __init__(self, num_slices, latent_channels, hidden_channels, kernel_size,
+               max_previous_slices, name):
+    self._num_slices = positive_int(num_slices, "num_slices")
+    self._latent_channels = positive_int(latent_channels, "latent_channels")
+    if self._latent_channels % self._num_slices:
+      raise ValueError(
+          f"`num_slices` ({self._num_slices}) must divide `latent_channels` "
+          f"({self._latent_channels}).")
+    if hidden_channels is None:
+      hidden_channels = (-(-2 * self._latent_channels // 3),
+                         -(-self._latent_channels // 3))
+    try:
+      hidden = tuple(hidden_channels)
+    except TypeError:
+      hidden = None
+    if hidden is None or not all(entropy_model.is_int(c) and c >= 1 for c in hidden):
+      raise ValueError("`hidden_channels` must be a sequence of integers >= 1, got "
+                       f"{hidden_channels!r}.")
+    self._hidden_channels = tuple(int(c) for c in hidden)
+    self._kernel_size = positive_int(kernel_size, "kernel_size")
+    if max_previous_slices is None:
+      max_previous_slices = self._num_slices
+    self._max_previous = positive_int(max_previous_slices, "max_previous_slices", 0)
+    if not isinstance(name, str) or not name:
+      raise ValueError(f"`name` must be a non-empty string, got {name!r}.")
+    self._name = name
+    self._graph = None   # the graph of the variables, once built
+
+  @property
+  def num_slices(self):
+    return self._num_slices
+
+  @property
+  def latent_channels(self):
+    return self._latent_channels
+
+  @property
+  def slice_channels(self):
+    """C = M / S, the channels of one slice."""
+    return self._latent_channels // self._num_slices
+
+  @property
+  def hidden_channels(self):
+    return self._hidden_channels
+
+  @property
+  def kernel_size(self):
+    return self._kernel_size
+
+  @property
+  def max_previous_slices(self):
+    """How many previous slices (the first ones) condition a slice, at most."""
+    return self._max_previous
+
+  @property
+  def name(self):
+    return self._name
+
+  def support_slices(self, k):
+    """The number of previous slices that condition slice `k`."""
+    return min(k, self._max_previous)
+
+  def _built_here(self):
+    """True if the variables exist in the default graph, False if not built yet;
+    a ValueError if they were built in another graph."""
+    graph = v1.get_default_graph()
+    if self._graph is None:
+      self._graph = graph
+      return False
+    if graph is not self._graph:
+      raise ValueError(f"{self._name}: this layer was built in another graph; "
+                       f"create a new {type(self).__name__} for each graph.")
+    return True
+
+
+class ChannelConditional(SliceLayout):
   """Channel-conditional means with latent residual prediction (see the module doc).
 
   Shapes: `y`, `mu_hyper` and the outputs are float32 `[B, h, w, M]` (NHWC, `M` =
@@ -104,27 +200,8 @@ class ChannelConditional:
                kernel_size=3, max_previous_slices=None, scale_table=None,
                conditional=None, conditional_name=None, rdft=True,
                name="channel_conditional"):
-    self._num_slices = _positive_int(num_slices, "num_slices")
-    self._latent_channels = _positive_int(latent_channels, "latent_channels")
-    if self._latent_channels % self._num_slices:
-      raise ValueError(
-          f"`num_slices` ({self._num_slices}) must divide `latent_channels` "
-          f"({self._latent_channels}).")
-    if hidden_channels is None:
-      hidden_channels = (-(-2 * self._latent_channels // 3),
-                         -(-self._latent_channels // 3))
-    try:
-      hidden = tuple(hidden_channels)
-    except TypeError:
-      hidden = None
-    if hidden is None or not all(entropy_model.is_int(c) and c >= 1 for c in hidden):
-      raise ValueError("`hidden_channels` must be a sequence of integers >= 1, got "
-                       f"{hidden_channels!r}.")
-    self._hidden_channels = tuple(int(c) for c in hidden)
-    self._kernel_size = _positive_int(kernel_size, "kernel_size")
-    if max_previous_slices is None:
-      max_previous_slices = self._num_slices
-    self._max_previous = _positive_int(max_previous_slices, "max_previous_slices", 0)
+    super().__init__(num_slices, latent_channels, hidden_channels, kernel_size,
+                     max_previous_slices, name)
     if conditional is None:
       conditional = conditional_models.GaussianConditional
     if not (isinstance(conditional, type)
@@ -133,48 +210,14 @@ class ChannelConditional:
                        f"GaussianConditional), got {conditional!r}.")
     if not isinstance(rdft, bool):
       raise ValueError(f"`rdft` must be a bool, got {rdft!r}.")
-    if not isinstance(name, str) or not name:
-      raise ValueError(f"`name` must be a non-empty string, got {name!r}.")
     self._scale_table = scale_table
     self._conditional_class = conditional
     self._conditional_name = conditional_name
     self._rdft = rdft
-    self._name = name
     self._nets = None    # per slice: {"mean": [(kernel, bias)], "lrp": [...]}
-    self._graph = None
     self._conditional = None
 
   # -- Configuration. ---------------------------------------------------------------
-
-  @property
-  def num_slices(self):
-    return self._num_slices
-
-  @property
-  def latent_channels(self):
-    return self._latent_channels
-
-  @property
-  def slice_channels(self):
-    """C = M / S, the channels of one slice."""
-    return self._latent_channels // self._num_slices
-
-  @property
-  def hidden_channels(self):
-    return self._hidden_channels
-
-  @property
-  def kernel_size(self):
-    return self._kernel_size
-
-  @property
-  def max_previous_slices(self):
-    """How many previous slices (the first ones) condition a slice, at most."""
-    return self._max_previous
-
-  @property
-  def name(self):
-    return self._name
 
   @property
   def conditional(self):
@@ -192,18 +235,10 @@ class ChannelConditional:
 
   trainable_variables = variables
 
-  def support_slices(self, k):
-    """The number of previous slices that condition slice `k`."""
-    return min(k, self._max_previous)
-
   # -- Building. ----------------------------------------------------------------------
 
   def _build(self):
-    graph = v1.get_default_graph()
-    if self._nets is not None:
-      if graph is not self._graph:
-        raise ValueError(f"{self._name}: this layer was built in another graph; "
-                         "create a new ChannelConditional for each graph.")
+    if self._built_here():
       return
     m, c = self._latent_channels, self.slice_channels
     variables = []
@@ -224,7 +259,6 @@ class ChannelConditional:
         nets.append(slice_nets)
     self._variables = variables
     self._nets = nets
-    self._graph = graph
 
   def _weights(self, inputs, outputs, zero, variables):
     shape = [self._kernel_size, self._kernel_size, inputs, outputs]

@@ -99,6 +99,86 @@ def _conv_transpose(x, kernel, stride):
                                 padding="SAME")
 
 
+# -- The fixed-point rules, shared with other integer paths (integer_slice_scales). --
+
+
+def integer_layer(kernel, bias, fraction_bits, input_bound, output_axis, what):
+  """A layer's integer tables from its float kernel and bias (the module doc's rule).
+
+  Args:
+    kernel: float32 kernel; bias: float32 `[filters]`.
+    fraction_bits: int32 scalar tensor, the fraction bits of the layer's input.
+    input_bound: float, the largest |input| in those units.
+    output_axis: the kernel's axis of output channels.
+    what: the layer's name for the error message.
+
+  Returns:
+    `(k_int, b_int, bits, check)`: float64 integers `round(kernel * 2**bits)` and
+    `round(bias * 2**(fraction_bits + bits))`, the int32 exponent `bits` (the
+    largest <= MAX_WEIGHT_BITS with |k_int| < 2**WEIGHT_MAGNITUDE_BITS), and an op
+    failing unless every partial sum stays below 2**53 (inputs at their bound times
+    the largest L1 norm of an output channel's integer kernel, plus the largest
+    bias).
+  """
+  kernel64 = tf.cast(kernel, tf.float64)
+  largest = tf.reduce_max(tf.abs(kernel64))
+  exponent = tf.cast(tf.math.ceil(
+      tf.math.log(tf.maximum(largest, 1e-30)) / math.log(2.)), tf.int32)
+  bits = tf.minimum(WEIGHT_MAGNITUDE_BITS - exponent - 1, MAX_WEIGHT_BITS)
+  k_int = tf.round(kernel64 * _pow2(bits))
+  b_int = tf.round(tf.cast(bias, tf.float64) * _pow2(fraction_bits + bits))
+  axes = [a for a in range(kernel.shape.rank) if a != output_axis]
+  l1 = tf.reduce_max(tf.reduce_sum(tf.abs(k_int), axis=axes))
+  check = tf.debugging.assert_less(
+      input_bound * l1 + tf.reduce_max(tf.abs(b_int)),
+      tf.constant(EXACT_LIMIT, tf.float64),
+      message=f"{what}: integer sums could exceed 2**53")
+  return k_int, b_int, bits, check
+
+
+def scale_thresholds(scale_table, output_bits, what):
+  """`(thresholds, check)`: float64 `ceil(log(scale_table) * 2**output_bits)` and
+  an op failing unless they are below 2**53."""
+  log_table = tf.math.log(tf.constant(scale_table, tf.float64))
+  thresholds = tf.math.ceil(log_table * _pow2(output_bits))
+  check = tf.debugging.assert_less(
+      tf.reduce_max(tf.abs(thresholds)), tf.constant(EXACT_LIMIT, tf.float64),
+      message=f"{what}: scale thresholds reach 2**53 (the last kernel is too small)")
+  return thresholds, check
+
+
+def hidden_activation(acc, fraction_bits, weight_bits):
+  """A hidden layer's integer ReLU: `clip(floor(acc / 2**(fraction_bits +
+  weight_bits - 12)), 0, 2**22)`, ACTIVATION_FRACTION_BITS fraction bits."""
+  shift = tf.cast(fraction_bits + weight_bits - ACTIVATION_FRACTION_BITS, tf.float64)
+  bound = MAX_INPUT_MAGNITUDE * 2. ** ACTIVATION_FRACTION_BITS
+  return tf.clip_by_value(tf.floor(acc * _pow2(-shift)), 0., bound)
+
+
+def threshold_index(thresholds, acc, size):
+  """int32 of acc's shape: the number of thresholds `<= acc`, minus one, clamped to
+  `[0, size - 1]`."""
+  above = tf.searchsorted(thresholds, tf.reshape(acc, [-1]), side="right")
+  index = tf.clip_by_value(above - 1, 0, size - 1)
+  return tf.reshape(tf.cast(index, tf.int32), tf.shape(acc))
+
+
+def checked_scale_table(scale_table):
+  """`scale_table` as a tuple of Python floats if it is a non-empty, strictly
+  increasing sequence of positive finite floats; else a one-line ValueError."""
+  try:
+    table = np.asarray(scale_table, np.float64)
+  except (TypeError, ValueError):
+    table = None
+  if (table is None or table.ndim != 1 or table.size == 0
+      or not np.all(np.isfinite(table)) or not np.all(table > 0)
+      or not np.all(np.diff(table) > 0)):
+    raise ValueError(
+        "`scale_table` must be a non-empty, strictly increasing sequence of "
+        f"positive finite floats, got {scale_table!r}.")
+  return tuple(float(s) for s in table)
+
+
 def _check_layers(layers):
   """`layers` as a tuple of (filters, kernel_size, stride, relu); else ValueError."""
   try:
@@ -138,19 +218,9 @@ class IntegerHyperSynthesis:
 
   def __init__(self, layers, scale_table, name="hyper_synthesis"):
     self._layers = _check_layers(layers)
-    try:
-      table = np.asarray(scale_table, np.float64)
-    except (TypeError, ValueError):
-      table = None
-    if (table is None or table.ndim != 1 or table.size == 0
-        or not np.all(np.isfinite(table)) or not np.all(table > 0)
-        or not np.all(np.diff(table) > 0)):
-      raise ValueError(
-          "`scale_table` must be a non-empty, strictly increasing sequence of "
-          f"positive finite floats, got {scale_table!r}.")
+    self._scale_table = checked_scale_table(scale_table)
     if not isinstance(name, str) or not name:
       raise ValueError(f"`name` must be a non-empty string, got {name!r}.")
-    self._scale_table = tuple(float(s) for s in table)
     self._name = name
     self._float = None     # [(kernel, bias)] per layer
     self._integer = None   # [(kernel_int, bias_int, weight_bits)] per layer
@@ -255,14 +325,31 @@ class IntegerHyperSynthesis:
     `exp(min(h, log(scale_table[-1]) + 4))`, positive (the conditional model bounds
     them below). Differentiable: use it for training.
     """
+    h = self._float_layers(z, len(self._layers))
+    return tf.exp(tf.minimum(h, math.log(self._scale_table[-1]) + _SCALE_HEADROOM))
+
+  def features(self, z):
+    """Float path of the hidden layers: z float32 `[B, h, w, C]` -> float32, the
+    last hidden layer's output after its ReLU (`[B, 4 h, 4 w, N]` for the 2018
+    layers): features for `IntegerSliceScales` in training. Needs 2 layers or more.
+    """
+    return self._float_layers(z, self._hidden_count("features"))
+
+  def _hidden_count(self, what):
+    if len(self._layers) < 2:
+      raise ValueError(f"{self._name}.{what}: the layers have no hidden layer.")
+    return len(self._layers) - 1
+
+  def _float_layers(self, z, count):
     z = tf.convert_to_tensor(z, dtype_hint=tf.float32)
     self._build(z)
     h = z
-    for (_, _, stride, relu), (kernel, bias) in zip(self._layers, self._float):
+    for (_, _, stride, relu), (kernel, bias) in zip(self._layers[:count],
+                                                     self._float[:count]):
       h = tf.nn.bias_add(_conv_transpose(h, kernel, stride), bias)
       if relu:
         h = tf.nn.relu(h)
-    return tf.exp(tf.minimum(h, math.log(self._scale_table[-1]) + _SCALE_HEADROOM))
+    return h
 
   # -- Integer tables. ----------------------------------------------------------------
 
@@ -281,31 +368,18 @@ class IntegerHyperSynthesis:
       fraction_bits = tf.constant(INPUT_FRACTION_BITS, tf.int32)
       input_bound = MAX_INPUT_MAGNITUDE * 2. ** INPUT_FRACTION_BITS
       for i, (kernel, bias) in enumerate(self._float):
-        kernel64 = tf.cast(kernel, tf.float64)
-        largest = tf.reduce_max(tf.abs(kernel64))
-        exponent = tf.cast(tf.math.ceil(
-            tf.math.log(tf.maximum(largest, 1e-30)) / math.log(2.)), tf.int32)
-        bits = tf.minimum(WEIGHT_MAGNITUDE_BITS - exponent - 1, MAX_WEIGHT_BITS)
-        k_int = tf.round(kernel64 * _pow2(bits))
-        b_int = tf.round(tf.cast(bias, tf.float64) * _pow2(fraction_bits + bits))
-        # Largest |partial sum|: every input at its bound times the largest L1 norm
-        # of an output channel's integer kernel, plus the largest bias.
-        l1 = tf.reduce_max(tf.reduce_sum(tf.abs(k_int), axis=[0, 1, 3]))
-        checks.append(tf.debugging.assert_less(
-            input_bound * l1 + tf.reduce_max(tf.abs(b_int)),
-            tf.constant(EXACT_LIMIT, tf.float64),
-            message=f"{self._name}/conv_{i}: integer sums could exceed 2**53"))
+        # conv2d_transpose kernels [k, k, filters, C_in]: outputs on axis 2.
+        k_int, b_int, bits, check = integer_layer(
+            kernel, bias, fraction_bits, input_bound, 2, f"{self._name}/conv_{i}")
+        checks.append(check)
         values += [k_int, b_int, bits]
         if i + 1 < len(self._float):
           fraction_bits = tf.constant(ACTIVATION_FRACTION_BITS, tf.int32)
           input_bound = MAX_INPUT_MAGNITUDE * 2. ** ACTIVATION_FRACTION_BITS
-      output_bits = fraction_bits + bits   # fraction bits of the last layer's acc
-      log_table = tf.math.log(tf.constant(self._scale_table, tf.float64))
-      thresholds = tf.math.ceil(log_table * _pow2(output_bits))
-      checks.append(tf.debugging.assert_less(
-          tf.reduce_max(tf.abs(thresholds)), tf.constant(EXACT_LIMIT, tf.float64),
-          message=(f"{self._name}: scale thresholds reach 2**53 (the last kernel is "
-                   "too small)")))
+      # fraction bits of the last layer's acc: fraction_bits + bits
+      thresholds, check = scale_thresholds(self._scale_table, fraction_bits + bits,
+                                           self._name)
+      checks.append(check)
       with tf.control_dependencies(checks):
         variables = [v for layer in self._integer for v in layer]
         assigns = [v.assign(value) for v, value in zip(variables, values)]
@@ -322,6 +396,25 @@ class IntegerHyperSynthesis:
     `GaussianConditional(..., indexes=...)`. Depends only on `z_hat` and the
     integer variables: the same integers on every machine.
     """
+    a = self._integer_layers(z_hat, len(self._layers) - 1)[0]
+    (_, _, stride, relu), (kernel_int, bias_int, _) = (self._layers[-1],
+                                                       self._integer[-1])
+    acc = tf.nn.bias_add(_conv_transpose(a, kernel_int, stride), bias_int)
+    if relu:
+      acc = tf.maximum(acc, 0.)
+    # The thresholds are in the last layer's fixed point.
+    return threshold_index(self._thresholds, acc, len(self._scale_table))
+
+  def integer_features(self, z_hat):
+    """Integer path of the hidden layers: z_hat float32 `[B, h, w, C]` -> float64
+    integers, the last hidden activations times 2**12 (in `[0, 2**22]`), the
+    features of `features(z_hat)` in fixed point: for `IntegerSliceScales` when
+    coding. The same integers on every machine. Needs 2 layers or more."""
+    return self._integer_layers(z_hat, self._hidden_count("integer_features"))[0]
+
+  def _integer_layers(self, z_hat, count):
+    """(activations, their fraction bits) after the first `count` layers (hidden
+    ones: each ends in the integer ReLU)."""
     z_hat = tf.convert_to_tensor(z_hat, dtype_hint=tf.float32)
     self._build(z_hat)
     bound = MAX_INPUT_MAGNITUDE * 2. ** INPUT_FRACTION_BITS
@@ -329,23 +422,13 @@ class IntegerHyperSynthesis:
         tf.round(tf.cast(z_hat, tf.float64) * 2. ** INPUT_FRACTION_BITS),
         -bound, bound)
     fraction_bits = INPUT_FRACTION_BITS
-    last = len(self._layers) - 1
-    for i, ((_, _, stride, relu), (kernel_int, bias_int, weight_bits)) in enumerate(
-        zip(self._layers, self._integer)):
+    for (_, _, stride, _), (kernel_int, bias_int, weight_bits) in zip(
+        self._layers[:count], self._integer[:count]):
       acc = tf.nn.bias_add(_conv_transpose(a, kernel_int, stride), bias_int)
-      if i == last:
-        if relu:
-          acc = tf.maximum(acc, 0.)
-      else:  # A hidden layer: ReLU (checked by the constructor).
-        shift = tf.cast(fraction_bits + weight_bits - ACTIVATION_FRACTION_BITS,
-                        tf.float64)
-        bound = MAX_INPUT_MAGNITUDE * 2. ** ACTIVATION_FRACTION_BITS
-        a = tf.clip_by_value(tf.floor(acc * _pow2(-shift)), 0., bound)
-        fraction_bits = ACTIVATION_FRACTION_BITS
-    # Number of thresholds <= acc, minus one, clamped.
-    above = tf.searchsorted(self._thresholds, tf.reshape(acc, [-1]), side="right")
-    index = tf.clip_by_value(above - 1, 0, len(self._scale_table) - 1)
-    return tf.reshape(tf.cast(index, tf.int32), tf.shape(acc))
+      # A hidden layer: ReLU (checked by the constructor).
+      a = hidden_activation(acc, fraction_bits, weight_bits)
+      fraction_bits = ACTIVATION_FRACTION_BITS
+    return a, fraction_bits
 
   def quantized_scales(self, z_hat):
     """float32 `scale_table[scale_indexes(z_hat)]`: the table scale of each element
