@@ -29,10 +29,11 @@ CLASSES = {1: signal_conv.SignalConv1D, 2: signal_conv.SignalConv2D,
            3: signal_conv.SignalConv3D}
 
 
-def _axis_matrix(size, taps, corr, up, down, padding, extra_pad_end):
-  """S[q, k, i]: 1 where output q, tap k reads input sample i (one spatial axis)."""
+def _axis_matrix(size, taps, corr, up, down, padding, extra_pad_end, shift=0):
+  """S[q, k, i]: 1 where output q, tap k reads input sample i (one spatial axis);
+  `shift`: output q is centered `shift` upsampled samples later (alignment)."""
   length = size * up if extra_pad_end else (size - 1) * up + 1
-  center = taps // 2
+  center = taps // 2 - shift if corr else taps // 2 + shift
   if padding == "valid":
     if corr:
       first, last = center, length - taps + center
@@ -61,15 +62,18 @@ def _axis_matrix(size, taps, corr, up, down, padding, extra_pad_end):
 
 
 def reference(x, kernel, corr, strides_up, strides_down, padding, extra_pad_end,
-              separable=False):
-  """NumPy SignalConv of channels_last `x` [B, spatial..., C] with `kernel`."""
+              separable=False, alignment="first"):
+  """NumPy SignalConv of channels_last `x` [B, spatial..., C] with `kernel`;
+  alignment "center": output j centered on upsampled sample j d + d//2 - u//2."""
   rank = x.ndim - 2
   letters = "pqr"[:rank], "klm"[:rank], "nst"[:rank]
   operands = [kernel]
   for axis in range(rank):
+    shift = (strides_down[axis] // 2 - strides_up[axis] // 2
+             if alignment == "center" else 0)
     operands.append(_axis_matrix(x.shape[axis + 1], kernel.shape[axis], corr,
                                  strides_up[axis], strides_down[axis], padding,
-                                 extra_pad_end))
+                                 extra_pad_end, shift))
   out, taps, inputs = letters
   spec = (f"{taps}io," + ",".join(f"{out[a]}{taps[a]}{inputs[a]}" for a in range(rank))
           + f",b{inputs}i->b{out}" + ("io" if separable else "o"))
@@ -283,6 +287,75 @@ class NumericsTest(tf.test.TestCase):
           y = layer(tf.constant(x_value))
           ((_, _, _, y_value),) = _layer_values([(layer, tf.zeros([]), y)])
         self.assertAllClose(y_value, x_value, atol=1e-6)
+
+
+class CenterAlignmentTest(tf.test.TestCase):
+  """alignment="center": the reference with the shifted centers, and tf.nn's
+  "SAME" convolutions (lengths multiples of the stride)."""
+
+  def test_against_reference_1d(self):
+    rng = np.random.default_rng(7)
+    for taps, corr, up, down, padding in itertools.product(
+        (1, 3, 4, 5), (True, False), (1, 2, 3), (1, 2, 4), ("same_zeros",
+                                                             "same_reflect")):
+      size = 12
+      if padding == "same_reflect" and taps < max(up, down):
+        continue  # a kernel shorter than the stride crops instead of reflecting
+      with self.subTest(taps=taps, corr=corr, up=up, down=down, padding=padding):
+        x_value = rng.normal(size=(2, size, 2)).astype(np.float32)
+        kernel = rng.normal(size=(taps, 2, 3)).astype(np.float32)
+        with tf.Graph().as_default():
+          layer = signal_conv.SignalConv1D(
+              3, taps, corr=corr, strides_up=up, strides_down=down, padding=padding,
+              alignment="center", kernel_parameterizer=pz.StaticParameterizer(kernel))
+          x = tf.compat.v1.placeholder(tf.float32, [2, None, 2])
+          y = layer(x)
+          with tf.compat.v1.Session() as sess:
+            y_value = sess.run(y, {x: x_value})
+        expected = reference(x_value, kernel, corr, (up,), (down,), padding, True,
+                             alignment="center")
+        self.assertAllClose(y_value, expected, rtol=1e-5, atol=1e-5)
+
+  def test_is_tf_nn_same(self):
+    # Correlation down = tf.nn.conv2d "SAME"; convolution up = conv2d_transpose
+    # "SAME" (its kernel [k, k, filters, C]), bit for bit where it is that op.
+    rng = np.random.default_rng(8)
+    for taps, stride in ((5, 2), (9, 4), (3, 1), (4, 2), (3, 3)):
+      with self.subTest(taps=taps, stride=stride):
+        x_value = rng.normal(size=(2, 6 * stride, 4 * stride, 5)).astype(np.float32)
+        kernel = rng.normal(size=(taps, taps, 5, 6)).astype(np.float32)
+        with tf.Graph().as_default():
+          down = signal_conv.SignalConv2D(
+              6, taps, corr=True, strides_down=stride, padding="same_zeros",
+              alignment="center", kernel_parameterizer=pz.StaticParameterizer(kernel))
+          up = signal_conv.SignalConv2D(
+              6, taps, corr=False, strides_up=stride, padding="same_zeros",
+              alignment="center", kernel_parameterizer=pz.StaticParameterizer(kernel))
+          x = tf.compat.v1.placeholder(tf.float32, [None, None, None, 5])
+          shape = tf.shape(x)
+          fetches = [
+              down(x), tf.nn.conv2d(x, kernel, stride, "SAME"), up(x),
+              tf.nn.conv2d_transpose(
+                  x, kernel.transpose(0, 1, 3, 2),
+                  tf.stack([shape[0], shape[1] * stride, shape[2] * stride, 6]),
+                  stride, "SAME")]
+          with tf.compat.v1.Session() as sess:
+            values = sess.run(fetches, {x: x_value})
+        self.assertAllClose(values[0], values[1], rtol=1e-5, atol=1e-5)
+        if stride > 1:
+          self.assertAllEqual(values[2], values[3])
+        else:
+          self.assertAllClose(values[2], values[3], rtol=1e-5, atol=1e-5)
+        self.assertEqual(values[2].shape, (2, 6 * stride ** 2, 4 * stride ** 2, 6))
+
+  def test_default_and_bad_values(self):
+    self.assertEqual(signal_conv.SignalConv2D(2, 3).alignment, "first")
+    with self.assertRaisesRegex(ValueError, "`alignment` must be 'first' or "
+                                "'center', got 'middle'"):
+      signal_conv.SignalConv2D(2, 3, padding="same_zeros", alignment="middle")
+    with self.assertRaisesRegex(ValueError, "`alignment` 'center' needs a same "
+                                "padding, got padding 'valid'"):
+      signal_conv.SignalConv2D(2, 3, alignment="center")
 
 
 class LayerTest(tf.test.TestCase):

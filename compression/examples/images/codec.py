@@ -73,7 +73,8 @@ def latest_checkpoint(model_dir):
 def restore(sess, model_dir):
   """Restores the graph's variables from the newest checkpoint of `model_dir`, or
   from a shipped model's weights (shipped.py); returns the checkpoint prefix or the
-  shipped folder."""
+  shipped folder. Checkpoints with the variable names of the transforms before
+  SignalConv2D load too (model.checkpoint_restorer)."""
   if shipped.is_shipped(model_dir):
     try:
       shipped.load(sess, model_dir)
@@ -84,7 +85,16 @@ def restore(sess, model_dir):
   if checkpoint is None:
     raise CheckpointError(f"{model_dir} has no checkpoint; train a model first")
   try:
-    v1.train.Saver().restore(sess, checkpoint)
+    if model_lib.is_legacy_checkpoint(checkpoint):  # names before SignalConv2D
+      with sess.graph.as_default():
+        run, missing = model_lib.checkpoint_restorer(checkpoint,
+                                                     v1.global_variables())
+      if missing:
+        raise CheckpointError(f"{checkpoint} does not fit this model "
+                              f"({missing[0].op.name} is not in it)")
+      run(sess)
+    else:
+      v1.train.Saver().restore(sess, checkpoint)
   except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError,
           tf.errors.DataLossError) as error:
     first = (error.message or "").strip().splitlines()

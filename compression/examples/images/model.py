@@ -51,6 +51,14 @@ Its integer tables are written by an update op into non-trainable variables, sav
 in the checkpoint; the encoder and the decoder read them from there. Training uses
 the float path (the integer one is within a rounding of it).
 
+Layers. The analysis, hyper-analysis and synthesis are the library's SignalConv2D
+(`conv`, `conv_up`: kernels stored as real DFT coefficients, a bias, zero padding
+aligned as tf.nn's "SAME", `alignment="center"`) and GDN / IGDN layers; models
+written when they called tf.nn.conv2d / conv2d_transpose directly (the shipped
+ones) load through `upgrade` and compute the same values bit for bit. The
+hyper-syntheses are the library's IntegerHyperSynthesis and, for the means,
+tf.nn.conv2d_transpose on RDFT kernels (`hyper_synthesis_mean`).
+
 Variables are named by scope: "analysis/...", "synthesis/...", "hyper_analysis/...",
 "hyper_synthesis/...", "hyper_synthesis_mean/...", "channel_conditional/...",
 "entropy_bottleneck/...", "gaussian_conditional/...", so a decoder graph restores
@@ -58,6 +66,7 @@ only what it builds.
 """
 
 import math
+import re
 
 import numpy as np
 import tensorflow as tf
@@ -69,6 +78,8 @@ from compression.python.layers import conditional_models
 from compression.python.layers import entropy_bottleneck
 from compression.python.layers import gdn as gdn_lib
 from compression.python.layers import integer_hyper_synthesis
+from compression.python.layers import parameterizers
+from compression.python.layers import signal_conv
 
 v1 = tf.compat.v1
 
@@ -90,29 +101,45 @@ MAX_INPUT_MAGNITUDE = integer_hyper_synthesis.MAX_INPUT_MAGNITUDE
 WEIGHT_MAGNITUDE_BITS = integer_hyper_synthesis.WEIGHT_MAGNITUDE_BITS
 
 
-def conv(x, filters, kernel_size, stride, name):
-  """Convolution, "same" padding, NHWC: [B, H, W, C] -> [B, H/s, W/s, filters];
-  the kernel stored as real DFT coefficients (`common.layers.weights`: with
-  them Adam trains these transforms about twice as fast per step; bmshj2018
-  N=64, lambda 0.01, 4 crops of 128x128, lr 1e-3: training loss 4.8 against
-  10.1 with plain kernels at step 450)."""
-  return layers.conv(x, filters, kernel_size, stride, name, rdft=True)
+def conv(x, filters, kernel_size, stride, name, activation=None):
+  """The analyses' layer: a `SignalConv2D` correlation, `stride` down, zero padding
+  with tf.nn's "SAME" alignment (`alignment="center"`), bias, then `activation`.
 
-
-def conv_transpose(x, filters, kernel_size, stride, name):
-  """Transposed convolution, "same": [B, H, W, C] -> [B, H*s, W*s, filters].
-
-  The kernel is `[k, k, filters, C]`, the layout of `tf.nn.conv2d_transpose`,
-  stored as real DFT coefficients (see `conv`).
+  float32 [B, H, W, C] (H, W multiples of stride) -> [B, H/s, W/s, filters].
+  Variables `<name>/kernel_rdft` ([k*k, C*filters]: the kernel [k, k, C, filters]
+  as real DFT coefficients, `RDFTParameterizer`; with them Adam trains these
+  transforms about twice as fast per step: bmshj2018 N=64, lambda 0.01, 4 crops of
+  128x128, lr 1e-3: training loss 4.8 against 10.1 with plain kernels at step 450)
+  and `<name>/bias` ([filters]); the kernel starts glorot-uniform.
   """
-  return layers.conv_transpose(x, filters, kernel_size, stride, name, rdft=True)
+  return signal_conv.SignalConv2D(
+      filters, kernel_size, corr=True, strides_down=stride, padding="same_zeros",
+      alignment="center", use_bias=True, activation=activation,
+      kernel_initializer=v1.glorot_uniform_initializer(),
+      kernel_parameterizer=parameterizers.RDFTParameterizer(), name=name)(x)
+
+
+def conv_up(x, filters, kernel_size, stride, name):
+  """The synthesis' layer: a `SignalConv2D` convolution, `stride` up, zero padding
+  with tf.nn's "SAME" alignment, bias; what `tf.nn.conv2d_transpose` with "SAME"
+  computes with the kernel's channel axes swapped.
+
+  float32 [B, H, W, C] -> [B, H*s, W*s, filters]. Variables as `conv`'s:
+  `<name>/kernel_rdft` [k*k, C*filters] (the kernel [k, k, C, filters]) and
+  `<name>/bias`.
+  """
+  return signal_conv.SignalConv2D(
+      filters, kernel_size, corr=False, strides_up=stride, padding="same_zeros",
+      alignment="center", use_bias=True,
+      kernel_initializer=v1.glorot_uniform_initializer(),
+      kernel_parameterizer=parameterizers.RDFTParameterizer(), name=name)(x)
 
 
 def analysis_transform(x, num_filters, latent_filters, stages=STAGES["bmshj2018"]):
   """float32 [B, H, W, 3] in [0, 1] -> y float32 [B, H/16, W/16, latent_filters].
 
-  `stages`: (kernel size, stride) of each convolution (STAGES); GDN after all
-  but the last."""
+  `stages`: (kernel size, stride) of each convolution (STAGES, `conv`, named
+  "analysis/conv_<i>"); GDN ("analysis/gdn_<i>") after all but the last."""
   with v1.variable_scope("analysis"):
     for i, (size, stride) in enumerate(stages[:-1]):
       x = conv(x, num_filters, size, stride, f"conv_{i}")
@@ -124,15 +151,109 @@ def analysis_transform(x, num_filters, latent_filters, stages=STAGES["bmshj2018"
 def synthesis_transform(y, num_filters, stages=STAGES["bmshj2018"]):
   """y float32 [B, h, w, M] -> float32 [B, 16 h, 16 w, 3] (not clipped; ~[0, 1]).
 
-  `stages`: the analysis's (kernel size, stride), mirrored: IGDN after all but the
-  last transposed convolution."""
+  `stages`: the analysis's (kernel size, stride), mirrored (`conv_up`, named
+  "synthesis/upconv_<i>"): IGDN ("synthesis/igdn_<i>") after all but the last."""
   mirrored = stages[::-1]
   with v1.variable_scope("synthesis"):
     for i, (size, stride) in enumerate(mirrored[:-1]):
-      y = conv_transpose(y, num_filters, size, stride, f"conv_{i}")
+      y = conv_up(y, num_filters, size, stride, f"upconv_{i}")
       y = gdn_lib.GDN(inverse=True, name=f"igdn_{i}")(y)
     size, stride = mirrored[-1]
-    return conv_transpose(y, 3, size, stride, f"conv_{len(stages) - 1}")
+    return conv_up(y, 3, size, stride, f"upconv_{len(stages) - 1}")
+
+
+# Models written before the transforms were SignalConv2D layers (the shipped ones,
+# their checkpoints) name the synthesis' layers "synthesis/conv_<i>" and store
+# their kernels as tf.nn.conv2d_transpose's [k, k, F, C], so "kernel_rdft" is
+# [k*k, F*C]; `upgrade` maps them (and their optimizer slots) to "upconv_<i>" and
+# [k*k, C*F]. The other variables kept their names and values.
+_LEGACY = re.compile(r"^synthesis/conv_(\d+)/(kernel_rdft|bias)(/.*)?$")
+
+
+def legacy_names(names):
+  """The names among `names` (variable names) that `upgrade` renames."""
+  return [name for name in names if _LEGACY.match(name)]
+
+
+def upgraded_name(name):
+  """A variable's name in this model for its name in an old one (else itself)."""
+  match = _LEGACY.match(name)
+  if not match:
+    return name
+  return f"synthesis/upconv_{match.group(1)}/{match.group(2)}{match.group(3) or ''}"
+
+
+def upgrade(values):
+  """{name: array} of an old model -> the same values under this model's names.
+
+  The synthesis' kernel coefficients (and same-shaped slots, e.g. Adam's) go from
+  [k*k, F*C] to [k*k, C*F], F the layer's filters (its bias' size); exact (a
+  permutation). Other entries pass unchanged; a model already current too.
+  """
+  out = {}
+  for name, value in values.items():
+    match = _LEGACY.match(name)
+    if match and match.group(2) == "kernel_rdft":
+      bias = values.get(f"synthesis/conv_{match.group(1)}/bias")
+      if bias is None:
+        raise ValueError(f"{name} has no bias beside it to tell its filters")
+      value = np.asarray(value)
+      filters = int(np.size(bias))
+      if value.ndim != 2 or value.shape[1] % filters:
+        raise ValueError(f"{name} has shape {list(value.shape)}, not [k*k, "
+                         f"{filters} * C]")
+      taps, channels = value.shape[0], value.shape[1] // filters
+      value = value.reshape(taps, filters, channels).transpose(0, 2, 1).reshape(
+          taps, channels * filters)
+    out[upgraded_name(name)] = value
+  return out
+
+
+def checkpoint_restorer(checkpoint, variables):
+  """Restores `variables` from `checkpoint`, old names included (`upgrade`).
+
+  Returns `(run, missing)`: `run(sess) -> count` sets every variable of
+  `variables` that the checkpoint holds with its shape, under its name or, in a
+  checkpoint written before the SignalConv2D transforms, under its old name with
+  its old layout; `missing` lists the others (the caller decides whether that is an
+  error). Build inside the graph, before it is finalized (adds a Saver and assign
+  ops).
+  """
+  reader = tf.train.load_checkpoint(checkpoint)
+  shapes = reader.get_variable_to_shape_map()
+  old = legacy_names(shapes)
+  upgraded = upgrade({name: reader.get_tensor(name) for name in old})
+  current, assigned, missing = {}, [], []
+  for variable in variables:
+    name = variable.op.name
+    if name in upgraded and variable.shape.is_compatible_with(upgraded[name].shape):
+      assigned.append(variable)
+    elif name not in upgraded and name in shapes and (
+        variable.shape.is_compatible_with(shapes[name])):
+      current[name] = variable
+    else:
+      missing.append(variable)
+  saver = v1.train.Saver(current) if current else None
+  feeds, ops = {}, []
+  with tf.name_scope("upgrade_checkpoint"):
+    for variable in assigned:
+      dtype = variable.dtype.base_dtype
+      placeholder = v1.placeholder(dtype, variable.shape)
+      ops.append(v1.assign(variable, placeholder))
+      feeds[placeholder] = np.asarray(upgraded[variable.op.name],
+                                      dtype.as_numpy_dtype)
+
+  def run(sess):
+    if saver is not None:
+      saver.restore(sess, checkpoint)
+    sess.run(ops, feeds)
+    return len(current) + len(ops)
+  return run, missing
+
+
+def is_legacy_checkpoint(checkpoint):
+  """Whether `checkpoint` (a prefix) names variables the old way (`upgrade`)."""
+  return bool(legacy_names(dict(tf.train.list_variables(checkpoint))))
 
 
 def hyper_synthesis_mean(z_hat, num_filters, latent_filters):
@@ -155,10 +276,11 @@ def hyper_synthesis_mean(z_hat, num_filters, latent_filters):
 
 
 def hyper_analysis_transform(y, num_filters):
-  """y float32 [B, h, w, M] -> z float32 [B, h/4, w/4, num_filters]."""
+  """y float32 [B, h, w, M] -> z float32 [B, h/4, w/4, num_filters] (`conv`,
+  "hyper_analysis/conv_<i>")."""
   with v1.variable_scope("hyper_analysis"):
-    z = tf.nn.relu(conv(tf.abs(y), num_filters, 3, 1, "conv_0"))
-    z = tf.nn.relu(conv(z, num_filters, KERNEL_SIZE, 2, "conv_1"))
+    z = conv(tf.abs(y), num_filters, 3, 1, "conv_0", activation=tf.nn.relu)
+    z = conv(z, num_filters, KERNEL_SIZE, 2, "conv_1", activation=tf.nn.relu)
     return conv(z, num_filters, KERNEL_SIZE, 2, "conv_2")
 
 

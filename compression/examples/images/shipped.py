@@ -120,6 +120,15 @@ def _fraction_bits(layer):
           else model_lib.ACTIVATION_FRACTION_BITS)
 
 
+def _upgrade(named_values):
+  """Models shipped before the SignalConv2D transforms, under today's variable
+  names and layouts (model.upgrade: exact)."""
+  from compression.examples.images import model as model_lib  # pylint: disable=g-import-not-at-top
+  if not model_lib.legacy_names(named_values):
+    return named_values
+  return model_lib.upgrade(named_values)
+
+
 def _stored(name, value):
   value = np.asarray(value)
   if value.dtype == np.float32 and value.size >= LARGE:
@@ -129,7 +138,8 @@ def _stored(name, value):
 
 def values(folder):
   """{variable name: numpy value in its variable's dtype} of a shipped model,
-  the integer hyper-synthesis derived."""
+  the integer hyper-synthesis derived; a model stored with the names of the
+  transforms before SignalConv2D under today's (`model.upgrade`)."""
   path = os.path.join(folder, WEIGHTS_FILE)
   try:
     with np.load(path, allow_pickle=False) as archive:
@@ -139,6 +149,7 @@ def values(folder):
   out = {}
   for name, value in stored.items():
     out[name] = value.astype(np.float32) if value.dtype == np.float16 else value
+  out = _upgrade(out)
   scope_layers = sorted({m.group(1) for m in (re.match(r"^(.*)/weight_bits$", n)
                                                for n in stored) if m})
   for scope in scope_layers:

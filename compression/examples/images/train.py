@@ -194,22 +194,43 @@ def _model_variables():
 def _initializer(model_dir):
   """init(sess) -> number of variables: sets this graph's model variables (not the
   step, nor optimizer state) that `model_dir` (a checkpoint directory or a shipped
-  model) holds with the same shape, so a new run starts from those weights. Call
-  inside the graph, before it is finalized."""
+  model, also one with the variable names from before the SignalConv2D transforms:
+  model.upgrade) holds with the same shape, so a new run starts from those
+  weights. Call inside the graph, before it is finalized."""
   if shipped.is_shipped(model_dir):
     variables = _model_variables()
     return shipped.loader(model_dir, variables, strict=False)
   checkpoint = codec.latest_checkpoint(model_dir)
   if checkpoint is None:
     raise data.DataError(f"--init_from {model_dir} has no checkpoint")
-  shapes = dict(tf.train.list_variables(checkpoint))
-  chosen = [v for v in _model_variables()
-            if v.op.name in shapes and list(shapes[v.op.name]) == v.shape.as_list()]
-  if not chosen:
+  # Fully known shapes only: not the coding tables (rebuilt by their update ops).
+  variables = [v for v in _model_variables() if v.shape.is_fully_defined()]
+  run, missing = model_lib.checkpoint_restorer(checkpoint, variables)
+  if len(missing) == len(variables):
     raise data.DataError(f"--init_from {model_dir}: no variable of this model is in "
                          f"{checkpoint}")
-  saver = v1.train.Saver(chosen)
-  return lambda sess: saver.restore(sess, checkpoint) or len(chosen)
+  return run
+
+
+def _resumer(checkpoint, optional, init_op):
+  """resume(sess, checkpoint) for a checkpoint written before the SignalConv2D
+  transforms (model.upgrade), else None: restores every variable, the `optional`
+  ones (variables added since, e.g. the skipped-steps counter) initialised when it
+  lacks them. Call inside the graph, before it is finalized."""
+  if not model_lib.is_legacy_checkpoint(checkpoint):
+    return None
+  run, missing = model_lib.checkpoint_restorer(checkpoint, v1.global_variables())
+  optional = {v.op.name for v in optional}
+  absent = [v.op.name for v in missing if v.op.name not in optional]
+  if absent:
+    raise data.DataError(f"{checkpoint} does not fit this model: {absent[0]} is "
+                         "not in it")
+
+  def resume(sess, path):
+    del path  # the checkpoint above
+    sess.run(init_op)
+    run(sess)
+  return resume
 
 
 def resolve_defaults(config):
@@ -302,6 +323,8 @@ def train(config, log=print):
     saver = training.ResumableSaver([skipped], max_to_keep=3)
     initialize = _initializer(config.init_from) if config.init_from else None
     init_op = v1.global_variables_initializer()
+    latest = codec.latest_checkpoint(config.model_dir)
+    resume = (latest and _resumer(latest, [skipped], init_op)) or saver.restore
     graph.finalize()
 
   with graph.as_default():
@@ -310,9 +333,8 @@ def train(config, log=print):
   try:
     with training.StopSignals() as stop, v1.Session(
         graph=graph, config=codec.session_config(config.threads)) as sess:
-      latest = codec.latest_checkpoint(config.model_dir)
       if latest:
-        saver.restore(sess, latest)
+        resume(sess, latest)
       else:
         sess.run(init_op)
         if initialize:

@@ -29,6 +29,21 @@ zeros after the last sample count) or `L = (N - 1) u + 1` with `extra_pad_end=Fa
   applied to the input before upsampling; the input needs more samples than the
   padding on that axis).
 
+Alignment of the strided grids, `alignment` (keyword only, same modes):
+`"first"` (the default, 1.3's) aligns sample 0 of the input, of the upsampled signal
+and of the output, as above. `"center"` places every sample at the middle of its
+block of strides instead: input sample `i` at `i u + u // 2` and output sample `j` at
+`j d + d // 2` (the later middle of an even stride), so output `j` is centered on
+upsampled sample `j d + d // 2 - u // 2` (indexes of the upsampled signal as above);
+a kernel shorter than the stride then skips (crops) input samples rather than pad.
+With a kernel support `K` at least the stride (odd, or even with an even stride),
+this is the alignment of `tf.nn.conv2d` with padding "SAME" on inputs whose length
+is a multiple of `strides_down` (correlation, `corr=True`, the same kernel), and of
+`tf.nn.conv2d_transpose` with "SAME" to `N u` outputs (convolution, `corr=False`,
+the kernel's two channel axes swapped): such a layer computes what those calls do,
+and with zero padding calls those ops itself (`tf.nn.convolution` /
+`tf.nn.conv_transpose`, any rank). With strides 1 the two alignments are the same.
+
 Examples, `N = 9, K = 5, d = 2`: valid 3 outputs, same 5; `N = 5, K = 3, u = 2`:
 valid 8 (`extra_pad_end=True`) or 7, same 10 or 9. A decoder of `k` upsampling layers
 of stride 2 in a same mode makes `2**k` times the input of an encoder of `k`
@@ -65,6 +80,7 @@ __all__ = [
 ]
 
 PADDINGS = ("valid", "same_zeros", "same_reflect")
+ALIGNMENTS = ("first", "center")
 _DATA_FORMATS = ("channels_last", "channels_first")
 # Stands for the default kernel parameterizer (None means a plain variable).
 _DEFAULT = "default"
@@ -140,7 +156,8 @@ class _SignalConv(base.Layer):
                use_explicit=False, kernel_initializer=None, bias_initializer=None,
                kernel_regularizer=None, bias_regularizer=None,
                kernel_parameterizer=_DEFAULT, bias_parameterizer=None, *,
-               dtype=tf.float32, name=None, trainable=True, **kwargs):
+               alignment="first", dtype=tf.float32, name=None, trainable=True,
+               **kwargs):
     """Initializer (the arguments of 1.3, in its order).
 
     Args:
@@ -170,6 +187,9 @@ class _SignalConv(base.Layer):
         variable; default `RDFTParameterizer()`.
       bias_parameterizer: a `Parameterizer` for the bias, or None (default) for a
         plain variable.
+      alignment: "first" (default) or "center" (keyword only): where the strided
+        samples sit in the same modes (module docstring); "center" is tf.nn's
+        "SAME" alignment. With "valid" only "first".
       dtype: floating dtype of the variables and of the inputs (keyword only).
       name: layer name (default "signal_conv2d" etc., uniquified by the graph).
       trainable: bool.
@@ -193,6 +213,12 @@ class _SignalConv(base.Layer):
       raise ValueError(f"`padding` must be one of {', '.join(map(repr, PADDINGS))}, got "
                        f"{padding!r}.")
     self._padding = padding
+    if not isinstance(alignment, str) or alignment not in ALIGNMENTS:
+      raise ValueError(f"`alignment` must be 'first' or 'center', got {alignment!r}.")
+    if alignment != "first" and padding == "valid":
+      raise ValueError(f"`alignment` {alignment!r} needs a same padding, got "
+                       "padding 'valid'.")
+    self._alignment = alignment
     if extra_pad_end is None:
       extra_pad_end = padding != "valid"
     _check_bool("extra_pad_end", extra_pad_end)
@@ -242,6 +268,7 @@ class _SignalConv(base.Layer):
   strides_down = property(lambda self: self._strides_down)
   strides_up = property(lambda self: self._strides_up)
   padding = property(lambda self: self._padding)
+  alignment = property(lambda self: self._alignment)
   extra_pad_end = property(lambda self: self._extra_pad_end)
   channel_separable = property(lambda self: self._channel_separable)
   data_format = property(lambda self: self._data_format)
@@ -378,11 +405,15 @@ class _SignalConv(base.Layer):
     x = inputs
     if self._data_format == "channels_first":
       x = tf.transpose(x, [0] + list(range(2, rank + 2)) + [1])
-    x = self._pad(x, sizes)
-    if all(u == 1 for u in self._strides_up):
+    if self._is_correlation_same():
+      y = self._correlation_same(x)
+    elif self._is_transpose_same():
+      y = self._transpose_same(x, sizes)
+    elif all(u == 1 for u in self._strides_up):
+      x = self._pad(x, sizes)
       y = self._correlate(x, self._correlation_kernel(), self._strides_down)
     else:
-      y = self._upsample_and_filter(x, sizes)
+      y = self._upsample_and_filter(self._pad(x, sizes), sizes)
     if self._bias is not None:
       y = tf.nn.bias_add(y, self._bias)
     if self._data_format == "channels_first":
@@ -392,14 +423,38 @@ class _SignalConv(base.Layer):
       y = self._activation(y)
     return y
 
+  def _shifts(self):
+    """Per spatial axis, how many upsampled samples later output sample 0 is
+    centered than with `alignment="first"`: `d // 2 - u // 2` for "center"."""
+    if self._alignment == "first":
+      return [0] * self._rank
+    return [down // 2 - up // 2
+            for up, down in zip(self._strides_up, self._strides_down)]
+
   def _paddings(self):
+    """(before, after) input samples of padding per spatial axis; a negative amount
+    (only with `alignment="center"`, a kernel shorter than the stride) crops."""
     if self._padding == "valid":
       return [(0, 0)] * self._rank
-    return same_padding_for_kernel(self._kernel_support, self._corr, self._strides_up)
+    padding = same_padding_for_kernel(self._kernel_support, self._corr, self._strides_up)
+    if self._alignment == "first":
+      return padding
+    out = []
+    for taps, up, shift in zip(self._kernel_support, self._strides_up, self._shifts()):
+      # The kernel's reach (upsampled samples) before and after the output's center.
+      forward, backward = taps // 2, (taps - 1) // 2
+      before, after = (forward, backward) if self._corr else (backward, forward)
+      out.append((-(-(before - shift) // up), -(-(after + shift) // up)))
+    return out
 
   def _pad(self, x, sizes):
     """Pads the spatial axes of channels_last `x` for the padding mode."""
     paddings = self._paddings()
+    if any(before < 0 or after < 0 for before, after in paddings):
+      crop = [slice(None)] + [slice(max(-before, 0), None if after >= 0 else after)
+                              for before, after in paddings]
+      x = x[tuple(crop)]
+      paddings = [(max(before, 0), max(after, 0)) for before, after in paddings]
     if not any(before or after for before, after in paddings):
       return x
     if self._padding == "same_reflect":
@@ -440,6 +495,67 @@ class _SignalConv(base.Layer):
       y = tf.nn.depthwise_conv2d(x, kernel, [1, 1, 1, 1], "VALID")
       y = y[:, ::strides[0], ::strides[1]]
     return y[:, 0] if self._rank == 1 else y
+
+  # With alignment="center", zero padding and no channel separation, the layers
+  # that tf.nn's "SAME" convolutions compute (module docstring) call those ops: the
+  # same values bit for bit, and no padded copy of the input.
+
+  def _same_eligible(self):
+    return (self._alignment == "center" and not self._channel_separable
+            and self._padding == "same_zeros")
+
+  def _is_correlation_same(self):
+    """Whether the layer is `tf.nn.convolution` "SAME" of the input extended with
+    zeros to a multiple of `strides_down`: no upsampling, and on each axis the
+    correlation kernel's center minus the shift `d // 2` is "SAME"'s padding
+    before, `max(K - d, 0) // 2`."""
+    if not self._same_eligible() or any(u != 1 for u in self._strides_up):
+      return False
+    return all(
+        (taps // 2 if self._corr else (taps - 1) // 2) - down // 2
+        == max(taps - down, 0) // 2
+        for taps, down in zip(self._kernel_support, self._strides_down))
+
+  def _correlation_same(self, x):
+    """The layer as tf.nn.convolution "SAME" (`_is_correlation_same`)."""
+    shape = _shape_list(x)
+    extend = [0 if down == 1 else (-shape[axis + 1]) % down
+              for axis, down in enumerate(self._strides_down)]
+    if any(isinstance(e, tf.Tensor) or e for e in extend):
+      x = tf.pad(x, [[0, 0]] + [[0, e] for e in extend] + [[0, 0]])
+    return tf.nn.convolution(x, self._correlation_kernel(),
+                             strides=list(self._strides_down), padding="SAME")
+
+  def _is_transpose_same(self):
+    """Whether the layer is `tf.nn.conv_transpose` with "SAME" padding.
+
+    A zero-padded layer that only upsamples (to `N u` samples) computes
+    `y[n] = sum_k w[k] U[n - k + p]`, `w` the convolution kernel, `p` its center
+    plus the shift `-(u // 2)`: the adjoint of a correlation with `w` padded by `p`
+    before, which conv_transpose's "SAME" is with `p = max(K - u, 0) // 2`.
+    """
+    if (not self._same_eligible() or not self._extra_pad_end
+        or any(d != 1 for d in self._strides_down)
+        or all(u == 1 for u in self._strides_up)):
+      return False
+    return all(
+        (taps // 2 if not self._corr else (taps - 1) // 2) - up // 2
+        == max(taps - up, 0) // 2
+        for taps, up in zip(self._kernel_support, self._strides_up))
+
+  def _transpose_same(self, x, sizes):
+    """The layer as tf.nn.conv_transpose "SAME" (`_is_transpose_same`)."""
+    rank = self._rank
+    w = self._spatial_reverse(self._correlation_kernel())  # the convolution kernel
+    shape = _shape_list(x)
+    output_shape = [shape[0]] + [
+        self._output_size(axis, shape[axis + 1] if size is None else size)
+        for axis, size in enumerate(sizes)] + [self._filters]
+    if any(isinstance(d, tf.Tensor) for d in output_shape):
+      output_shape = tf.stack(output_shape)
+    return tf.nn.conv_transpose(
+        x, tf.transpose(w, list(range(rank)) + [rank + 1, rank]), output_shape,
+        strides=list(self._strides_up), padding="SAME")
 
   def _upsample_and_filter(self, x, sizes):
     """Upsampling, filtering and downsampling of the padded channels_last `x`.
@@ -490,7 +606,7 @@ class _SignalConv(base.Layer):
     # The conv kernel's center: taps // 2 (convolution) or (taps - 1) // 2 after
     # flipping a correlation kernel.
     center = taps // 2 if not self._corr else (taps - 1) // 2
-    return before * self._strides_up[axis] + center
+    return before * self._strides_up[axis] + center + self._shifts()[axis]
 
 
 def _shape_list(x):
