@@ -291,6 +291,37 @@ def test_compare_anchors_flag(work):
   assert_one_error(proc, "unknown anchor", "'bpg'", "jpeg,webp,jpeg2000")
 
 
+def test_compare_anchor_points_from_an_earlier_run(work):
+  """--anchor_points: the anchors' rows of an earlier rd.csv, not run again."""
+  earlier = os.path.join(work["out"], "compare_anchors", "rd.csv")
+  if not os.path.isfile(earlier):
+    test_compare_anchors_flag(work)
+  out_dir = os.path.join(work["out"], "compare_reused")
+  proc = run_cli("compare", f"--anchor_points={earlier}", "--anchors=heic",
+                 f"--folder={work['folder']}", f"--out_dir={out_dir}")
+  assert proc.returncode == 0, proc.stderr
+  # The per-image rows as they were, to MS-SSIM (the means, and MS-SSIM in dB,
+  # are recomputed from the rounded values).
+  def rows(path):
+    with open(path) as f:
+      return [line.rsplit(",", 1)[0] for line in f.read().splitlines()
+              if line.startswith("heic,") and ",(mean)," not in line]
+  assert rows(os.path.join(out_dir, "rd.csv")) == rows(earlier)
+  assert f"read from {earlier}" in open(os.path.join(out_dir, "summary.md")).read()
+  # An image the file has no row for: one line naming anchor, setting and image.
+  folder = os.path.join(work["out"], "one_more")
+  os.makedirs(folder, exist_ok=True)
+  for name in os.listdir(work["folder"]):
+    shutil.copy(os.path.join(work["folder"], name), folder)
+  shutil.copy(os.path.join(work["folder"], "odd.png"), os.path.join(folder, "new.png"))
+  proc = run_cli("compare", f"--anchor_points={earlier}", f"--folder={folder}",
+                 f"--out_dir={out_dir}")
+  assert_one_error(proc, "no row for image new.png", "jpeg2000 bpp=")
+  proc = run_cli("compare", f"--anchor_points={earlier}", "--anchors=webp",
+                 f"--folder={work['folder']}", f"--out_dir={out_dir}")
+  assert_one_error(proc, "has no rows of anchor(s) webp")
+
+
 if __name__ == "__main__":
   # Run as a script (e.g. a Bazel py_test): hand this file to pytest.
   sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

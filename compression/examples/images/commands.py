@@ -552,9 +552,14 @@ def _run_compare(fv):
   from compression.examples.images import compare  # pylint: disable=g-import-not-at-top
   # Checked before any work: an unknown name or a named anchor whose library is
   # missing is one error line naming its pip package and the anchors extra.
-  anchors = compare.resolve_anchors(fv.anchors, log=cli.log)
+  if fv.anchor_points:
+    if not os.path.isfile(fv.anchor_points):
+      raise cli.CommandError(f"--anchor_points {fv.anchor_points} is not a file")
+    anchors = fv.anchors
+  else:
+    anchors = compare.resolve_anchors(fv.anchors, log=cli.log)
   compare.compare(fv.model_dirs, paths, fv.out_dir, anchors=anchors,
-                  threads=fv.threads, log=cli.log)
+                  threads=fv.threads, log=cli.log, anchor_points=fv.anchor_points)
 
 
 def _run_fetch_photos(fv):
@@ -709,6 +714,9 @@ COMMANDS = {
          ("string", "out_dir", "image_compare",
           "Folder for rd.csv, rd_psnr.png, rd_msssim.png and summary.md "
           "(created)."),
+         ("string", "anchor_points", "", "rd.csv of an earlier compare on the "
+          "same images: its anchor points stand in for running the anchors "
+          "again (they are deterministic; --anchors picks among them)."),
          _THREADS],
         _run_compare),
     "beam_compress": cli.Command(

@@ -42,9 +42,18 @@ left out). Sizes are whole files (headers and containers included, as the models
 Each model directory is evaluated with `evaluate.evaluate` (one point per model);
 models of one architecture form one curve, sorted by rate.
 
+Anchor points from an earlier run (`anchor_points`, `compare --anchor_points=CSV`):
+the anchors are deterministic, and their sweeps take most of a comparison's time
+(about 25 minutes for the six over 20 photographs on 2 cores), so their rows of an
+earlier rd.csv can stand in for encoding them again. Every image of this run must
+have a row, with the same width and height, for every setting of every anchor
+taken from the file; else a one-line error names the anchor, setting and image.
+summary.md then names the file instead of library versions and times.
+
 A point is the MEAN over the images of bits per pixel, PSNR (dB) and MS-SSIM (each
 per image first, then averaged). BD-rates (metrics.bd_rate) compare each model curve
-with every anchor, and bmshj2018 with bls2017 when both are there, at equal
+with every anchor, and each architecture with every earlier one present (in
+`config.ARCHITECTURES` order: bmshj2018 with bls2017, mbt2018-mean with both, ...), at equal
 PSNR and at equal MS-SSIM in dB (-10 log10(1 - MS-SSIM)), on the interval of
 qualities both curves cover (reported as "overlap"); no overlap, or fewer than two
 points on a curve, gives a note instead of a figure.
@@ -71,6 +80,7 @@ import time
 import numpy as np
 
 from compression.examples.common import errors
+from compression.examples.images import config as config_lib
 from compression.examples.images import data
 from compression.examples.images import evaluate as evaluate_lib
 from compression.examples.images import metrics
@@ -365,6 +375,67 @@ def sweep(codec, images, settings, log=print):
   return points
 
 
+def read_anchor_points(path, images, anchors=None):
+  """Anchor points of an earlier comparison's rd.csv, for `images`.
+
+  Args:
+    path: rd.csv written by `compare`.
+    images: list of (name, uint8 [H, W, 3]) of this run.
+    anchors: anchor names to take (None or empty: every anchor in the file).
+
+  Returns:
+    ({anchor: [points, one per setting, as `sweep` returns them, "seconds" 0]},
+     {anchor: [setting labels]}), anchors in `ANCHORS` order.
+
+  Raises:
+    data.DataError (one line): the file is unreadable or not an rd.csv, a named
+      anchor has no rows, or an anchor's setting lacks an image of this run or has
+      it at another size.
+  """
+  try:
+    with open(path, newline="") as f:
+      rows = list(csv.DictReader(f))
+  except (OSError, UnicodeDecodeError, csv.Error) as error:
+    raise data.DataError(f"--anchor_points {path}: cannot read ({error})") from None
+  if not rows or any(field not in rows[0] for field in CSV_FIELDS):
+    raise data.DataError(f"--anchor_points {path}: not an rd.csv of compare "
+                         f"(columns {', '.join(CSV_FIELDS)})")
+  by_setting = {}
+  for row in rows:
+    if row["codec"] in ANCHORS and row["image"] != MEAN_ROW:
+      by_setting.setdefault((row["codec"], row["setting"]), {})[row["image"]] = row
+  available = [a for a in ANCHORS if any(c == a for c, _ in by_setting)]
+  wanted = [a for a in ANCHORS if a in anchors] if anchors else available
+  missing = [a for a in wanted if a not in available]
+  if missing:
+    raise data.DataError(f"--anchor_points {path} has no rows of anchor(s) "
+                         f"{', '.join(missing)}")
+  points, settings = {}, {}
+  for (codec, setting), found in by_setting.items():
+    if codec not in wanted:
+      continue
+    chosen = []
+    for name, image in images:
+      row = found.get(name)
+      if row is None:
+        raise data.DataError(f"--anchor_points {path}: {codec} {setting} has no "
+                             f"row for image {name}")
+      size = (int(row["height"]), int(row["width"]))
+      if size != image.shape[:2]:
+        raise data.DataError(
+            f"--anchor_points {path}: {codec} {setting} image {name} is "
+            f"{size[1]}x{size[0]} there, {image.shape[1]}x{image.shape[0]} here")
+      chosen.append({"name": name, "height": size[0], "width": size[1],
+                     "bytes": int(row["bytes"]), "bpp": float(row["bpp"]),
+                     "psnr": float(row["psnr"]), "ms_ssim": float(row["ms_ssim"])})
+    point = _point(codec, setting, chosen)
+    point["seconds"] = 0.
+    points.setdefault(codec, []).append(point)
+    settings.setdefault(codec, []).append(setting)
+  order = [a for a in ANCHORS if a in points]
+  return ({a: points[a] for a in order}, {a: settings[a] for a in order})
+
+
 def _curve(points):
   return sorted(points, key=lambda p: p["mean"]["bpp"])
 
@@ -395,12 +466,14 @@ def _bd_entry(test, anchor, curves, key):
 
 
 def bd_rates(curves):
-  """BD-rate entries for every model curve against every anchor, and bmshj2018
-  against bls2017 when both are present; `curves`: codec -> points sorted by bpp."""
+  """BD-rate entries for every model curve against every anchor, and every
+  architecture against each earlier one present (`config.ARCHITECTURES` order);
+  `curves`: codec -> points sorted by bpp."""
   models = [c for c in curves if c not in ANCHORS]
   pairs = [(m, a) for m in models for a in ANCHORS if a in curves]
-  if "bmshj2018" in curves and "bls2017" in curves:
-    pairs.append(("bmshj2018", "bls2017"))
+  present = [a for a in config_lib.ARCHITECTURES if a in curves]
+  pairs += [(later, earlier) for i, later in enumerate(present)
+            for earlier in present[:i]]
   return [_bd_entry(test, anchor, curves, key)
           for test, anchor in pairs for key, _ in QUALITIES]
 
@@ -462,6 +535,11 @@ def _summary(images, curves, entries, anchors):
               "|---|---|---|---|---|---:|"]
     for codec, info in anchors.items():
       settings = info["settings"]
+      if "source" in info:
+        lines.append(f"| {codec} | {LABELS[codec]} | points read from "
+                     f"{info['source']} | {DESCRIPTIONS[codec]} | "
+                     f"{', '.join(settings)} | not run |")
+        continue
       per_image = info["seconds"] / max(1, len(images))
       lines.append(
           f"| {codec} | {LABELS[codec]} | {info['versions']} | "
@@ -498,7 +576,8 @@ def _summary(images, curves, entries, anchors):
 
 
 def compare(model_dirs, paths, out_dir, anchors=None, sweeps=None, threads=0,
-            log=print, jpeg_qualities=None, webp_qualities=None):
+            log=print, jpeg_qualities=None, webp_qualities=None,
+            anchor_points=None):
   """Evaluates models and anchors on `paths`; writes the files of the module doc.
 
   Args:
@@ -512,6 +591,9 @@ def compare(model_dirs, paths, out_dir, anchors=None, sweeps=None, threads=0,
     threads: TensorFlow threads for the models (0: TensorFlow's default).
     log: called with progress lines.
     jpeg_qualities, webp_qualities: shorthands for sweeps["jpeg"] / ["webp"].
+    anchor_points: optional rd.csv of an earlier comparison: its anchor rows
+      stand in for running the anchors (`read_anchor_points`; `anchors` then
+      picks among the file's, none: all of them; `sweeps` do not apply).
 
   Returns:
     {"images": [{"name", "height", "width"}], "points": [{"codec", "setting",
@@ -530,7 +612,7 @@ def compare(model_dirs, paths, out_dir, anchors=None, sweeps=None, threads=0,
   paths = list(paths)
   if not paths:
     raise data.DataError("compare: no images")
-  chosen = resolve_anchors(anchors, log=log)
+  chosen = () if anchor_points else resolve_anchors(anchors, log=log)
   sweeps = dict(sweeps or {})
   unknown = [name for name in sweeps if name not in ANCHORS]
   if unknown:
@@ -546,6 +628,14 @@ def compare(model_dirs, paths, out_dir, anchors=None, sweeps=None, threads=0,
       check_setting(codec, setting)
   images = [(os.path.basename(p), data.read_image(p)) for p in paths]
   points, anchor_info = [], {}
+  if anchor_points:
+    found, settings = read_anchor_points(anchor_points, images, anchors)
+    for codec, codec_points in found.items():
+      points += codec_points
+      anchor_info[codec] = {"source": anchor_points, "settings": settings[codec],
+                            "seconds": 0.}
+    log(f"anchors {', '.join(found)}: {sum(map(len, found.values()))} points "
+        f"read from {anchor_points}")
   for codec, settings in plan:
     if settings:
       anchor_points = sweep(codec, images, settings, log)
