@@ -193,7 +193,9 @@ if __name__ == "__main__":
       package_data={"compression": list(LIBRARY_FILES),
                     # The trained image models (compress --quality=N).
                     "compression.examples.images": ["models/*/*.json",
-                                                    "models/*/*.npz"]},
+                                                    "models/*/*.npz",
+                                                    "models/legacy/*/*.json",
+                                                    "models/legacy/*/*.npz"]},
       # Python 3.14 puts a package named `compression` in the standard library
       # (PEP 784: compression.zstd and friends), which shadows this one; until a
       # second import name is decided, 3.14 and later are excluded.

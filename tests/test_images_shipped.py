@@ -141,7 +141,9 @@ def test_the_package_ships_at_least_four_qualities_with_records():
     for key in ("architecture", "lambda", "steps", "cpu_hours", "data",
                 "held_out", "fingerprint"):
       assert key in record, (quality, key)
-    total += sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
+  # Every file under models/ (the legacy, decode-only models too).
+  total = sum(os.path.getsize(os.path.join(root, f))
+              for root, _, files in os.walk(shipped.MODELS_DIR) for f in files)
   assert total <= 40 * 10 ** 6  # the wheel's budget for models (issue 22)
   lambdas = [shipped.record(shipped.model_dir(q))["lambda"] for q in found]
   assert lambdas == sorted(lambdas)
@@ -170,6 +172,35 @@ def test_cli_compress_and_decompress_with_shipped_models_only(tmp_path):
     assert decoded.shape == image.shape
   wrong = run("decompress", f"--quality={shipped.qualities()[-1]}", "q1.cim", "x.png")
   assert wrong.returncode == 1 and "fingerprint" in wrong.stderr
+
+
+def test_legacy_models_still_decode_the_files_they_wrote(tmp_path):
+  """Models replaced by a newer set (models/legacy/) are found by fingerprint:
+  `decompress` of a file written with one needs no --model_dir."""
+  import subprocess
+  import sys
+  from compression.examples.images import data
+  legacy = shipped.legacy_dirs()
+  assert legacy, "the replaced bmshj2018 set ships in models/legacy"
+  current = {shipped.record(shipped.model_dir(q))["fingerprint"]
+             for q in shipped.qualities()}
+  for folder in legacy:
+    fingerprint = shipped.record(folder)["fingerprint"]
+    assert fingerprint not in current
+    assert shipped.model_dir_for_fingerprint(int(fingerprint, 16)) == folder
+  image = util.synthetic_image(80, 112, seed=5)
+  folder = legacy[len(legacy) // 2]
+  encoded = codec.Encoder(folder).compress(image)
+  (tmp_path / "old.cim").write_bytes(encoded.blob)
+  expected = codec.Decoder(folder).decompress(encoded.blob).image
+  out = subprocess.run(
+      [sys.executable, "-m", "compression.examples.images", "decompress",
+       "old.cim", "old.png"], cwd=str(tmp_path),
+      env=dict(os.environ, PYTHONPATH=util.ROOT), capture_output=True, text=True,
+      timeout=300)
+  assert out.returncode == 0, out.stderr
+  np.testing.assert_array_equal(data.read_image(str(tmp_path / "old.png")),
+                                expected)
 
 
 def test_demo_command_prints_the_table_beside_jpeg(tmp_path):

@@ -20,6 +20,11 @@ the integer hyper-synthesis from the rounded kernels (the TensorFlow update op, 
 checks that `derive_integer` agrees bit for bit) and keeps the rest.
 
 Qualities are numbered from the lowest rate (1) up.
+
+Models replaced by a newer set stay in `models/legacy/<name>/` (same three files),
+decode-only: `--quality` does not offer them, but a file's fingerprint finds them
+(`model_dir_for_fingerprint`), so files written with an earlier release still
+decode.
 """
 
 import json
@@ -29,6 +34,7 @@ import re
 import numpy as np
 
 MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
+LEGACY = "legacy"  # the subfolder of MODELS_DIR with replaced, decode-only models
 WEIGHTS_FILE = "weights.npz"
 RECORD_FILE = "record.json"
 LARGE = 4096
@@ -76,11 +82,21 @@ def default_quality():
   return available[len(available) // 2]
 
 
+def legacy_dirs():
+  """The decode-only folders of replaced models (`models/legacy/*`), sorted."""
+  root = os.path.join(MODELS_DIR, LEGACY)
+  if not os.path.isdir(root):
+    return []
+  return [os.path.join(root, name) for name in sorted(os.listdir(root))
+          if os.path.isfile(os.path.join(root, name, WEIGHTS_FILE))]
+
+
 def model_dir_for_fingerprint(fingerprint):
   """The shipped model whose coding tables have `fingerprint` (uint64, a file
-  header's), from the fingerprints their records hold."""
-  for quality in qualities():
-    folder = os.path.join(MODELS_DIR, f"quality_{quality}")
+  header's), from the fingerprints their records hold: the current qualities
+  first, then the legacy models."""
+  folders = [os.path.join(MODELS_DIR, f"quality_{q}") for q in qualities()]
+  for folder in folders + legacy_dirs():
     if record(folder).get("fingerprint") == f"{fingerprint:016x}":
       return folder
   raise ShippedModelError(
@@ -233,8 +249,10 @@ def export(checkpoint_dir, out_dir, record_fields=None, log=print):
   checkpoint = codec.latest_checkpoint(checkpoint_dir)
   reader = tf.train.load_checkpoint(checkpoint)
   names = _model_variables(reader.get_variable_to_shape_map())
-  stored = {n: _stored(n, reader.get_tensor(n)) for n in names
-            if not _DERIVED.match(n)}
+  # A checkpoint of before the SignalConv2D transforms is stored under today's
+  # names and layouts (exact).
+  stored = _upgrade({n: _stored(n, reader.get_tensor(n)) for n in names
+                     if not _DERIVED.match(n)})
   # Rederive the integer hyper-synthesis from the rounded kernels with the update
   # op itself, then check derive_integer reproduces it bit for bit.
   _, image_model = codec.load_model(checkpoint_dir)
