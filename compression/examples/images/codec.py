@@ -133,7 +133,8 @@ def _channel_bits(bits, channels):
 def load_model(model_dir):
   config = config_lib.require(model_dir)
   return config, model_lib.ImageModel(config["architecture"], config["num_filters"],
-                                      config["latent_filters"])
+                                      config["latent_filters"],
+                                      config_lib.hyper_width(config))
 
 
 # The hyper-synthesis' tiles (of z_hat) are this many times the transforms'
@@ -366,7 +367,7 @@ class Decoder(_Tiled):
           f"is {fingerprint_lib.format_fingerprint(self.fingerprint)}); "
           "decode it with the model that wrote it")
     if (compressed.y_shape[2] != self.model.latent_filters or
-        self.model.hyperprior and compressed.z_shape[2] != self.model.num_filters):
+        self.model.hyperprior and compressed.z_shape[2] != self.model.hyper_filters):
       raise container.ContainerError(f"{where}: latent channels do not fit this model")
     self.check_string_lengths(compressed, where)
     feed = {self._y_string: compressed.y_string, self._y_shape: compressed.y_shape}

@@ -85,10 +85,13 @@ _TRAIN_FLAGS = [
      "(mean-scale hyperprior) or ms2020-cc (mbt2018-mean with channel-"
      "conditional means; start it with --init_from an mbt2018-mean model)."),
     ("integer", "num_filters", 64,
-     "N: channels of the hidden layers (and of z). Sized for 2 CPU cores; the "
-     "papers use 128 (bmshj2018 low rates) to 192."),
+     "N: channels of the analysis' and synthesis' hidden layers. Sized for 2 CPU "
+     "cores; the papers use 128 (bmshj2018 low rates) to 192."),
     ("integer", "latent_filters", 96,
      "M: channels of y. The papers use 192 (bmshj2018 low rates)."),
+    ("integer", "hyper_filters", 0,
+     "Channels of the hyperprior's networks and of z (0: N). A narrower "
+     "hyperprior keeps a wide model small: z is a few percent of the rate."),
     ("float", "lambda", 0.01,
      "Rate-distortion trade-off: loss = bits per pixel + lambda * MSE, pixels in "
      "[0, 255]."),
@@ -239,6 +242,7 @@ def _check_train_flags(fv):
   from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
   for name in ("num_filters", "latent_filters"):
     cli.check_int(fv, name, 1, config_lib.MAX_FILTERS)
+  cli.check_int(fv, "hyper_filters", 0, config_lib.MAX_FILTERS, " (0: N)")
   for name in ("num_steps", "log_every", "checkpoint_every"):
     cli.check_int(fv, name, 1, cli.MAX_STEPS)
   cli.check_int(fv, "final_steps", -1, cli.MAX_STEPS, " (-1: the default)")
@@ -294,7 +298,7 @@ def _run_train(fv):
   config = train.TrainConfig(
       model_dir=fv.model_dir, architecture=fv.architecture,
       num_filters=fv.num_filters, latent_filters=fv.latent_filters,
-      lmbda=fv["lambda"].value, train_glob=fv.train_glob, patchsize=fv.patchsize,
+      hyper_filters=fv.hyper_filters, lmbda=fv["lambda"].value, train_glob=fv.train_glob, patchsize=fv.patchsize,
       batch_size=fv.batch_size, num_steps=fv.num_steps,
       learning_rate=fv.learning_rate, decay_last=fv.decay_last,
       warmup_steps=fv.warmup_steps, final_learning_rate=fv.final_learning_rate,

@@ -1,7 +1,10 @@
 """config.json of an image model directory, validated before anything is built.
 
 Fields: architecture (one of ARCHITECTURES), num_filters and latent_filters (ints in
-1..MAX_FILTERS), lambda (positive number). No TensorFlow import here.
+1..MAX_FILTERS), lambda (positive number), and optionally hyper_filters (an int in
+1..MAX_FILTERS: the width of the hyperprior's networks and of z, when it differs from
+num_filters; written only then, so the configs of models with one width are as
+before). No TensorFlow import here.
 """
 
 import json
@@ -36,17 +39,27 @@ def _check_filters(value, name, where):
   return value
 
 
-def write(model_dir, architecture, num_filters, latent_filters, lmbda):
+def hyper_width(config):
+  """The hyperprior's width of a validated config (num_filters unless given)."""
+  return config.get("hyper_filters") or config["num_filters"]
+
+
+def write(model_dir, architecture, num_filters, latent_filters, lmbda,
+          hyper_filters=None):
   """Writes config.json (creating the folder); refuses a changed architecture."""
   config = {"architecture": architecture, "num_filters": num_filters,
             "latent_filters": latent_filters, "lambda": lmbda}
+  if hyper_filters and hyper_filters != num_filters:
+    config["hyper_filters"] = hyper_filters
   check(config, "config")
   existing = read(model_dir)
-  if existing is not None and any(existing[k] != config[k] for k in
-                                  ("architecture", "num_filters", "latent_filters")):
+  def sizes(c):
+    return c["architecture"], c["num_filters"], c["latent_filters"], hyper_width(c)
+  if existing is not None and sizes(existing) != sizes(config):
     raise ConfigError(
         f"{model_dir} holds a {existing['architecture']} model with "
-        f"N={existing['num_filters']} M={existing['latent_filters']}; use another "
+        f"N={existing['num_filters']} M={existing['latent_filters']} "
+        f"H={hyper_width(existing)}; use another "
         "--model_dir or the same architecture and sizes")
   os.makedirs(model_dir, exist_ok=True)
   with open(os.path.join(model_dir, CONFIG_FILE), "w") as f:
@@ -61,6 +74,8 @@ def check(config, where):
                       f"{', '.join(ARCHITECTURES)}, got {config.get('architecture')!r}")
   _check_filters(config.get("num_filters"), "num_filters", where)
   _check_filters(config.get("latent_filters"), "latent_filters", where)
+  if "hyper_filters" in config:
+    _check_filters(config["hyper_filters"], "hyper_filters", where)
   lmbda = config.get("lambda")
   if isinstance(lmbda, bool) or not isinstance(lmbda, (int, float)) or not (
       math.isfinite(lmbda) and lmbda > 0):

@@ -73,7 +73,7 @@ class FloatScaleIndexes:
     self._table = np.float32(image_model.scale_table)
     self.graph = tf.Graph()
     with self.graph.as_default():
-      self._z = v1.placeholder(tf.float32, [1, None, None, image_model.num_filters])
+      self._z = v1.placeholder(tf.float32, [1, None, None, image_model.hyper_filters])
       hyper = image_model._hyper_synthesis()
       self._scales = hyper.scales(self._z)
       self._indexes = hyper.scale_indexes(self._z)

@@ -108,5 +108,6 @@ def evaluate(model_dir, paths, threads=0, log=print):
       "model_dir": model_dir, "architecture": config["architecture"],
       "lambda": config["lambda"], "num_filters": config["num_filters"],
       "latent_filters": config["latent_filters"],
+      "hyper_filters": config.get("hyper_filters") or config["num_filters"],
       "checkpoint": encoder.checkpoint, "images": rows, "mean": mean,
   }

@@ -303,17 +303,22 @@ class ImageModel:
 
   Args:
     architecture: "bls2017", "bmshj2018", "mbt2018-mean" or "ms2020-cc".
-    num_filters: N, channels of the hidden layers (and of z).
+    num_filters: N, channels of the analysis' and synthesis' hidden layers.
     latent_filters: M, channels of y (default N).
+    hyper_filters: channels of the hyper-analysis, the hyper-syntheses' hidden
+      layers and z (default N). The rate of z is a few percent of the file, so a
+      wide model (for high rates) can keep a narrow hyperprior and stay small.
   """
 
-  def __init__(self, architecture, num_filters, latent_filters=None):
+  def __init__(self, architecture, num_filters, latent_filters=None,
+               hyper_filters=None):
     if architecture not in ARCHITECTURES:
       raise ValueError(f"architecture must be one of {ARCHITECTURES}, got "
                        f"{architecture!r}")
     self.architecture = architecture
     self.num_filters = int(num_filters)
     self.latent_filters = int(latent_filters or num_filters)
+    self.hyper_filters = int(hyper_filters or num_filters)
     self.total_stride = TOTAL_STRIDE[architecture]
     self.stages = STAGES[architecture]
     self.hyperprior = architecture in config_lib.HYPERPRIOR
@@ -336,7 +341,7 @@ class ImageModel:
     return entropy_bottleneck.EntropyBottleneck(name="entropy_bottleneck")
 
   def _hyper_synthesis(self):
-    return HyperSynthesis(self.num_filters, self.latent_filters, self.scale_table)
+    return HyperSynthesis(self.hyper_filters, self.latent_filters, self.scale_table)
 
   def _slices(self):
     """ms2020-cc's ChannelConditional (one per graph), else None."""
@@ -347,7 +352,7 @@ class ImageModel:
   def _mean(self, z_hat):
     if not self.predicts_mean:
       return None
-    return hyper_synthesis_mean(z_hat, self.num_filters, self.latent_filters)
+    return hyper_synthesis_mean(z_hat, self.hyper_filters, self.latent_filters)
 
   def _gaussian(self, scale=None, mean=None, indexes=None):
     return conditional_models.GaussianConditional(
@@ -368,7 +373,7 @@ class ImageModel:
     eb = self._entropy_bottleneck()
     updates = []
     if self.hyperprior:
-      z = hyper_analysis_transform(y, self.num_filters)
+      z = hyper_analysis_transform(y, self.hyper_filters)
       z_tilde, z_likelihoods = eb(z, training=training)
       hyper = self._hyper_synthesis()
       scale = hyper.scales(z_tilde)
@@ -437,7 +442,7 @@ class ImageModel:
     eb = self._entropy_bottleneck()
     out = {"y_shape": tf.shape(y)[1:], "y": y}
     if self.hyperprior:
-      z = hyper_analysis_transform(y, self.num_filters)
+      z = hyper_analysis_transform(y, self.hyper_filters)
       z_hat, z_likelihoods = eb(z, training=False)
       z_string = eb.compress(z)
       hyper = self._hyper_synthesis()
@@ -539,9 +544,9 @@ class ImageModel:
     if self.hyperprior:
       z_shape = tf.convert_to_tensor(z_shape, tf.int32)
       z_hat, z_exact = eb.decompress(tf.reshape(z_string, [1]), z_shape,
-                                     channels=self.num_filters, return_exact=True)
+                                     channels=self.hyper_filters, return_exact=True)
       z_hat = tf.reshape(z_hat, tf.concat([[1], z_shape], 0))
-      z_hat.set_shape([1, None, None, self.num_filters])
+      z_hat.set_shape([1, None, None, self.hyper_filters])
       hyper = self._hyper_synthesis()
       scale_indexes = hyper.scale_indexes(z_hat)
       same = tf.debugging.assert_equal(

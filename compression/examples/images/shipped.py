@@ -260,7 +260,7 @@ def export(checkpoint_dir, out_dir, record_fields=None, log=print):
     graph = tf.Graph()
     with graph.as_default():
       z = tf.compat.v1.placeholder(tf.float32, [1, None, None,
-                                                image_model.num_filters])
+                                                image_model.hyper_filters])
       hyper = image_model._hyper_synthesis()  # pylint: disable=protected-access
       hyper.scales(z)
       update = hyper.update_op()
@@ -288,11 +288,14 @@ def export(checkpoint_dir, out_dir, record_fields=None, log=print):
     os.makedirs(out_dir, exist_ok=True)
     np.savez_compressed(os.path.join(out_dir, WEIGHTS_FILE), **stored)
   config_lib.write(out_dir, config["architecture"], config["num_filters"],
-                   config["latent_filters"], config["lambda"])
+                   config["latent_filters"], config["lambda"],
+                   config_lib.hyper_width(config))
   fields = dict(record_fields or {})
   fields.update(architecture=config["architecture"],
                 num_filters=config["num_filters"],
-                latent_filters=config["latent_filters"], **{"lambda": config["lambda"]},
+                latent_filters=config["latent_filters"],
+                hyper_filters=config_lib.hyper_width(config),
+                **{"lambda": config["lambda"]},
                 checkpoint=os.path.basename(checkpoint))
   from compression.examples.images import codec as codec_lib  # pylint: disable=g-import-not-at-top,reimported
   fields["fingerprint"] = f"{codec_lib.Encoder(out_dir).fingerprint:016x}"

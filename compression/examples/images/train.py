@@ -57,6 +57,7 @@ class TrainConfig:
   architecture: str = "bmshj2018"
   num_filters: int = config_lib.DEFAULT_NUM_FILTERS
   latent_filters: int = config_lib.DEFAULT_LATENT_FILTERS
+  hyper_filters: int = 0       # 0: num_filters
   lmbda: float = 0.01
   train_glob: str = ""        # empty: the embedded photographs (data.TRAIN)
   patchsize: int = 0          # 0: the architecture's default (DEFAULT_CROPS)
@@ -285,9 +286,9 @@ def train(config, log=print):
   final_from = config.num_steps - config.final_steps
   os.makedirs(config.model_dir, exist_ok=True)
   config_lib.write(config.model_dir, config.architecture, config.num_filters,
-                   config.latent_filters, config.lmbda)
+                   config.latent_filters, config.lmbda, config.hyper_filters)
   image_model = model_lib.ImageModel(config.architecture, config.num_filters,
-                                     config.latent_filters)
+                                     config.latent_filters, config.hyper_filters)
 
   log("building the training graph ...")
   graph = tf.Graph()
@@ -341,6 +342,7 @@ def train(config, log=print):
           log(f"initialised {initialize(sess)} variables from {config.init_from}")
       step = int(sess.run(global_step))
       log(f"{config.architecture} N={config.num_filters} M={config.latent_filters} "
+          f"H={image_model.hyper_filters} "
           f"lambda={config.lmbda:g}: {len(crops.images)} training images; "
           + (f"resuming at step {step} of {config.num_steps}" if latest
              else f"{config.num_steps} steps") + f" -> {config.model_dir}")
