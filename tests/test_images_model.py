@@ -326,3 +326,47 @@ def test_container_refuses_z_string_in_bls2017():
 if __name__ == "__main__":
   # Run as a script (e.g. a Bazel py_test): hand this file to pytest.
   sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
+
+
+# -- The hyperprior's own width (hyper_filters). ----------------------------------
+
+
+def test_hyper_filters_give_z_its_own_width_through_training_and_coding():
+  from compression.examples.images import codec  # pylint: disable=g-import-not-at-top
+  from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
+  model_dir = images_testutil.tmp_dir()
+  train.train(images_testutil.tiny_config(
+      model_dir, "mbt2018-mean", num_steps=3, final_steps=0, log_every=3,
+      checkpoint_every=3, hyper_filters=3), log=lambda *a: None)
+  with open(os.path.join(model_dir, "config.json")) as f:
+    config = json.load(f)
+  assert (config["num_filters"], config["latent_filters"],
+          config["hyper_filters"]) == (4, 6, 3)
+  image = (np.random.default_rng(5).random([70, 100, 3]) * 255).astype(np.uint8)
+  encoder, decoder = codec.Encoder(model_dir), codec.Decoder(model_dir)
+  try:
+    encoded = encoder.compress(image)
+    decoded = decoder.decompress(encoded.blob)
+  finally:
+    encoder.sess.close()
+    decoder.sess.close()
+  unpacked = container.unpack(encoded.blob)
+  assert unpacked.z_shape == (2, 2, 3) and unpacked.y_shape == (8, 8, 6)
+  assert decoded.z_hat.shape == (1, 2, 2, 3) and decoded.image.shape == image.shape
+  # Another width in the same folder is refused, naming the sizes.
+  with pytest.raises(config_lib.ConfigError, match="H=3"):
+    config_lib.write(model_dir, "mbt2018-mean", 4, 6, .01, hyper_filters=5)
+
+
+def test_hyper_filters_are_written_only_when_they_differ_and_are_checked():
+  from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
+  folder = images_testutil.tmp_dir()
+  config_lib.write(folder, "bmshj2018", 8, 12, .01, hyper_filters=8)
+  assert "hyper_filters" not in config_lib.read(folder)  # same as N: as before
+  assert config_lib.hyper_width(config_lib.read(folder)) == 8
+  base = {"architecture": "bmshj2018", "num_filters": 8, "latent_filters": 12,
+          "lambda": .01}
+  for bad in (0, -1, "4", 4.0, True, config_lib.MAX_FILTERS + 1):
+    with pytest.raises(config_lib.ConfigError, match="hyper_filters"):
+      config_lib.check(dict(base, hyper_filters=bad), "config.json")
+  assert config_lib.hyper_width(dict(base, hyper_filters=5)) == 5
