@@ -5,9 +5,16 @@ tf.nn.conv2d_transpose's layout ([k*k, F*C] coefficients); model.upgrade maps th
 to "synthesis/upconv_<i>" ([k*k, C*F]). The shipped weights, an old checkpoint
 restored for coding, resumed, or used by `train --init_from` must give exactly
 what the old tf.nn helpers (common/layers.py) computed.
+
+The replaced models of models/legacy/ are decode-only (shipped.py): their weights
+hold no analysis transforms. A file one of them wrote (tests/data/, kept from
+before they were stripped) still decodes, found by its fingerprint; encoding or
+`--init_from` with one is refused in one line.
 """
 
+import hashlib
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -19,6 +26,8 @@ from compression.examples.common import layers
 from compression.examples.common import training
 from compression.examples.images import codec
 from compression.examples.images import config as config_lib
+from compression.examples.images import container
+from compression.examples.images import data
 from compression.examples.images import model
 from compression.examples.images import shipped
 from compression.examples.images import train
@@ -40,15 +49,18 @@ def _old_transforms(x, y_in, n, m, stages):
     z = layers.conv(tf.abs(y), n, 3, 1, "conv_0", tf.nn.relu, rdft=True)
     z = layers.conv(z, n, 5, 2, "conv_1", tf.nn.relu, rdft=True)
     z = layers.conv(z, n, 5, 2, "conv_2", rdft=True)
+  return {"y": y, "z": z, "x_hat": _old_synthesis_transform(y_in, n, stages)}
+
+
+def _old_synthesis_transform(y_in, n, stages):
   with v1.variable_scope("synthesis"):
     h = y_in
     for i, (size, stride) in enumerate(stages[::-1][:-1]):
       h = gdn.GDN(inverse=True, name=f"igdn_{i}")(
           layers.conv_transpose(h, n, size, stride, f"conv_{i}", rdft=True))
     size, stride = stages[0]
-    x_hat = layers.conv_transpose(h, 3, size, stride, f"conv_{len(stages) - 1}",
-                                  rdft=True)
-  return {"y": y, "z": z, "x_hat": x_hat}
+    return layers.conv_transpose(h, 3, size, stride, f"conv_{len(stages) - 1}",
+                                 rdft=True)
 
 
 def _new_transforms(x, y_in, n, m, stages):
@@ -74,9 +86,20 @@ def _graph(build, n, m, stages, adam=False):
   return x, y_in, out
 
 
-def test_shipped_weights_give_the_old_transforms_exactly():
+def _old_synthesis(x, y_in, n, m, stages):
+  del x, m  # the synthesis only, as a decoder builds it
+  return {"x_hat": _old_synthesis_transform(y_in, n, stages)}
+
+
+def _new_synthesis(x, y_in, n, m, stages):
+  del x, m
+  return {"x_hat": model.synthesis_transform(y_in, n, stages)}
+
+
+def test_shipped_weights_give_the_old_synthesis_exactly():
   # A model shipped before the SignalConv2D transforms (models/legacy/, the
   # round-4 set: old names and layouts; the current set is stored with today's).
+  # Decode-only: its weights hold the synthesis, not the analysis transforms.
   legacy = shipped.legacy_dirs()
   folder = legacy[len(legacy) // 2]
   config = config_lib.require(folder)
@@ -86,19 +109,46 @@ def test_shipped_weights_give_the_old_transforms_exactly():
     raw = {name: archive[name].astype(np.float32) for name in archive.files
            if archive[name].dtype == np.float16 or archive[name].dtype == np.float32}
   assert "synthesis/conv_0/kernel_rdft" in raw  # stored with the old names
-  x_value, y_value = _inputs(m, 128)
+  assert not any(name.startswith(shipped.ENCODER_ONLY) for name in raw)
+  _, y_value = _inputs(m, 128)
   results = []
-  for build in (_old_transforms, _new_transforms):
+  for build in (_old_synthesis, _new_synthesis):
     with tf.Graph().as_default():
-      x, y_in, out = _graph(build, n, m, stages)
+      _, y_in, out = _graph(build, n, m, stages)
       with v1.Session() as sess:
-        if build is _old_transforms:
+        if build is _old_synthesis:
           sess.run([v.assign(raw[v.op.name]) for v in v1.global_variables()])
-        else:
+        else:  # strict: every variable of the synthesis is in the weights
           assert shipped.load(sess, folder) == len(v1.global_variables())
-        results.append(sess.run(out, {x: x_value, y_in: y_value}))
+        results.append(sess.run(out, {y_in: y_value}))
+  np.testing.assert_array_equal(results[0]["x_hat"], results[1]["x_hat"])
+
+
+def test_weights_stored_with_old_names_give_the_old_transforms_exactly():
+  # The whole old set (analysis and hyper-analysis too), stored as `export` stored
+  # it before today's names (large kernels in float16), loads exactly.
+  n, m, stages = 16, 24, model.STAGES["bmshj2018"]  # 5x5x16x16 kernels: float16
+  x_value, y_value = _inputs(m, 64, seed=2)
+  folder = images_testutil.tmp_dir()
+  with tf.Graph().as_default():
+    x, y_in, out = _graph(_old_transforms, n, m, stages)
+    with v1.Session() as sess:
+      sess.run(v1.global_variables_initializer())
+      stored = {v.op.name: shipped._stored(v.op.name, sess.run(v))  # pylint: disable=protected-access
+                for v in v1.global_variables()}
+      assert any(value.dtype == np.float16 for value in stored.values())
+      np.savez_compressed(os.path.join(folder, shipped.WEIGHTS_FILE), **stored)
+      sess.run([v.assign(stored[v.op.name].astype(np.float32))
+                for v in v1.global_variables()])
+      old = sess.run(out, {x: x_value, y_in: y_value})
+  assert "synthesis/conv_0/kernel_rdft" in stored and "analysis/conv_0/bias" in stored
+  with tf.Graph().as_default():
+    x, y_in, out = _graph(_new_transforms, n, m, stages)
+    with v1.Session() as sess:
+      assert shipped.load(sess, folder) == len(v1.global_variables())
+      new = sess.run(out, {x: x_value, y_in: y_value})
   for key in ("y", "z", "x_hat"):
-    np.testing.assert_array_equal(results[0][key], results[1][key], err_msg=key)
+    np.testing.assert_array_equal(old[key], new[key], err_msg=key)
 
 
 @pytest.mark.parametrize("architecture", ["bls2017", "bmshj2018"])
@@ -170,6 +220,103 @@ def test_upgrade_maps_only_old_synthesis_names():
   assert model.upgrade(out).keys() == out.keys()  # current names pass unchanged
   with pytest.raises(ValueError, match="synthesis/conv_1/kernel_rdft has no bias"):
     model.upgrade({"synthesis/conv_1/kernel_rdft": kernel})
+
+
+# -- The decode-only legacy models (models/legacy/). -----------------------------
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+# A 58x45 crop of models/sample.png written with legacy bmshj2018 quality 4 before
+# its encoder-only weights were removed (issue 22), and its decoded pixels.
+GOLDEN = os.path.join(DATA, "legacy_bmshj2018_quality_4")
+GOLDEN_FINGERPRINT = "b5a0e8b13de5b39a"
+# SHA-256 of the decoded y symbols (int32, little-endian): integers, exact on any
+# machine (the integer hyper-synthesis gives the tables), unlike the pixels.
+GOLDEN_SYMBOLS = "836d165ea3f07ca2acc6942225e9ccd2674b1a168c5bed15eac0fdfd9793dafb"
+
+
+def _cli(tmp_path, *args):
+  return subprocess.run(
+      [sys.executable, "-m", "compression.examples.images", *args],
+      cwd=str(tmp_path), env=dict(os.environ, PYTHONPATH=images_testutil.ROOT),
+      capture_output=True, text=True, timeout=300)
+
+
+def _close(decoded, expected):
+  """Decoded pixels against the golden PNG: the float synthesis may differ in the
+  last bits on another CPU, so at most 1 apart and almost all equal."""
+  assert decoded.shape == expected.shape
+  difference = np.abs(decoded.astype(int) - expected.astype(int))
+  assert difference.max() <= 1
+  assert np.mean(difference > 0) <= .01
+
+
+def test_a_file_written_with_a_legacy_model_still_decodes(tmp_path):
+  blob = open(GOLDEN + ".cim", "rb").read()
+  expected = data.read_image(GOLDEN + ".png")
+  header = container.unpack(blob)
+  assert f"{header.fingerprint:016x}" == GOLDEN_FINGERPRINT
+  folder = shipped.model_dir_for_fingerprint(header.fingerprint)
+  assert os.path.dirname(folder) == os.path.join(shipped.MODELS_DIR, shipped.LEGACY)
+  assert shipped.decode_only(folder)
+  # The command line, no --model_dir: the header's fingerprint finds the model.
+  out = _cli(tmp_path, "decompress", "--threads=1", GOLDEN + ".cim", "old.png")
+  assert out.returncode == 0, out.stderr
+  _close(data.read_image(str(tmp_path / "old.png")), expected)
+  # The decoder: the symbols exactly.
+  decoded = codec.Decoder(folder, threads=1).decompress(blob)
+  symbols = np.ascontiguousarray(decoded.y_symbols, "<i4")
+  assert hashlib.sha256(symbols.tobytes()).hexdigest() == GOLDEN_SYMBOLS
+  _close(decoded.image, expected)
+
+
+def test_legacy_models_are_decode_only(tmp_path):
+  legacy = shipped.legacy_dirs()
+  assert legacy and all(shipped.decode_only(folder) for folder in legacy)
+  assert not any(shipped.decode_only(shipped.model_dir(q))
+                 for q in shipped.qualities())
+  folder = legacy[len(legacy) // 2]
+  with pytest.raises(shipped.ShippedModelError,
+                     match="is a decode-only model .*compress with a current"):
+    codec.Encoder(folder)
+  # The command line: one line naming it, not a missing variable.
+  data.write_png(str(tmp_path / "photo.png"),
+                 images_testutil.synthetic_image(32, 48, seed=4))
+  out = _cli(tmp_path, "compress", "--threads=1", f"--model_dir={folder}",
+             "photo.png", "photo.cim")
+  assert out.returncode == 1 and not (tmp_path / "photo.cim").exists()
+  lines = out.stderr.strip().splitlines()
+  assert len(lines) == 1 and "decode-only" in lines[0], out.stderr
+  assert "missing" not in out.stderr
+  # train --init_from would leave the analysis at random initialisation.
+  model_dir = os.path.join(images_testutil.tmp_dir(), "run")
+  with pytest.raises(shipped.ShippedModelError,
+                     match="--init_from .* is a decode-only model"):
+    train.train(images_testutil.tiny_config(model_dir, init_from=folder))
+  assert not os.path.exists(model_dir)  # refused before anything is written
+  with pytest.raises(shipped.ShippedModelError, match="decode-only"):
+    train._initializer(folder)  # pylint: disable=protected-access
+
+
+def test_strip_encoder_keeps_everything_else_exactly():
+  folder = images_testutil.tmp_dir()
+  rng = np.random.default_rng(0)
+  values = {"analysis/conv_0/kernel_rdft": rng.random([9, 12], np.float32),
+            "synthesis/conv_0/kernel_rdft": rng.random([9, 12]).astype(np.float16),
+            "hyper_analysis/conv_0/bias": np.zeros(4, np.float32),
+            "hyper_synthesis/conv_0/weight_bits": np.int32(11),
+            "hyper_synthesis/scale_thresholds": rng.random(5),
+            "entropy_bottleneck/cdf": np.arange(12, dtype=np.int32)}
+  np.savez_compressed(os.path.join(folder, shipped.WEIGHTS_FILE), **values)
+  assert not shipped.decode_only(folder)
+  shipped.check_encodes(folder)  # a whole model: no error
+  shipped.strip_encoder(folder)
+  assert shipped.decode_only(folder)
+  with np.load(os.path.join(folder, shipped.WEIGHTS_FILE)) as archive:
+    assert archive.files == [n for n in values
+                             if not n.startswith(shipped.ENCODER_ONLY)]
+    for name in archive.files:
+      assert archive[name].dtype == values[name].dtype
+      np.testing.assert_array_equal(archive[name], values[name])
 
 
 if __name__ == "__main__":

@@ -202,6 +202,8 @@ class Encoder(_Tiled):
   def __init__(self, model_dir, threads=0, refinable=False,
                tile_size=tiling.DEFAULT_TILE_SIZE):
     self.config, self.model = load_model(model_dir)
+    # A decode-only shipped model (models/legacy/) has no analysis to restore.
+    shipped.check_encodes(model_dir)
     if refinable and not self.model.refinable:
       raise config_lib.ConfigError(
           f"{model_dir}: encoder-side refinement (effort > 0) is not available for "

@@ -24,7 +24,12 @@ Qualities are numbered from the lowest rate (1) up.
 Models replaced by a newer set stay in `models/legacy/<name>/` (same three files),
 decode-only: `--quality` does not offer them, but a file's fingerprint finds them
 (`model_dir_for_fingerprint`), so files written with an earlier release still
-decode.
+decode. Their weights.npz holds only what a decoder restores: the encoder-only
+transforms (ENCODER_ONLY: analysis/*, hyper_analysis/*) are removed
+(`strip_encoder`, `python -m compression.examples.images.shipped --decode_only
+FOLDER...`), every other array kept exactly, so the fingerprint is unchanged. A
+folder whose weights hold no analysis transform is `decode_only`: the Encoder and
+`train --init_from` refuse it in one line (`check_encodes`).
 """
 
 import json
@@ -39,6 +44,9 @@ WEIGHTS_FILE = "weights.npz"
 RECORD_FILE = "record.json"
 LARGE = 4096
 _DERIVED = re.compile(r"^(.*)/(kernel_int|bias_int)$")
+# Variable scopes only the encoder builds (model.py: encoder_graph, not
+# decoder_graph); a decode-only model's weights hold none of them.
+ENCODER_ONLY = ("analysis/", "hyper_analysis/")
 
 
 class ShippedModelError(ValueError):
@@ -106,6 +114,57 @@ def model_dir_for_fingerprint(fingerprint):
 
 def is_shipped(folder):
   return os.path.isfile(os.path.join(folder, WEIGHTS_FILE))
+
+
+def _stored_names(folder):
+  path = os.path.join(folder, WEIGHTS_FILE)
+  try:
+    with np.load(path, allow_pickle=False) as archive:
+      return list(archive.files)
+  except (OSError, ValueError) as error:
+    raise ShippedModelError(f"{path} cannot be read ({error})") from None
+
+
+def decode_only(folder):
+  """Whether `folder` is a shipped model that can only decode: its weights hold no
+  analysis transform (a replaced model of models/legacy/, `strip_encoder`)."""
+  return is_shipped(folder) and not any(
+      name.startswith("analysis/") for name in _stored_names(folder))
+
+
+def check_encodes(folder, use="compress"):
+  """ShippedModelError (one line) if `folder` is `decode_only`. `use`: "compress"
+  (an Encoder) or "init_from" (train --init_from, which would leave the analysis
+  at its random initialisation)."""
+  if not decode_only(folder):
+    return
+  if use == "init_from":
+    raise ShippedModelError(
+        f"--init_from {folder} is a decode-only model (a replaced model kept for "
+        "reading old files: its weights have no analysis transform, which would "
+        "stay at random initialisation); start from a current quality "
+        "(--init_from=quality:N) or a training directory")
+  raise ShippedModelError(
+      f"{folder} is a decode-only model (a replaced model kept for reading old "
+      "files: its weights have no analysis transform); compress with a current "
+      "quality (--quality=N)")
+
+
+def strip_encoder(folder):
+  """Rewrites `folder`'s weights.npz without the encoder-only arrays (ENCODER_ONLY),
+  every other array unchanged, in the same format (savez_compressed, same order):
+  the folder becomes `decode_only`. Returns (bytes before, bytes after)."""
+  path = os.path.join(folder, WEIGHTS_FILE)
+  before = os.path.getsize(path)
+  with np.load(path, allow_pickle=False) as archive:
+    kept = {name: archive[name] for name in archive.files
+            if not name.startswith(ENCODER_ONLY)}
+  if not any(name.startswith("synthesis/") for name in kept):
+    raise ShippedModelError(f"{path} has no synthesis transform; not stripped")
+  temporary = path + ".tmp.npz"
+  np.savez_compressed(temporary, **kept)
+  os.replace(temporary, path)
+  return before, os.path.getsize(path)
 
 
 def record(folder):
@@ -355,7 +414,14 @@ def main(argv=None):
   parser.add_argument("--training_photos", default="",
                       help="the training photographs (a glob): list them, with "
                            "their SHA-256, in every model's record")
+  parser.add_argument("--decode_only", nargs="+", default=[], metavar="FOLDER",
+                      help="shipped model folders (models/legacy/*) to make "
+                           "decode-only: remove their encoder-only weights")
   args = parser.parse_args(argv)
+  for folder in args.decode_only:
+    before, after = strip_encoder(folder)
+    print(f"{folder}: {before / 1e6:.2f} MB -> {after / 1e6:.2f} MB of weights, "
+          "decode-only")
   from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
   if args.runs:
     runs = sorted(args.runs, key=lambda d: config_lib.require(d)["lambda"])

@@ -197,8 +197,10 @@ def _initializer(model_dir):
   step, nor optimizer state) that `model_dir` (a checkpoint directory or a shipped
   model, also one with the variable names from before the SignalConv2D transforms:
   model.upgrade) holds with the same shape, so a new run starts from those
-  weights. Call inside the graph, before it is finalized."""
+  weights. Call inside the graph, before it is finalized. A decode-only shipped
+  model (models/legacy/: no analysis weights) is refused."""
   if shipped.is_shipped(model_dir):
+    shipped.check_encodes(model_dir, "init_from")
     variables = _model_variables()
     return shipped.loader(model_dir, variables, strict=False)
   checkpoint = codec.latest_checkpoint(model_dir)
@@ -274,6 +276,8 @@ def train(config, log=print):
     raise ValueError(f"architecture must be one of {tuple(DEFAULT_CROPS)}, got "
                      f"{config.architecture!r}")
   config = resolve_defaults(config)
+  if config.init_from:  # before anything is read or written
+    shipped.check_encodes(config.init_from, "init_from")
   paths = (data.glob_paths(config.train_glob) if config.train_glob
            else data.default_paths("train"))
   log(f"reading {len(paths)} training photographs ...")
