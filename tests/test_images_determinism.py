@@ -92,7 +92,7 @@ def test_other_integer_tables_are_refused_by_fingerprint(report):
 
 def _mean_bias_plus(amount):
   def change(values):
-    name = "hyper_synthesis_mean/conv_2/bias"
+    name = "hyper_synthesis_mean/upconv_2/bias"
     values[name] = values[name] + np.float32(amount)
   return change
 

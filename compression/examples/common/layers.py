@@ -6,6 +6,11 @@ scope `name` (or, for `weights`, in the caller's scope): "bias" (zeros,
 coefficients ("kernel_rdft", `parameterizers.RDFTParameterizer`). These names
 are part of every checkpoint the examples have written: changing them would
 stop trained models from loading.
+
+The MNIST example's transforms use them. The image example's are the library's
+SignalConv2D layers (images/model.py, whose `upgrade` loads the models these
+helpers built); tests/test_images_legacy.py rebuilds those old graphs with them
+(`zero_kernel`: the old mean hyper-synthesis' last kernel).
 """
 
 import tensorflow as tf

@@ -51,13 +51,18 @@ Its integer tables are written by an update op into non-trainable variables, sav
 in the checkpoint; the encoder and the decoder read them from there. Training uses
 the float path (the integer one is within a rounding of it).
 
-Layers. The analysis, hyper-analysis and synthesis are the library's SignalConv2D
-(`conv`, `conv_up`: kernels stored as real DFT coefficients, a bias, zero padding
-aligned as tf.nn's "SAME", `alignment="center"`) and GDN / IGDN layers; models
-written when they called tf.nn.conv2d / conv2d_transpose directly (the shipped
-ones) load through `upgrade` and compute the same values bit for bit. The
-hyper-syntheses are the library's IntegerHyperSynthesis and, for the means,
-tf.nn.conv2d_transpose on RDFT kernels (`hyper_synthesis_mean`).
+Layers. The analysis, hyper-analysis, synthesis and mbt2018-mean's mean
+hyper-synthesis (`hyper_synthesis_mean`) are the library's SignalConv2D (`conv`,
+`conv_up`: kernels stored as real DFT coefficients, a bias, zero padding aligned as
+tf.nn's "SAME", `alignment="center"`) and GDN / IGDN layers; the scale
+hyper-synthesis is the library's IntegerHyperSynthesis. Models written when the
+transforms called tf.nn.conv2d / conv2d_transpose directly (the shipped ones: the
+mbt2018-mean set's mean path, the legacy set's synthesis) load through `upgrade`
+and compute the same values bit for bit. (One exception, without oneDNN: the mean
+path's last layer, stride 1, is a tf.nn.convolution where it was a
+conv2d_transpose, which TensorFlow's own kernels sum in another order; its means
+move by float rounding (at most 2e-6 on the shipped models, measured), as they
+do between oneDNN on and off anyway.)
 
 Variables are named by scope: "analysis/...", "synthesis/...", "hyper_analysis/...",
 "hyper_synthesis/...", "hyper_synthesis_mean/...", "channel_conditional/...",
@@ -71,7 +76,6 @@ import re
 import numpy as np
 import tensorflow as tf
 
-from compression.examples.common import layers
 from compression.examples.images import channel_model
 from compression.examples.images import config as config_lib
 from compression.python.layers import conditional_models
@@ -119,19 +123,24 @@ def conv(x, filters, kernel_size, stride, name, activation=None):
       kernel_parameterizer=parameterizers.RDFTParameterizer(), name=name)(x)
 
 
-def conv_up(x, filters, kernel_size, stride, name):
-  """The synthesis' layer: a `SignalConv2D` convolution, `stride` up, zero padding
-  with tf.nn's "SAME" alignment, bias; what `tf.nn.conv2d_transpose` with "SAME"
-  computes with the kernel's channel axes swapped.
+def conv_up(x, filters, kernel_size, stride, name, activation=None,
+            zero_kernel=False):
+  """The synthesis' layer (and the mean hyper-synthesis'): a `SignalConv2D`
+  convolution, `stride` up, zero padding with tf.nn's "SAME" alignment, bias, then
+  `activation`; what `tf.nn.conv2d_transpose` with "SAME" (+ bias) computes with
+  the kernel's channel axes swapped.
 
   float32 [B, H, W, C] -> [B, H*s, W*s, filters]. Variables as `conv`'s:
   `<name>/kernel_rdft` [k*k, C*filters] (the kernel [k, k, C, filters]) and
-  `<name>/bias`.
+  `<name>/bias`; the kernel starts glorot-uniform, or at zero with `zero_kernel`
+  (the layer then outputs its bias: zero at initialisation).
   """
+  initializer = (v1.zeros_initializer() if zero_kernel
+                 else v1.glorot_uniform_initializer())
   return signal_conv.SignalConv2D(
       filters, kernel_size, corr=False, strides_up=stride, padding="same_zeros",
-      alignment="center", use_bias=True,
-      kernel_initializer=v1.glorot_uniform_initializer(),
+      alignment="center", use_bias=True, activation=activation,
+      kernel_initializer=initializer,
       kernel_parameterizer=parameterizers.RDFTParameterizer(), name=name)(x)
 
 
@@ -163,11 +172,15 @@ def synthesis_transform(y, num_filters, stages=STAGES["bmshj2018"]):
 
 
 # Models written before the transforms were SignalConv2D layers (the shipped ones,
-# their checkpoints) name the synthesis' layers "synthesis/conv_<i>" and store
+# their checkpoints) name the synthesis' layers "synthesis/conv_<i>" and
+# mbt2018-mean's mean hyper-synthesis' "hyper_synthesis_mean/conv_<i>", and store
 # their kernels as tf.nn.conv2d_transpose's [k, k, F, C], so "kernel_rdft" is
 # [k*k, F*C]; `upgrade` maps them (and their optimizer slots) to "upconv_<i>" and
-# [k*k, C*F]. The other variables kept their names and values.
-_LEGACY = re.compile(r"^synthesis/conv_(\d+)/(kernel_rdft|bias)(/.*)?$")
+# [k*k, C*F]. The names are the only safe marker: with F = C (N = M, or a hidden
+# layer) an old kernel has the new one's shape. The other variables kept their
+# names and values (the integer "hyper_synthesis/conv_<i>" too).
+_LEGACY = re.compile(
+    r"^(synthesis|hyper_synthesis_mean)/conv_(\d+)/(kernel_rdft|bias)(/.*)?$")
 
 
 def legacy_names(names):
@@ -180,21 +193,24 @@ def upgraded_name(name):
   match = _LEGACY.match(name)
   if not match:
     return name
-  return f"synthesis/upconv_{match.group(1)}/{match.group(2)}{match.group(3) or ''}"
+  scope, layer, variable, slot = match.groups()
+  return f"{scope}/upconv_{layer}/{variable}{slot or ''}"
 
 
 def upgrade(values):
   """{name: array} of an old model -> the same values under this model's names.
 
-  The synthesis' kernel coefficients (and same-shaped slots, e.g. Adam's) go from
-  [k*k, F*C] to [k*k, C*F], F the layer's filters (its bias' size); exact (a
-  permutation). Other entries pass unchanged; a model already current too.
+  The kernel coefficients of the synthesis and of the mean hyper-synthesis (and
+  same-shaped slots, e.g. Adam's) go from [k*k, F*C] to [k*k, C*F], F the layer's
+  filters (its bias' size); exact (a permutation). Other entries pass unchanged;
+  a model already current too.
   """
   out = {}
   for name, value in values.items():
     match = _LEGACY.match(name)
-    if match and match.group(2) == "kernel_rdft":
-      bias = values.get(f"synthesis/conv_{match.group(1)}/bias")
+    if match and match.group(3) == "kernel_rdft":
+      scope, layer = match.group(1), match.group(2)
+      bias = values.get(f"{scope}/conv_{layer}/bias")
       if bias is None:
         raise ValueError(f"{name} has no bias beside it to tell its filters")
       value = np.asarray(value)
@@ -259,19 +275,18 @@ def is_legacy_checkpoint(checkpoint):
 def hyper_synthesis_mean(z_hat, num_filters, latent_filters):
   """mbt2018-mean's mean path, float: z_hat [B, h, w, N] -> mean [B, 4h, 4w, M].
 
-  HyperSynthesis.LAYERS' shapes; the last kernel starts at zero (means 0)."""
+  HyperSynthesis.LAYERS' kernel sizes, strides and ReLUs with filters (N, N, M),
+  as `conv_up` layers named "hyper_synthesis_mean/upconv_<i>"; the last kernel
+  starts at zero (means 0 at initialisation: a bmshj2018 model initialises
+  mbt2018-mean exactly)."""
   with v1.variable_scope("hyper_synthesis_mean"):
     h = z_hat
     filters = (num_filters, num_filters, latent_filters)
     for i, ((size, stride, relu), out) in enumerate(
         zip(HyperSynthesis.LAYERS, filters)):
-      with v1.variable_scope(f"conv_{i}"):
-        kernel, bias = layers.weights([size, size, out, int(h.shape[-1])], out,
-                                      zero_kernel=i == len(filters) - 1,
-                                      rdft=True)
-      h = tf.nn.bias_add(layers.transposed(h, kernel, stride), bias)
-      if relu:
-        h = tf.nn.relu(h)
+      h = conv_up(h, out, size, stride, f"upconv_{i}",
+                  activation=tf.nn.relu if relu else None,
+                  zero_kernel=i == len(filters) - 1)
     return h
 
 
