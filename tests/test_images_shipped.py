@@ -39,6 +39,23 @@ def test_export_writes_the_three_files_and_a_fingerprint(exported):
     assert all(a.dtype != np.float32 for a in large)
 
 
+def test_export_of_some_qualities_keeps_the_others():
+  # `shipped RUN... --qualities=2`: the run becomes quality_2; quality_1 stays.
+  source = util.trained_model("bmshj2018", steps=5)
+  out = util.tmp_dir()
+  os.makedirs(os.path.join(out, "quality_1"))
+  with open(os.path.join(out, "quality_1", "marker"), "w") as f:
+    f.write("kept")
+  shipped.main([source, f"--out={out}", "--qualities=2"])
+  assert shipped.is_shipped(os.path.join(out, "quality_2"))
+  assert shipped.record(os.path.join(out, "quality_2"))["quality"] == 2
+  assert sorted(os.listdir(out)) == ["quality_1", "quality_2"]
+  assert os.listdir(os.path.join(out, "quality_1")) == ["marker"]
+  for bad in ("0", "2,3", "x"):
+    with pytest.raises(SystemExit):
+      shipped.main([source, f"--out={out}", f"--qualities={bad}"])
+
+
 def test_shipped_weights_code_and_decode_exactly(exported):
   source, out = exported
   image = util.synthetic_image(100, 140, seed=7)

@@ -414,6 +414,10 @@ def main(argv=None):
   parser.add_argument("--training_photos", default="",
                       help="the training photographs (a glob): list them, with "
                            "their SHA-256, in every model's record")
+  parser.add_argument("--qualities", default="",
+                      help="comma-separated quality numbers the runs take, in "
+                           "lambda order (default 1..K): replace some qualities "
+                           "and keep the others' folders as they are")
   parser.add_argument("--decode_only", nargs="+", default=[], metavar="FOLDER",
                       help="shipped model folders (models/legacy/*) to make "
                            "decode-only: remove their encoder-only weights")
@@ -425,7 +429,17 @@ def main(argv=None):
   from compression.examples.images import config as config_lib  # pylint: disable=g-import-not-at-top
   if args.runs:
     runs = sorted(args.runs, key=lambda d: config_lib.require(d)["lambda"])
-    for quality, run in enumerate(runs, 1):
+    numbers = list(range(1, len(runs) + 1))
+    if args.qualities:
+      try:
+        numbers = [int(q) for q in args.qualities.split(",")]
+      except ValueError:
+        parser.error(f"--qualities={args.qualities}: expected integers like 6,7")
+      if (len(numbers) != len(runs) or len(set(numbers)) != len(numbers)
+          or min(numbers) < 1 or numbers != sorted(numbers)):
+        parser.error(f"--qualities={args.qualities}: one increasing quality number "
+                     f"(from 1) per run, {len(runs)} runs given")
+    for quality, run in zip(numbers, runs):
       steps, cpu_hours = _training_record(run)
       export(run, os.path.join(args.out, f"quality_{quality}"),
              {"quality": quality, "steps": steps,
