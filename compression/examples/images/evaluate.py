@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 from compression.examples.images import codec
+from compression.examples.images import config as config_lib
 from compression.examples.images import data
 from compression.examples.images import metrics
 
@@ -108,6 +109,6 @@ def evaluate(model_dir, paths, threads=0, log=print):
       "model_dir": model_dir, "architecture": config["architecture"],
       "lambda": config["lambda"], "num_filters": config["num_filters"],
       "latent_filters": config["latent_filters"],
-      "hyper_filters": config.get("hyper_filters") or config["num_filters"],
+      "hyper_filters": config_lib.hyper_width(config),
       "checkpoint": encoder.checkpoint, "images": rows, "mean": mean,
   }
