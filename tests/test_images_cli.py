@@ -274,6 +274,20 @@ def test_compare_writes_table_and_plots(work, jobs):
   assert_one_error(proc, "does not exist")
 
 
+def test_effort_flags_are_checked_before_any_work(work):
+  out_dir = os.path.join(work["out"], "compare_efforts")
+  for value, words in (("0,5", ("--efforts", "'5'", "0,1,2,3")),
+                       ("1,1", ("--efforts", "named twice")),
+                       ("x", ("--efforts", "'x'"))):
+    proc = run_cli("compare", f"--efforts={value}", "--anchors=jpeg",
+                   f"--folder={work['folder']}", f"--out_dir={out_dir}")
+    assert_one_error(proc, *words)
+  assert not os.path.exists(out_dir)
+  proc = run_cli("evaluate", f"--model_dir={work['model']}", "--effort=4",
+                 f"--folder={work['folder']}")
+  assert_one_error(proc, "--effort must be in 0..3")
+
+
 def test_compare_anchors_flag(work):
   out_dir = os.path.join(work["out"], "compare_anchors")
   proc = run_cli("compare", "--anchors=heic,jpeg2000", f"--folder={work['folder']}",

@@ -150,6 +150,26 @@ def test_bd_rates_cover_every_anchor():
     assert e["test"] == "bls2017" and e["bd_rate"] is not None
 
 
+def test_refined_curves_are_compared_with_their_architecture():
+  refined = compare.model_curve("bmshj2018", 2)
+  assert refined == "bmshj2018 effort 2" and compare.model_curve("bmshj2018") == (
+      "bmshj2018")
+  curves = {"jpeg": _fake_points("jpeg", RATE, QUALITY),
+            "bmshj2018": _fake_points("bmshj2018", RATE, QUALITY),
+            refined: _fake_points(refined, 0.9 * RATE, QUALITY)}
+  pairs = {(e["test"], e["anchor"], e["quality"]): e
+           for e in compare.bd_rates(curves)}
+  assert set(pairs) == {(t, a, q) for t, a in [("bmshj2018", "jpeg"),
+                                                (refined, "jpeg"),
+                                                (refined, "bmshj2018")]
+                        for q in ("psnr", "ms_ssim_db")}
+  assert pairs[refined, "bmshj2018", "psnr"]["bd_rate"] == pytest.approx(-10.)
+  # Without the effort-0 curve, the refined one meets only the anchors.
+  del curves["bmshj2018"]
+  assert {(e["test"], e["anchor"]) for e in compare.bd_rates(curves)} == {
+      (refined, "jpeg")}
+
+
 # -- The anchors (standard codecs) on a tiny image. ---------------------------------
 
 # Three settings per anchor, from the lowest quality to the highest.
@@ -314,8 +334,8 @@ def test_evaluate_detects_latent_mismatch(tiny, sessions):
     def __init__(self, latent):
       self.latent = latent
 
-    def compress(self, image):
-      encoded = encoder.compress(image)
+    def compress(self, image, effort=0):
+      encoded = encoder.compress(image, effort=effort)
       setattr(encoded, self.latent, getattr(encoded, self.latent) + 1.)
       return encoded
 
@@ -373,6 +393,45 @@ def test_compare_writes_files(tiny):
   for e in result["bd_rates"]:
     assert e["bd_rate"] is None and "at least 2 points" in e["note"]
     assert f"| {e['test']} | {e['anchor']} |" in summary
+
+
+def test_evaluate_and_compare_at_an_effort(tiny):
+  """effort 1: the files of a refining Encoder, one more curve in compare."""
+  model_dir, paths = tiny
+  result = evaluate.evaluate(model_dir, paths[:1], threads=1, log=lambda *a: None,
+                             effort=1)
+  assert result["effort"] == 1
+  image = images_testutil.data.read_image(paths[0])
+  refined = codec.Encoder(model_dir, threads=1, refinable=True).compress(
+      image, effort=1)
+  assert result["images"][0]["bytes"] == len(refined.blob)
+  for side in ("encode", "decode"):
+    assert result["mean"][f"{side}_seconds_per_megapixel"] == pytest.approx(
+        result["images"][0]["seconds"][side] / (64 * 64 / 1e6))
+  with pytest.raises(ValueError, match="effort must be one of"):
+    evaluate.evaluate(model_dir, paths, effort=9)
+
+  out = os.path.join(images_testutil.tmp_dir(), "compare_efforts")
+  result = compare.compare([model_dir], paths, out, anchors=["jpeg"],
+                           sweeps={"jpeg": (10, 90)}, threads=1,
+                           log=lambda *a: None, efforts=(0, 1))
+  curves = {p["codec"]: p for p in result["points"]}
+  assert set(curves) == {"jpeg", "bmshj2018", "bmshj2018 effort 1"}
+  assert [m["effort"] for m in result["models"]] == [0, 1]
+  assert curves["bmshj2018"]["mean"]["bpp"] == pytest.approx(
+      np.mean([r["bpp"] for r in result["models"][0]["images"]]))
+  assert {(e["test"], e["anchor"]) for e in result["bd_rates"]} == {
+      ("bmshj2018", "jpeg"), ("bmshj2018 effort 1", "jpeg"),
+      ("bmshj2018 effort 1", "bmshj2018")}
+  with open(os.path.join(out, "rd.csv")) as f:
+    assert {r["codec"] for r in csv.DictReader(f)} == set(curves)
+  summary = open(os.path.join(out, "summary.md")).read()
+  assert "## Models' speed" in summary
+  assert "| bmshj2018 effort 1 | lambda=" in summary
+  for bad in ((), (0, 0), (0, 7)):
+    with pytest.raises(ValueError, match="efforts must be"):
+      compare.compare([model_dir], paths, out, anchors=["jpeg"], efforts=bad,
+                      log=lambda *a: None)
 
 
 def test_compare_rejects_bad_quality(tiny):

@@ -527,14 +527,34 @@ def _json_value(value):
   raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def _efforts(values):
+  """--efforts' strings -> distinct ints among refine.EFFORT_STEPS."""
+  from compression.examples.images import refine  # pylint: disable=g-import-not-at-top
+  known = sorted(refine.EFFORT_STEPS)
+  efforts = []
+  for value in values:
+    if not value.strip().isdigit() or int(value) not in known:
+      raise cli.CommandError(f"--efforts: {value!r} is not an effort; each must be "
+                             f"one of {','.join(map(str, known))}")
+    if int(value) in efforts:
+      raise cli.CommandError(f"--efforts: {value} is named twice")
+    efforts.append(int(value))
+  if not efforts:
+    raise cli.CommandError("--efforts: name at least one effort (0: none)")
+  return efforts
+
+
 def _run_evaluate(fv):
+  from compression.examples.images import refine  # pylint: disable=g-import-not-at-top
   _check_threads(fv)
+  cli.check_int(fv, "effort", 0, max(refine.EFFORT_STEPS))
   if fv.output_json:
     _check_output_file("--output_json", fv.output_json)
   paths = _image_paths(fv.folder)
   _require_model(fv.model_dir)
   from compression.examples.images import evaluate  # pylint: disable=g-import-not-at-top
-  result = evaluate.evaluate(fv.model_dir, paths, threads=fv.threads, log=cli.log)
+  result = evaluate.evaluate(fv.model_dir, paths, threads=fv.threads, log=cli.log,
+                             effort=fv.effort)
   mean = result["mean"]
   cli.log(f"mean of {len(result['images'])} images: {mean['bpp']:.4f} bpp (est. "
           f"{mean['bpp_estimate']:.4f}), PSNR {mean['psnr']:.2f} dB, MS-SSIM "
@@ -549,6 +569,7 @@ def _run_compare(fv):
   _check_threads(fv)
   if os.path.exists(fv.out_dir) and not os.path.isdir(fv.out_dir):
     raise cli.CommandError(f"--out_dir {fv.out_dir} exists and is not a folder")
+  efforts = _efforts(fv.efforts)
   paths = _image_paths(fv.folder)
   for model_dir in fv.model_dirs:
     _require_model(model_dir)
@@ -563,7 +584,8 @@ def _run_compare(fv):
   else:
     anchors = compare.resolve_anchors(fv.anchors, log=cli.log)
   compare.compare(fv.model_dirs, paths, fv.out_dir, anchors=anchors,
-                  threads=fv.threads, log=cli.log, anchor_points=fv.anchor_points)
+                  threads=fv.threads, log=cli.log, anchor_points=fv.anchor_points,
+                  efforts=efforts)
 
 
 def _run_fetch_photos(fv):
@@ -697,7 +719,7 @@ COMMANDS = {
         "average the actual bits per pixel, PSNR (dB, peak 255) and MS-SSIM.",
         [_MODEL_DIR, _FOLDER,
          ("string", "output_json", "", "Optional JSON file for the results."),
-         _THREADS],
+         _EFFORT, _THREADS],
         _run_evaluate),
     "compare": cli.Command(
         "compare", "models against JPEG, WebP, JPEG 2000, JPEG XL, AVIF, HEIC",
@@ -721,6 +743,10 @@ COMMANDS = {
          ("string", "anchor_points", "", "rd.csv of an earlier compare on the "
           "same images: its anchor points stand in for running the anchors "
           "again (they are deterministic; --anchors picks among them)."),
+         ("list", "efforts", ["0"], "Comma-separated efforts of encoder-side "
+          "refinement (as compress --effort) to evaluate every model at: one "
+          "curve per architecture and effort, each effort N > 0 also compared "
+          "with effort 0 when that is named too (default: 0 only)."),
          _THREADS],
         _run_compare),
     "beam_compress": cli.Command(

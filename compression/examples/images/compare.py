@@ -40,7 +40,12 @@ pip package and extra (`resolve_anchors`; with no anchors named, those missing a
 left out). Sizes are whole files (headers and containers included, as the models'
 .cim header and CRC are); each anchor's file is decoded with the same library.
 Each model directory is evaluated with `evaluate.evaluate` (one point per model);
-models of one architecture form one curve, sorted by rate.
+models of one architecture form one curve, sorted by rate. With `efforts` (compare
+--efforts=0,1) every model is evaluated once per effort of encoder-side refinement
+(`compress --effort`, refine.py): effort 0 gives the architecture's curve, effort
+N > 0 the curve "ARCHITECTURE effort N" (`model_curve`), which is compared with
+every anchor and with the same architecture's effort-0 curve. summary.md lists
+each model point's encode and decode seconds per megapixel.
 
 Anchor points from an earlier run (`anchor_points`, `compare --anchor_points=CSV`):
 the anchors are deterministic, and their sweeps take most of a comparison's time
@@ -85,6 +90,7 @@ from compression.examples.images import data
 from compression.examples.images import evaluate as evaluate_lib
 from compression.examples.images import metrics
 from compression.examples.images import plots
+from compression.examples.images import refine
 
 ANCHORS = ("jpeg", "webp", "jpeg2000", "jpegxl", "avif", "heic")
 # The anchors Pillow encodes (`encode_standard`).
@@ -144,6 +150,13 @@ QUALITIES = (("psnr", "PSNR (dB)"), ("ms_ssim_db", "MS-SSIM (dB)"))
 CSV_FIELDS = ("codec", "setting", "model_dir", "image", "width", "height", "bytes",
               "bpp", "psnr", "ms_ssim", "ms_ssim_db")
 MEAN_ROW = "(mean)"
+# The curve of an architecture's models refined at effort N: ARCHITECTURE + REFINED + N.
+REFINED = " effort "
+
+
+def model_curve(architecture, effort=0):
+  """The curve (the "codec" of its points) of `architecture` at `effort`."""
+  return architecture if not effort else f"{architecture}{REFINED}{effort}"
 
 
 def _purpose(codec):
@@ -466,14 +479,17 @@ def _bd_entry(test, anchor, curves, key):
 
 
 def bd_rates(curves):
-  """BD-rate entries for every model curve against every anchor, and every
-  architecture against each earlier one present (`config.ARCHITECTURES` order);
-  `curves`: codec -> points sorted by bpp."""
+  """BD-rate entries for every model curve against every anchor, every
+  architecture against each earlier one present (`config.ARCHITECTURES` order)
+  and every refined curve (`model_curve` with effort > 0) against its
+  architecture's effort-0 curve; `curves`: codec -> points sorted by bpp."""
   models = [c for c in curves if c not in ANCHORS]
   pairs = [(m, a) for m in models for a in ANCHORS if a in curves]
   present = [a for a in config_lib.ARCHITECTURES if a in curves]
   pairs += [(later, earlier) for i, later in enumerate(present)
             for earlier in present[:i]]
+  pairs += [(m, base) for m in models for base in present
+            if m.startswith(base + REFINED) and m != base]
   return [_bd_entry(test, anchor, curves, key)
           for test, anchor in pairs for key, _ in QUALITIES]
 
@@ -555,6 +571,20 @@ def _summary(images, curves, entries, anchors):
       m = p["mean"]
       lines.append(f"| {codec} | {p['setting']} | {m['bpp']:.4f} | {m['psnr']:.2f} | "
                    f"{m['ms_ssim']:.4f} | {m['ms_ssim_db']:.2f} |")
+  timed = [(codec, p) for codec, points in curves.items() for p in points
+           if "encode_seconds_per_megapixel" in p["mean"]]
+  if timed:
+    lines += ["", "## Models' speed", "",
+              "Wall seconds per megapixel of the compress and decompress calls "
+              "(evaluate's timing, over all the images; the first image also "
+              "warms the sessions up).", "",
+              "| codec | setting | model_dir | encode s/Mpixel | decode s/Mpixel |",
+              "|---|---|---|---:|---:|"]
+    for codec, p in timed:
+      m = p["mean"]
+      lines.append(f"| {codec} | {p['setting']} | {p['model_dir']} | "
+                   f"{m['encode_seconds_per_megapixel']:.2f} | "
+                   f"{m['decode_seconds_per_megapixel']:.2f} |")
   lines += ["", "## BD-rate", "",
             "Bjøntegaard delta rate (log rate as a PCHIP function of quality, "
             "integrated over the quality interval both curves cover, the overlap "
@@ -577,7 +607,7 @@ def _summary(images, curves, entries, anchors):
 
 def compare(model_dirs, paths, out_dir, anchors=None, sweeps=None, threads=0,
             log=print, jpeg_qualities=None, webp_qualities=None,
-            anchor_points=None):
+            anchor_points=None, efforts=(0,)):
   """Evaluates models and anchors on `paths`; writes the files of the module doc.
 
   Args:
@@ -594,6 +624,8 @@ def compare(model_dirs, paths, out_dir, anchors=None, sweeps=None, threads=0,
     anchor_points: optional rd.csv of an earlier comparison: its anchor rows
       stand in for running the anchors (`read_anchor_points`; `anchors` then
       picks among the file's, none: all of them; `sweeps` do not apply).
+    efforts: the encoder-side refinement efforts each model is evaluated at
+      (refine.EFFORT_STEPS), one curve per architecture and effort.
 
   Returns:
     {"images": [{"name", "height", "width"}], "points": [{"codec", "setting",
@@ -612,6 +644,11 @@ def compare(model_dirs, paths, out_dir, anchors=None, sweeps=None, threads=0,
   paths = list(paths)
   if not paths:
     raise data.DataError("compare: no images")
+  efforts = list(efforts)
+  bad = [e for e in efforts if e not in refine.EFFORT_STEPS]
+  if bad or not efforts or len(set(efforts)) != len(efforts):
+    raise ValueError(f"efforts must be distinct values among "
+                     f"{sorted(refine.EFFORT_STEPS)}, got {efforts}")
   chosen = () if anchor_points else resolve_anchors(anchors, log=log)
   sweeps = dict(sweeps or {})
   unknown = [name for name in sweeps if name not in ANCHORS]
@@ -644,11 +681,17 @@ def compare(model_dirs, paths, out_dir, anchors=None, sweeps=None, threads=0,
       points += anchor_points
   models = []
   for model_dir in model_dirs:
-    log(f"evaluating {model_dir}")
-    result = evaluate_lib.evaluate(model_dir, paths, threads=threads, log=log)
-    models.append(result)
-    points.append(_point(result["architecture"], f"lambda={result['lambda']:g}",
-                         result["images"], model_dir))
+    for effort in efforts:
+      log(f"evaluating {model_dir}" + (f" at effort {effort}" if effort else ""))
+      result = evaluate_lib.evaluate(model_dir, paths, threads=threads, log=log,
+                                     effort=effort)
+      models.append(result)
+      point = _point(model_curve(result["architecture"], effort),
+                     f"lambda={result['lambda']:g}", result["images"], model_dir)
+      for side in ("encode", "decode"):
+        key = f"{side}_seconds_per_megapixel"
+        point["mean"][key] = result["mean"][key]
+      points.append(point)
   curves = {}
   for p in points:
     curves.setdefault(p["codec"], []).append(p)

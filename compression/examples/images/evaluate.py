@@ -11,7 +11,8 @@ the quantized latents of both sides must be identical. Reported per image:
   seconds        {"encode", "decode"}: wall time of the compress / decompress
                  calls (the first image also warms the sessions up)
 
-and their means over the images.
+and their means over the images. With `effort` > 0 the encoder refines y for each
+image first (`compress --effort`, refine.py); the decoder is the same.
 """
 
 import os
@@ -23,6 +24,7 @@ from compression.examples.images import codec
 from compression.examples.images import config as config_lib
 from compression.examples.images import data
 from compression.examples.images import metrics
+from compression.examples.images import refine
 
 MEAN_KEYS = ("bpp", "bpp_estimate", "psnr", "ms_ssim")
 
@@ -33,11 +35,12 @@ def _same(a, b):
   return a.shape == b.shape and np.array_equal(a, b)
 
 
-def evaluate_image(encoder, decoder, image, name):
-  """One uint8 [H, W, 3] image through `encoder` and `decoder` -> dict (see doc)."""
+def evaluate_image(encoder, decoder, image, name, effort=0):
+  """One uint8 [H, W, 3] image through `encoder` (refining at `effort` > 0) and
+  `decoder` -> dict (see doc)."""
   height, width = image.shape[:2]
   start = time.perf_counter()
-  encoded = encoder.compress(image)
+  encoded = encoder.compress(image, effort=effort)
   encode_seconds = time.perf_counter() - start
   start = time.perf_counter()
   decoded = decoder.decompress(encoded.blob, where=name)
@@ -63,7 +66,7 @@ def means(rows, keys=MEAN_KEYS):
   return {key: float(np.mean([row[key] for row in rows])) for key in keys}
 
 
-def evaluate(model_dir, paths, threads=0, log=print):
+def evaluate(model_dir, paths, threads=0, log=print, effort=0):
   """Compresses and decompresses every image file of `paths` with one model.
 
   Args:
@@ -71,27 +74,36 @@ def evaluate(model_dir, paths, threads=0, log=print):
     paths: PNG / JPEG files (a list of str).
     threads: TensorFlow intra/inter-op threads; 0 = TensorFlow's default.
     log: called with one line per image.
+    effort: encoder-side refinement, as `compress --effort` (refine.EFFORT_STEPS;
+      0: none).
 
   Returns:
     {"model_dir", "architecture", "lambda", "num_filters", "latent_filters",
-     "checkpoint", "images": [per-image dicts, see the module doc],
-     "mean": {"bpp", "bpp_estimate", "psnr", "ms_ssim", "encode_seconds",
-              "decode_seconds"}}.
+     "hyper_filters", "checkpoint", "effort", "images": [per-image dicts, see the
+     module doc], "mean": {"bpp", "bpp_estimate", "psnr", "ms_ssim",
+     "encode_seconds", "decode_seconds" (means per image),
+     "encode_seconds_per_megapixel", "decode_seconds_per_megapixel" (totals over
+     the images' pixels)}}.
 
   Raises:
     data.DataError (an unreadable image), config.ConfigError / codec.CheckpointError
-    (an unusable model), codec.DecodeError (a round trip that is not exact).
+    (an unusable model, or effort > 0 with a model that cannot refine),
+    codec.DecodeError (a round trip that is not exact), ValueError (an effort
+    not in refine.EFFORT_STEPS).
   """
   paths = list(paths)
   if not paths:
     raise data.DataError("evaluate: no images")
-  encoder = codec.Encoder(model_dir, threads=threads)
+  if effort not in refine.EFFORT_STEPS:
+    raise ValueError(f"effort must be one of {sorted(refine.EFFORT_STEPS)}, got "
+                     f"{effort!r}")
+  encoder = codec.Encoder(model_dir, threads=threads, refinable=effort > 0)
   decoder = codec.Decoder(model_dir, threads=threads)
   rows = []
   try:
     for path in paths:
       name = os.path.basename(path)
-      row = evaluate_image(encoder, decoder, data.read_image(path), name)
+      row = evaluate_image(encoder, decoder, data.read_image(path), name, effort)
       rows.append(row)
       log(f"{name}: {row['width']}x{row['height']}, {row['bytes']} bytes, "
           f"{row['bpp']:.4f} bpp (est. {row['bpp_estimate']:.4f}), "
@@ -104,11 +116,16 @@ def evaluate(model_dir, paths, threads=0, log=print):
   mean = means(rows)
   mean["encode_seconds"] = float(np.mean([r["seconds"]["encode"] for r in rows]))
   mean["decode_seconds"] = float(np.mean([r["seconds"]["decode"] for r in rows]))
+  megapixels = sum(r["height"] * r["width"] for r in rows) / 1e6
+  for side in ("encode", "decode"):
+    mean[f"{side}_seconds_per_megapixel"] = float(
+        sum(r["seconds"][side] for r in rows) / megapixels)
   config = encoder.config
   return {
       "model_dir": model_dir, "architecture": config["architecture"],
       "lambda": config["lambda"], "num_filters": config["num_filters"],
       "latent_filters": config["latent_filters"],
       "hyper_filters": config_lib.hyper_width(config),
-      "checkpoint": encoder.checkpoint, "images": rows, "mean": mean,
+      "checkpoint": encoder.checkpoint, "effort": effort, "images": rows,
+      "mean": mean,
   }
