@@ -6,7 +6,11 @@ synthesis usually exists. `refine` finds one by gradient descent (Adam) on the
 loss of `ImageModel.refinement`, with the rounding relaxed by stochastic Gumbel
 soft rounding (SGA; Yang, Bamler, Mandt 2020) whose temperature is annealed from
 `TAU_START` to `TAU_END`, so that the relaxation approaches the rounding the coder
-applies. The result is coded as any y: the file format and the decoder do not
+applies. The schedule was chosen on 4 held-out photographs and qualities 1, 3, 5
+and 7 at 30 steps (BD-rate at equal PSNR against effort 0): ending at 0.2 gave
+-11.0%, at 0.05 -8.7% (lower temperatures let the rate creep up for no PSNR);
+learning rates 0.015-0.045 and starts 0.5-0.8 were within 1% of each other, 0.06
+and above worse. The result is coded as any y: the file format and the decoder do not
 change, and files written with refinement decode with every decoder of the format.
 
 z stays the analysis' (the scales the coder uses are those of the unrefined
@@ -20,7 +24,7 @@ EFFORT_STEPS = {0: 0, 1: 30, 2: 100, 3: 300}
 DEFAULT_EFFORT = 0
 LEARNING_RATE = 0.03
 TAU_START = 0.5
-TAU_END = 0.05
+TAU_END = 0.2
 ADAM_BETAS = (0.9, 0.999)
 
 
