@@ -11,6 +11,7 @@ import pytest
 import images_testutil
 from compression.examples.images import codec
 from compression.examples.images import compare
+from compression.examples.images import config as config_lib
 from compression.examples.images import evaluate
 from compression.examples.images import metrics
 
@@ -432,6 +433,14 @@ def test_evaluate_and_compare_at_an_effort(tiny):
     with pytest.raises(ValueError, match="efforts must be"):
       compare.compare([model_dir], paths, out, anchors=["jpeg"], efforts=bad,
                       log=lambda *a: None)
+  # A model that cannot refine (ms2020-cc) is refused before any work.
+  cc_dir = os.path.join(images_testutil.tmp_dir(), "cc")
+  config_lib.write(cc_dir, "ms2020-cc", 8, 16, 0.01)
+  lines = []
+  with pytest.raises(config_lib.ConfigError, match="cc: encoder-side refinement"):
+    compare.compare([model_dir, cc_dir], paths, out + "_cc", anchors=["jpeg"],
+                    sweeps={"jpeg": (10,)}, efforts=(0, 1), log=lines.append)
+  assert not lines and not os.path.exists(out + "_cc")
 
 
 def test_compare_rejects_bad_quality(tiny):

@@ -56,9 +56,9 @@ _EFFORT = (
     "integer", "effort", 0,
     "Encoder-side refinement: 0 (none: the network's own latents, fastest), 1, 2 "
     "or 3 (30, 100, 300 steps of gradient descent on this image's bits + lambda * "
-    "MSE, about 1-3 minutes a megapixel on 2 cores at 1; see the image README for "
-    "what each buys). The file format and the decoder are unchanged. Whole-image "
-    "only: refused above the tile size.")
+    "MSE; on one thread about 0.5, 1.5 and 5 minutes a megapixel; see the image "
+    "README for what each buys). The file format and the decoder are unchanged. "
+    "Whole-image only: refused above the tile size.")
 _TARGET_NOTE = (" Chooses per image among the shipped qualities (binary "
                 "search); not with --quality / --model_dir. 0: none.")
 _TARGETS = [

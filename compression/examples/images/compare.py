@@ -649,6 +649,9 @@ def compare(model_dirs, paths, out_dir, anchors=None, sweeps=None, threads=0,
   if bad or not efforts or len(set(efforts)) != len(efforts):
     raise ValueError(f"efforts must be distinct values among "
                      f"{sorted(refine.EFFORT_STEPS)}, got {efforts}")
+  for model_dir in model_dirs:
+    for effort in efforts:
+      evaluate_lib.check_effort(model_dir, effort)
   chosen = () if anchor_points else resolve_anchors(anchors, log=log)
   sweeps = dict(sweeps or {})
   unknown = [name for name in sweeps if name not in ANCHORS]

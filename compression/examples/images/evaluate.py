@@ -66,6 +66,18 @@ def means(rows, keys=MEAN_KEYS):
   return {key: float(np.mean([row[key] for row in rows])) for key in keys}
 
 
+def check_effort(model_dir, effort):
+  """Before any work: ValueError unless `effort` is in refine.EFFORT_STEPS,
+  config.ConfigError if it is > 0 and the model in `model_dir` cannot refine."""
+  if effort not in refine.EFFORT_STEPS:
+    raise ValueError(f"effort must be one of {sorted(refine.EFFORT_STEPS)}, got "
+                     f"{effort!r}")
+  if effort and not codec.load_model(model_dir)[1].refinable:
+    raise config_lib.ConfigError(
+        f"{model_dir}: encoder-side refinement (effort {effort}) is not available "
+        f"for its architecture; evaluate it at effort 0")
+
+
 def evaluate(model_dir, paths, threads=0, log=print, effort=0):
   """Compresses and decompresses every image file of `paths` with one model.
 
@@ -94,9 +106,7 @@ def evaluate(model_dir, paths, threads=0, log=print, effort=0):
   paths = list(paths)
   if not paths:
     raise data.DataError("evaluate: no images")
-  if effort not in refine.EFFORT_STEPS:
-    raise ValueError(f"effort must be one of {sorted(refine.EFFORT_STEPS)}, got "
-                     f"{effort!r}")
+  check_effort(model_dir, effort)
   encoder = codec.Encoder(model_dir, threads=threads, refinable=effort > 0)
   decoder = codec.Decoder(model_dir, threads=threads)
   rows = []
