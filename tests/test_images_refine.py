@@ -79,7 +79,10 @@ def test_compress_effort_flag_writes_what_the_refinable_encoder_writes(
     out = str(tmp_path / f"effort{effort}.cim")
     with pytest.raises(SystemExit) as done:
       commands.main(["prog", "compress", *args, source, out])
-    assert done.value.code in (0, None), capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert done.value.code in (0, None), printed.err
+    # Refinement reports its progress: a loss line every quarter of the steps.
+    assert printed.out.count("refine step ") == (4 if effort else 0), printed.out
     with open(out, "rb") as f:
       blob = f.read()
     assert blob == refinable.compress(image, effort=effort).blob

@@ -377,8 +377,11 @@ def _run_compress(fv):
     model_dir = _coder_model_dir(fv)
     _require_model(model_dir)
     from compression.examples.images import codec  # pylint: disable=g-import-not-at-top
+    # Refinement takes seconds to minutes: its loss every quarter of the steps.
     encoded = codec.Encoder(model_dir, threads=fv.threads,
-                            refinable=fv.effort > 0).compress(image, effort=fv.effort)
+                            refinable=fv.effort > 0).compress(
+                                image, effort=fv.effort,
+                                log=cli.log if fv.effort else None)
   else:
     try:
       choice = batch.choose(image, target, batch.Coders(fv.threads, fv.effort),
