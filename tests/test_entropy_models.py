@@ -152,6 +152,9 @@ class EntropyBottleneckTest(tf.test.TestCase):
   def test_noise_in_training(self):
     inputs = _laplace([100, 50, 2], 5.)
     with tf.Graph().as_default():
+      # Seeded: the mean of 10000 uniform samples has a standard deviation of
+      # 0.0029, and an unseeded run once landed at 0.0109 (3.8 of them).
+      tf.compat.v1.set_random_seed(3)
       layer = EntropyBottleneck()
       outputs, likelihoods = layer(inputs, training=True)
       with _session() as sess:
