@@ -228,10 +228,7 @@ class Encoder(_Tiled):
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
       raise ValueError(f"compress needs a uint8 [H, W, 3] image, got "
                        f"{image.dtype} {image.shape}")
-    if effort not in refine_lib.EFFORT_STEPS:
-      raise ValueError(f"effort must be one of {sorted(refine_lib.EFFORT_STEPS)}, "
-                       f"got {effort!r}")
-    steps = refine_lib.EFFORT_STEPS[effort]
+    steps = refine_lib.check_effort(effort)
     if steps and self._refine is None:
       raise ValueError("effort > 0 needs an Encoder made with refinable=True")
     height, width = image.shape[:2]

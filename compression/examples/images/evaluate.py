@@ -69,10 +69,7 @@ def means(rows, keys=MEAN_KEYS):
 def check_effort(model_dir, effort):
   """Before any work: ValueError unless `effort` is in refine.EFFORT_STEPS,
   config.ConfigError if it is > 0 and the model in `model_dir` cannot refine."""
-  if effort not in refine.EFFORT_STEPS:
-    raise ValueError(f"effort must be one of {sorted(refine.EFFORT_STEPS)}, got "
-                     f"{effort!r}")
-  if effort and not codec.load_model(model_dir)[1].refinable:
+  if refine.check_effort(effort) and not codec.load_model(model_dir)[1].refinable:
     raise config_lib.ConfigError(
         f"{model_dir}: encoder-side refinement (effort {effort}) is not available "
         f"for its architecture; evaluate it at effort 0")

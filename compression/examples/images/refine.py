@@ -28,6 +28,13 @@ TAU_END = 0.2
 ADAM_BETAS = (0.9, 0.999)
 
 
+def check_effort(effort):
+  """ValueError unless `effort` is one of EFFORT_STEPS; returns its steps."""
+  if effort not in EFFORT_STEPS:
+    raise ValueError(f"effort must be one of {sorted(EFFORT_STEPS)}, got {effort!r}")
+  return EFFORT_STEPS[effort]
+
+
 def temperature(step, steps):
   """SGA's temperature at `step` of `steps`: geometric from TAU_START to TAU_END."""
   if steps <= 1:
