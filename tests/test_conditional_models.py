@@ -232,6 +232,37 @@ class SymmetricConditionalTest(tf.test.TestCase):
         expected = (dist.cdf((values + .5) / scales) - dist.cdf((values - .5) / scales))
         self.assertAllClose(likelihoods, expected, rtol=1e-9, atol=0)
 
+  def test_likelihood_under_other_scales_and_means(self):
+    # likelihood(outputs, scale, mean) is the likelihood of a layer made with that
+    # scale and mean (the scale bounded below as the layer's own), differentiable in
+    # both: an encoder refining z moves y's scales and means through it.
+    values = np.array([[-3., -.4, 0., .2, 1., 7.]], np.float32)
+    own_scale, own_mean = np.full([1, 6], 2., np.float32), np.zeros([1, 6], np.float32)
+    other_scale = np.array([[.01, .5, 1., 3., 8., 20.]], np.float32)
+    other_mean = np.array([[-3.3, .1, .3, -1., .9, 6.]], np.float32)
+    for cls, _ in _FAMILIES:
+      with self.subTest(cls.__name__), tf.Graph().as_default():
+        layer = cls(own_scale, mean=own_mean, scale_bound=.11)
+        reference = cls(other_scale, mean=other_mean, scale_bound=.11)
+        layer(values, training=False)
+        reference(values, training=False)
+        scale = tf.constant(other_scale)
+        mean = tf.constant(other_mean)
+        given = layer.likelihood(values, scale, mean)
+        own = layer.likelihood(values)
+        gradients = tf.gradients(tf.reduce_sum(tf.math.log(given)), [scale, mean])
+        with tf.compat.v1.Session() as sess:
+          sess.run(tf.compat.v1.global_variables_initializer())
+          given, own, expected, own_given, gradients = sess.run(
+              [given, own, reference.likelihood(values),
+               layer.likelihood(values, own_scale, own_mean), gradients])
+        self.assertAllClose(given, expected, rtol=1e-6, atol=0)
+        self.assertAllClose(own_given, own, rtol=1e-6, atol=0)
+        self.assertFalse(np.allclose(given, own))
+        for gradient in gradients:
+          self.assertTrue(np.all(np.isfinite(gradient)))
+          self.assertGreater(np.abs(gradient).max(), 0.)
+
   def test_float64_gradients(self):
     for cls, _ in _FAMILIES:
       with self.subTest(cls.__name__), tf.Graph().as_default():

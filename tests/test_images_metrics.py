@@ -443,6 +443,40 @@ def test_evaluate_and_compare_at_an_effort(tiny):
   assert not lines and not os.path.exists(out + "_cc")
 
 
+def test_compare_reads_back_saved_evaluations(tiny, monkeypatch):
+  """A second comparison into the same folder reads each model's saved evaluation
+  back; other images or another effort are evaluated."""
+  model_dir, paths = tiny
+  out = os.path.join(images_testutil.tmp_dir(), "compare_saved")
+  kwargs = dict(anchors=["jpeg"], sweeps={"jpeg": (10, 90)}, threads=1,
+                log=lambda *a: None)
+  first = compare.compare([model_dir], paths, out, **kwargs)
+  saved = os.listdir(os.path.join(out, "evaluations"))
+  assert len(saved) == 1 and saved[0].endswith(".json")
+  with open(os.path.join(out, "rd.csv")) as f:
+    rows = f.read()
+  evaluated = []
+  real = evaluate.evaluate
+  monkeypatch.setattr(evaluate, "evaluate", lambda *a, **k: evaluated.append(
+      (a, k)) or real(*a, **k))
+  lines = []
+  again = compare.compare([model_dir], paths, out, **dict(kwargs, log=lines.append))
+  assert not evaluated
+  assert any("read from" in line and "same weights" in line for line in lines)
+  assert again["models"] == first["models"]
+  with open(os.path.join(out, "rd.csv")) as f:
+    assert f.read() == rows
+  # Another image set, another effort: evaluated (and saved beside the first).
+  compare.compare([model_dir], paths[:1], out, **kwargs)
+  compare.compare([model_dir], paths, out, efforts=(1,), **kwargs)
+  assert [k["effort"] for _, k in evaluated] == [0, 1]
+  assert len(os.listdir(os.path.join(out, "evaluations"))) == 3
+  # Other weights (a checkpoint changed since) are evaluated again.
+  monkeypatch.setattr(evaluate, "weights_digest", lambda _: "0" * 64)
+  compare.compare([model_dir], paths, out, **kwargs)
+  assert len(evaluated) == 3
+
+
 def test_compare_rejects_bad_quality(tiny):
   _, paths = tiny
   with pytest.raises(ValueError, match="1..100"):

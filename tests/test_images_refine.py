@@ -46,6 +46,9 @@ def test_refinement_lowers_the_loss_and_decodes_with_the_plain_decoder(coders):
   # The decoder is unchanged: it decodes exactly what the encoder coded.
   np.testing.assert_array_equal(decoded_after.y_symbols, after.y_symbols)
   assert not np.array_equal(after.y_symbols, before.y_symbols)
+  # z is refined with y (the shipped models have a hyperprior), and decoded as coded.
+  np.testing.assert_array_equal(decoded_after.z_hat, after.z_hat)
+  assert not np.array_equal(after.z_hat, before.z_hat)
   # The measured loss (file bytes, decoded pixels) is lower.
   assert (_loss(plain, image, after.blob, decoded_after.image) <
           _loss(plain, image, before.blob, decoded_before.image))
@@ -67,6 +70,10 @@ def test_refinement_errors(coders):
     refinable.compress(image, effort=7)
   with pytest.raises(ValueError, match="refinable=True"):
     plain.compress(image, effort=1)
+  # A hyperprior model's refinement moves z too: refining y alone is refused.
+  with pytest.raises(ValueError, match="needs z"):
+    refine.refine(refinable.sess, refinable._refine, {},  # pylint: disable=protected-access
+                  np.zeros([1, 2, 2, 1], np.float32), 1)
 
 
 def test_compress_effort_flag_writes_what_the_refinable_encoder_writes(

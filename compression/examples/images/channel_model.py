@@ -3,7 +3,7 @@
 "Channel-wise autoregressive entropy models for learned image compression" (Minnen,
 Singh 2020), named like the other architectures after its authors' initials and
 year. It keeps mbt2018-mean's transforms, its integer scale hyper-synthesis and its
-float mean hyper-synthesis (`model.hyper_synthesis_mean`, `mu`), and adds the
+float mean hyper-synthesis (`model.HyperSynthesisMean`, `mu`), and adds the
 library's `ChannelConditional` on y: y's M channels are cut into `num_slices(M)`
 slices; slice k's mean is `mu_k` plus a small convolution stack of `mu` and the
 slices before it, and its reconstruction adds a latent residual prediction within

@@ -268,12 +268,15 @@ class Encoder(_Tiled):
                               feed)
       feed.update({self._out[k]: v for k, v in latents.items()})
       feed[self._refine["size"]] = np.array([height, width], np.int32)
-      y = refine_lib.refine(self.sess, self._refine, feed, latents["y"], steps,
-                            log=log)
-      # Code the refined y with the analysis' z (and so the same scales).
-      feed = {self._x: feed[self._x], self._out["y"]: y}
+      refined = refine_lib.refine(self.sess, self._refine, feed, latents["y"],
+                                  steps, z=latents.get("z"), log=log)
+      # Code the refined latents (z's rounding gives y's scales, as it does to
+      # the decoder).
       if "z" in latents:
-        feed[self._out["z"]] = latents["z"]
+        y, z = refined
+        feed = {self._x: feed[self._x], self._out["y"]: y, self._out["z"]: z}
+      else:
+        feed = {self._x: feed[self._x], self._out["y"]: refined}
     out = self.sess.run(fetches, feed)
     return self._encoded(out, height, width, time.time() - start)
 

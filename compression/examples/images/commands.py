@@ -742,7 +742,10 @@ COMMANDS = {
          _FOLDER,
          ("string", "out_dir", "image_compare",
           "Folder for rd.csv, rd_psnr.png, rd_msssim.png and summary.md "
-          "(created)."),
+          "(created), and evaluations/: each model's evaluation, read back by a "
+          "later compare into this folder when the weights, effort and images "
+          "are the same (an interrupted compare resumes; delete it to measure "
+          "again)."),
          ("string", "anchor_points", "", "rd.csv of an earlier compare on the "
           "same images: its anchor points stand in for running the anchors "
           "again (they are deterministic; --anchors picks among them)."),

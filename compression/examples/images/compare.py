@@ -47,6 +47,16 @@ N > 0 the curve "ARCHITECTURE effort N" (`model_curve`), which is compared with
 every anchor and with the same architecture's effort-0 curve. summary.md lists
 each model point's encode and decode seconds per megapixel.
 
+Saved evaluations: each model's evaluation at each effort is saved in
+`OUT_DIR/evaluations/` as it finishes (a JSON of `evaluate.evaluate`'s result and
+what it depends on). A later comparison into the same folder reads it back instead
+of evaluating again when the weights (the SHA-256 of the shipped weights file or
+of the newest checkpoint), the effort, the refinement's settings (refine.py's
+steps, rates, temperatures and METHOD) and the images (names and file SHA-256)
+are the same: an interrupted comparison resumes, and adding one model evaluates
+only that model. Timings are those of the saved run. Delete the folder to measure
+again (after changing the code of the codec, for instance).
+
 Anchor points from an earlier run (`anchor_points`, `compare --anchor_points=CSV`):
 the anchors are deterministic, and their sweeps take most of a comparison's time
 (about 25 minutes for the six over 20 photographs on 2 cores), so their rows of an
@@ -75,9 +85,11 @@ Files written to `out_dir`:
 """
 
 import csv
+import hashlib
 import importlib
 import importlib.util
 import io
+import json
 import math
 import os
 import time
@@ -605,6 +617,40 @@ def _summary(images, curves, entries, anchors):
   return "\n".join(lines) + "\n"
 
 
+def _evaluation(model_dir, paths, effort, threads, out_dir, log):
+  """`evaluate.evaluate` of one model at one effort, saved in
+  `out_dir/evaluations/`; a saved result of the same weights (SHA-256), effort,
+  refinement settings and images (names, sizes and SHA-256 of their files) is
+  read back instead of evaluating again (see the module doc)."""
+  key = {"weights_sha256": evaluate_lib.weights_digest(model_dir),
+         "effort": effort,
+         "refinement": [refine.EFFORT_STEPS[effort], refine.LEARNING_RATE,
+                        refine.TAU_START, refine.TAU_END, refine.METHOD],
+         "images": [[os.path.basename(p), evaluate_lib.files_sha256([p])] for p in paths]}
+  name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+  path = os.path.join(out_dir, "evaluations", f"{name}.json")
+  where = model_dir + (f" at effort {effort}" if effort else "")
+  if os.path.isfile(path):
+    try:
+      with open(path) as f:
+        saved = json.load(f)
+    except (OSError, ValueError):
+      saved = None
+    if saved is not None and saved.get("key") == key:
+      log(f"{where}: read from {path} (same weights, effort and images)")
+      result = saved["result"]
+      result["model_dir"] = model_dir
+      return result
+  log(f"evaluating {where}")
+  result = evaluate_lib.evaluate(model_dir, paths, threads=threads, log=log,
+                                 effort=effort)
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path + ".tmp", "w") as f:
+    json.dump({"key": key, "result": result}, f)
+  os.replace(path + ".tmp", path)
+  return result
+
+
 def compare(model_dirs, paths, out_dir, anchors=None, sweeps=None, threads=0,
             log=print, jpeg_qualities=None, webp_qualities=None,
             anchor_points=None, efforts=(0,)):
@@ -685,9 +731,7 @@ def compare(model_dirs, paths, out_dir, anchors=None, sweeps=None, threads=0,
   models = []
   for model_dir in model_dirs:
     for effort in efforts:
-      log(f"evaluating {model_dir}" + (f" at effort {effort}" if effort else ""))
-      result = evaluate_lib.evaluate(model_dir, paths, threads=threads, log=log,
-                                     effort=effort)
+      result = _evaluation(model_dir, paths, effort, threads, out_dir, log)
       models.append(result)
       point = _point(model_curve(result["architecture"], effort),
                      f"lambda={result['lambda']:g}", result["images"], model_dir)

@@ -15,16 +15,19 @@ and their means over the images. With `effort` > 0 the encoder refines y for eac
 image first (`compress --effort`, refine.py); the decoder is the same.
 """
 
+import hashlib
 import os
 import time
 
 import numpy as np
+import tensorflow as tf
 
 from compression.examples.images import codec
 from compression.examples.images import config as config_lib
 from compression.examples.images import data
 from compression.examples.images import metrics
 from compression.examples.images import refine
+from compression.examples.images import shipped
 
 MEAN_KEYS = ("bpp", "bpp_estimate", "psnr", "ms_ssim")
 
@@ -73,6 +76,31 @@ def check_effort(model_dir, effort):
     raise config_lib.ConfigError(
         f"{model_dir}: encoder-side refinement (effort {effort}) is not available "
         f"for its architecture; evaluate it at effort 0")
+
+
+def weights_digest(model_dir):
+  """SHA-256 (hex) of the weights `evaluate` would load from `model_dir`: a
+  shipped model's weights file, else the newest checkpoint's data and index files.
+  codec.CheckpointError when there are none."""
+  if shipped.is_shipped(model_dir):
+    files = [os.path.join(model_dir, shipped.WEIGHTS_FILE)]
+  else:
+    prefix = codec.latest_checkpoint(model_dir)
+    if prefix is None:
+      raise codec.CheckpointError(f"{model_dir} has no checkpoint; train a model "
+                                  "first")
+    files = sorted(tf.io.gfile.glob(prefix + ".data-*")) + [prefix + ".index"]
+  return files_sha256(files)
+
+
+def files_sha256(paths):
+  """SHA-256 (hex) of the files' contents, one after the other."""
+  digest = hashlib.sha256()
+  for path in paths:
+    with tf.io.gfile.GFile(path, "rb") as f:
+      for block in iter(lambda: f.read(1 << 20), b""):
+        digest.update(block)
+  return digest.hexdigest()
 
 
 def evaluate(model_dir, paths, threads=0, log=print, effort=0):

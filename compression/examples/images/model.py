@@ -52,7 +52,7 @@ in the checkpoint; the encoder and the decoder read them from there. Training us
 the float path (the integer one is within a rounding of it).
 
 Layers. The analysis, hyper-analysis, synthesis and mbt2018-mean's mean
-hyper-synthesis (`hyper_synthesis_mean`) are the library's SignalConv2D (`conv`,
+hyper-synthesis (`HyperSynthesisMean`) are the library's SignalConv2D (`conv`,
 `conv_up`: kernels stored as real DFT coefficients, a bias, zero padding aligned as
 tf.nn's "SAME", `alignment="center"`) and GDN / IGDN layers; the scale
 hyper-synthesis is the library's IntegerHyperSynthesis. Models written when the
@@ -135,13 +135,20 @@ def conv_up(x, filters, kernel_size, stride, name, activation=None,
   `<name>/bias`; the kernel starts glorot-uniform, or at zero with `zero_kernel`
   (the layer then outputs its bias: zero at initialisation).
   """
+  return conv_up_layer(filters, kernel_size, stride, name, activation,
+                       zero_kernel)(x)
+
+
+def conv_up_layer(filters, kernel_size, stride, name, activation=None,
+                  zero_kernel=False):
+  """`conv_up`'s layer, unapplied (to apply one layer to more than one input)."""
   initializer = (v1.zeros_initializer() if zero_kernel
                  else v1.glorot_uniform_initializer())
   return signal_conv.SignalConv2D(
       filters, kernel_size, corr=False, strides_up=stride, padding="same_zeros",
       alignment="center", use_bias=True, activation=activation,
       kernel_initializer=initializer,
-      kernel_parameterizer=parameterizers.RDFTParameterizer(), name=name)(x)
+      kernel_parameterizer=parameterizers.RDFTParameterizer(), name=name)
 
 
 def analysis_transform(x, num_filters, latent_filters, stages=STAGES["bmshj2018"]):
@@ -272,22 +279,35 @@ def is_legacy_checkpoint(checkpoint):
   return bool(legacy_names(dict(tf.train.list_variables(checkpoint))))
 
 
-def hyper_synthesis_mean(z_hat, num_filters, latent_filters):
+class HyperSynthesisMean:
   """mbt2018-mean's mean path, float: z_hat [B, h, w, N] -> mean [B, 4h, 4w, M].
 
   HyperSynthesis.LAYERS' kernel sizes, strides and ReLUs with filters (N, N, M),
   as `conv_up` layers named "hyper_synthesis_mean/upconv_<i>"; the last kernel
   starts at zero (means 0 at initialisation: a bmshj2018 model initialises
-  mbt2018-mean exactly)."""
-  with v1.variable_scope("hyper_synthesis_mean"):
-    h = z_hat
+  mbt2018-mean exactly). One object applied to several inputs uses one set of
+  variables (the encoder's refinement applies it to a relaxed z as well)."""
+
+  def __init__(self, num_filters, latent_filters):
     filters = (num_filters, num_filters, latent_filters)
-    for i, ((size, stride, relu), out) in enumerate(
-        zip(HyperSynthesis.LAYERS, filters)):
-      h = conv_up(h, out, size, stride, f"upconv_{i}",
-                  activation=tf.nn.relu if relu else None,
-                  zero_kernel=i == len(filters) - 1)
-    return h
+    self._layers = [
+        conv_up_layer(out, size, stride, f"upconv_{i}",
+                      activation=tf.nn.relu if relu else None,
+                      zero_kernel=i == len(filters) - 1)
+        for i, ((size, stride, relu), out) in enumerate(
+            zip(HyperSynthesis.LAYERS, filters))]
+
+  def __call__(self, z_hat):
+    with v1.variable_scope("hyper_synthesis_mean"):
+      h = z_hat
+      for layer in self._layers:
+        h = layer(h)
+      return h
+
+
+def hyper_synthesis_mean(z_hat, num_filters, latent_filters):
+  """`HyperSynthesisMean(num_filters, latent_filters)(z_hat)`: one application."""
+  return HyperSynthesisMean(num_filters, latent_filters)(z_hat)
 
 
 def hyper_analysis_transform(y, num_filters):
@@ -311,6 +331,21 @@ class HyperSynthesis(integer_hyper_synthesis.IntegerHyperSynthesis):
     filters = (num_filters, num_filters, latent_filters)
     super().__init__([(f, size, stride, relu) for f, (size, stride, relu)
                       in zip(filters, self.LAYERS)], scale_table)
+
+
+def _soft_round(value, offset, tau, logistic):
+  """SGA's relaxed rounding of `value` to the grid `offset + integers`: the lower or
+  upper neighbour, the upper one with weight sigmoid((logit_up - logit_down +
+  logistic) / tau), the logits being -atanh(distance) / tau (Yang, Bamler, Mandt
+  2020). Differentiable in `value` (and in `offset`)."""
+  centred = value - offset
+  floor = tf.floor(centred)
+  fraction = centred - floor
+  eps = 1e-4
+  logit_down = -tf.atanh(tf.clip_by_value(fraction, eps, 1. - eps)) / tau
+  logit_up = -tf.atanh(tf.clip_by_value(1. - fraction, eps, 1. - eps)) / tau
+  up = tf.sigmoid((logit_up - logit_down + logistic) / tau)
+  return floor + up + offset
 
 
 class ImageModel:
@@ -364,10 +399,16 @@ class ImageModel:
       return None
     return channel_model.slices_layer(self.latent_filters, self.scale_table)
 
-  def _mean(self, z_hat):
+  def _mean_layer(self):
+    """The mean path (HyperSynthesisMean) of the models that predict means, else
+    None."""
     if not self.predicts_mean:
       return None
-    return hyper_synthesis_mean(z_hat, self.hyper_filters, self.latent_filters)
+    return HyperSynthesisMean(self.hyper_filters, self.latent_filters)
+
+  def _mean(self, z_hat):
+    layer = self._mean_layer()
+    return None if layer is None else layer(z_hat)
 
   def _gaussian(self, scale=None, mean=None, indexes=None):
     return conditional_models.GaussianConditional(
@@ -422,14 +463,13 @@ class ImageModel:
 
   # -- Coding. ---------------------------------------------------------------------
 
-  def _conditional(self, hyper, z_hat, indexes=None):
+  def _conditional(self, hyper, z_hat, indexes, mean_layer):
     """The GaussianConditional of y given z_hat: integer table indexes (bit-exact on
-    any machine; `hyper.scale_indexes(z_hat)` unless given), their table scales for
-    the estimate, float means (mbt2018-mean)."""
-    if indexes is None:
-      indexes = hyper.scale_indexes(z_hat)
+    any machine; `hyper.scale_indexes(z_hat)`), their table scales for the
+    estimate, float means from `mean_layer` (mbt2018-mean; None: no means)."""
     scale = tf.gather(tf.constant(self.scale_table, tf.float32), indexes)
-    return self._gaussian(scale, mean=self._mean(z_hat), indexes=indexes)
+    mean = None if mean_layer is None else mean_layer(z_hat)
+    return self._gaussian(scale, mean=mean, indexes=indexes)
 
   def _fingerprints(self, eb, gc=None, hyper=None):
     out = {"entropy_bottleneck": eb.fingerprint()}
@@ -470,7 +510,9 @@ class ImageModel:
             y, self._mean(z_hat), indexes=indexes)
         out["y_string"], gc = y_strings[0], slices.conditional
       else:
-        gc = self._conditional(hyper, z_hat, indexes)
+        mean_layer = self._mean_layer()
+        gc = self._conditional(hyper, z_hat, indexes, mean_layer)
+        hyperprior = (eb, hyper, mean_layer)
         y_hat, y_likelihoods = gc(y, training=False)
         out["y_string"] = gc.compress(y)[0]
         out["y_symbols"] = gc.quantize(y, "symbols")
@@ -483,34 +525,45 @@ class ImageModel:
       out["y_symbols"] = eb.quantize(y, "symbols")
       likelihoods = [y_likelihoods]
       out["fingerprints"] = self._fingerprints(eb)
-      y_coder = eb
+      y_coder, hyperprior = eb, None
     out["y_hat"] = y_hat
     out["bits_estimate"] = tf.add_n(
         [tf.reduce_sum(-tf.math.log(l)) for l in likelihoods]) / math.log(2.)
     if lmbda is not None:
       if not self.refinable:
         raise ValueError(f"encoder-side refinement does not fit {self.architecture}")
-      out["refine"] = self.refinement(x, y, y_coder, lmbda)
+      out["refine"] = self.refinement(x, y, y_coder, lmbda, hyperprior)
     return out
 
-  def refinement(self, x, y, y_coder, lmbda):
-    """The loss of encoder-side refinement of y for one image and its gradient.
+  def refinement(self, x, y, y_coder, lmbda, hyperprior=None):
+    """The loss of encoder-side refinement for one image and its gradients.
 
-    `rate + lmbda * distortion` of a candidate y (`y_var`), with y's rounding
-    relaxed by stochastic Gumbel-softmax rounding between the two nearest points
-    of the coder's grid (Yang, Bamler, Mandt 2020, "Improving inference for neural
-    image compression": SGA), at temperature `tau`. The rate is y's under the
-    coder the encoder codes it with (the GaussianConditional with the integer
-    table scales of this image's z_hat, or the EntropyBottleneck), in bits; z is
-    the analysis' (feed "y" with the original analysis to keep it). The
-    distortion is the MSE on [0, 255] of the synthesis over the image's `size`
-    (the padding left out). refine.py runs the optimizer.
+    `rate + lmbda * distortion` of a candidate y (`y_var`) and, for hyperprior
+    models, a candidate z (`z_var`), with their rounding relaxed by stochastic
+    Gumbel-softmax rounding between the two nearest points of the coder's grid
+    (Yang, Bamler, Mandt 2020, "Improving inference for neural image
+    compression": SGA), at temperature `tau`. Without `hyperprior`, the rate is
+    y's under `y_coder` as it is (an EntropyBottleneck); with it, the rate is z's
+    under the EntropyBottleneck plus y's under the Gaussian of the float scales
+    (and means) of the hyper-synthesis of the relaxed z, so that z moves with y
+    (the coder then codes the rounded z and uses its integer table scales, within
+    a table step of these). The distortion is the MSE on [0, 255] of the synthesis
+    over the image's `size` (the padding left out). refine.py runs the optimizer.
+
+    Args:
+      x: the encoder's image placeholder.
+      y: the analysis' y (for its shape).
+      y_coder: the layer coding y (GaussianConditional or EntropyBottleneck).
+      lmbda: the model's lambda.
+      hyperprior: None, or `(entropy_bottleneck, hyper_synthesis, mean_layer)` of
+        the encoder graph (mean_layer None for models without means).
 
     Returns a dict: placeholders "y_var" (float32 [1, h, w, M]), "tau" (scalar
     > 0), "logistic" (float32, y_var's shape: Logistic(0, 1) noise, the difference
     of the two Gumbel samples; zeros for the noise-free relaxation) and "size"
     (int32 [2]: H, W); tensors "loss" (scalar, bits per pixel + lmbda * MSE),
-    "gradient" (d loss / d y_var), "bpp" and "mse".
+    "gradient" (d loss / d y_var), "bpp" and "mse"; with `hyperprior`, also
+    "z_var" and "z_logistic" (placeholders, [1, h/4, w/4, H]) and "z_gradient".
     """
     y_var = v1.placeholder(tf.float32, [1, None, None, self.latent_filters],
                            "refine_y")
@@ -518,28 +571,38 @@ class ImageModel:
     logistic = v1.placeholder(tf.float32, [1, None, None, self.latent_filters],
                               "refine_logistic")
     size = v1.placeholder(tf.int32, [2], "refine_size")
-    # The coder's grid: offset + integers (the offset modulo 1 is enough).
-    offset = y_coder.quantize(tf.zeros_like(y), "dequantize")
-    centred = y_var - offset
-    floor = tf.floor(centred)
-    fraction = centred - floor
-    eps = 1e-4
-    # SGA's logits of the two neighbours, -atanh(distance) / tau; the weight of the
-    # upper one is a sigmoid of their difference plus logistic noise, over tau.
-    logit_down = -tf.atanh(tf.clip_by_value(fraction, eps, 1. - eps)) / tau
-    logit_up = -tf.atanh(tf.clip_by_value(1. - fraction, eps, 1. - eps)) / tau
-    up = tf.sigmoid((logit_up - logit_down + logistic) / tau)
-    y_soft = floor + up + offset
-    bits = tf.reduce_sum(-tf.math.log(y_coder.likelihood(y_soft))) / math.log(2.)
+    out = {"y_var": y_var, "tau": tau, "logistic": logistic, "size": size}
+    if hyperprior is None:
+      # The coder's grid: offset + integers (the offset modulo 1 is enough).
+      offset = y_coder.quantize(tf.zeros_like(y), "dequantize")
+      y_soft = _soft_round(y_var, offset, tau, logistic)
+      bits = tf.reduce_sum(-tf.math.log(y_coder.likelihood(y_soft)))
+    else:
+      eb, hyper, mean_layer = hyperprior
+      z_var = v1.placeholder(tf.float32, [1, None, None, self.hyper_filters],
+                             "refine_z")
+      z_logistic = v1.placeholder(tf.float32, [1, None, None, self.hyper_filters],
+                                  "refine_z_logistic")
+      z_soft = _soft_round(z_var, eb.quantize(tf.zeros_like(z_var), "dequantize"),
+                           tau, z_logistic)
+      scale = hyper.scales(z_soft)
+      mean = None if mean_layer is None else mean_layer(z_soft)
+      y_soft = _soft_round(y_var, 0. if mean is None else mean, tau, logistic)
+      bits = (tf.reduce_sum(-tf.math.log(eb.likelihood(z_soft))) +
+              tf.reduce_sum(-tf.math.log(y_coder.likelihood(y_soft, scale, mean))))
+      out.update(z_var=z_var, z_logistic=z_logistic)
     x_hat = self._synthesis(y_soft)[:, :size[0], :size[1]]
     pixels = tf.cast(size[0] * size[1], tf.float32)
     mse = tf.reduce_mean(tf.math.squared_difference(
         x[:, :size[0], :size[1]], x_hat)) * 255. ** 2
-    bpp = bits / pixels
+    bpp = bits / math.log(2.) / pixels
     loss = bpp + float(lmbda) * mse
-    return {"y_var": y_var, "tau": tau, "logistic": logistic, "size": size,
-            "loss": loss, "gradient": tf.gradients(loss, y_var)[0], "bpp": bpp,
-            "mse": mse}
+    out.update(loss=loss, bpp=bpp, mse=mse)
+    if hyperprior is None:
+      out["gradient"] = tf.gradients(loss, y_var)[0]
+    else:
+      out["gradient"], out["z_gradient"] = tf.gradients(loss, [y_var, z_var])
+    return out
 
   def decoder_graph(self, y_string, y_shape, z_string=None, z_shape=None):
     """Strings (tf.string scalars) and latent shapes (int32 [3]) -> dict of tensors.

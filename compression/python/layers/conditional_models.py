@@ -261,10 +261,11 @@ class SymmetricConditional(entropy_model.EntropyModel):
 
   # -- Likelihoods. ---------------------------------------------------------------
 
-  def _bounded_scale(self):
+  def _bounded_scale(self, scale=None):
+    scale = self._scale if scale is None else scale
     if self._scale_bound == 0:
-      return self._scale
-    return math_ops.lower_bound(self._scale, self._scale_bound)
+      return scale
+    return math_ops.lower_bound(scale, self._scale_bound)
 
   def _quantization_offset(self, inputs):
     return self._mean
@@ -275,9 +276,37 @@ class SymmetricConditional(entropy_model.EntropyModel):
     lower = self._standardized_cumulative((-.5 - distance) / scale)
     return upper - lower
 
-  def _likelihood(self, outputs):
-    centred = outputs if self._mean is None else outputs - self._mean
-    return self._bound_likelihood(self._mass(tf.abs(centred), self._bounded_scale()))
+  def _likelihood(self, outputs, scale=None, mean=None):
+    mean = self._mean if mean is None else mean
+    centred = outputs if mean is None else outputs - mean
+    return self._bound_likelihood(
+        self._mass(tf.abs(centred), self._bounded_scale(scale)))
+
+  def likelihood(self, outputs, scale=None, mean=None):
+    """Likelihoods of given outputs, as `call` returns them for its own outputs.
+
+    For a rate computed on values this layer did not quantize itself (a relaxation
+    of rounding while an encoder refines its latents for one input, or values
+    quantized elsewhere). The layer must be built (called once).
+
+    Args:
+      outputs: float tensor broadcastable with the scales (cast to the layer's
+        dtype).
+      scale: optional float tensor used instead of the layer's `scale`, bounded
+        below by `scale_bound` as the layer's own: the rate under scales that are
+        themselves being optimised (an encoder refining z together with y, the
+        scales being the hyper-synthesis of a relaxed z).
+      mean: optional float tensor used instead of the layer's `mean` (likewise).
+
+    Returns:
+      tensor of the layer's dtype, the broadcast shape of `outputs` and the
+      scales: the mass of the unit interval around each value, at least
+      `likelihood_bound`. The rate in bits is `sum(-log2(likelihoods))`.
+    """
+    self._assert_built("likelihood")
+    cast = lambda t: None if t is None else tf.cast(
+        tf.convert_to_tensor(t, dtype_hint=self._dtype), self._dtype)
+    return self._likelihood(cast(outputs), scale=cast(scale), mean=cast(mean))
 
   def _output_likelihood(self, outputs):
     """Likelihoods, the broadcast shape of `outputs` and `scale` (`call` is the
