@@ -620,13 +620,14 @@ def _summary(images, curves, entries, anchors):
 def _evaluation(model_dir, paths, effort, threads, out_dir, log):
   """`evaluate.evaluate` of one model at one effort, saved in
   `out_dir/evaluations/`; a saved result of the same weights (SHA-256), effort,
-  refinement settings and images (names, sizes and SHA-256 of their files) is
-  read back instead of evaluating again (see the module doc)."""
+  refinement settings and images (names and SHA-256 of their files) is read back
+  instead of evaluating again (see the module doc)."""
   key = {"weights_sha256": evaluate_lib.weights_digest(model_dir),
          "effort": effort,
          "refinement": [refine.EFFORT_STEPS[effort], refine.LEARNING_RATE,
                         refine.TAU_START, refine.TAU_END, refine.METHOD],
-         "images": [[os.path.basename(p), evaluate_lib.files_sha256([p])] for p in paths]}
+         "images": [[os.path.basename(p), evaluate_lib.files_sha256([p])]
+                    for p in paths]}
   name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
   path = os.path.join(out_dir, "evaluations", f"{name}.json")
   where = model_dir + (f" at effort {effort}" if effort else "")

@@ -1,17 +1,18 @@
 """Encoder-side refinement: better latents for one image, the same decoder.
 
-The analysis transforms are trained for the average image; for one image, a y
-(and z) with a lower `rate + lambda * distortion` under the model's own entropy
-models and synthesis usually exists. `refine` finds one by gradient descent (Adam)
-on the loss of `ImageModel.refinement`, with the rounding relaxed by stochastic Gumbel
+The analysis transforms are trained for the average image; for one image, a y (and
+z) with a lower `rate + lambda * distortion` under the model's own entropy models
+and synthesis usually exists. `refine` finds one by gradient descent (Adam) on the
+loss of `ImageModel.refinement`, with the rounding relaxed by stochastic Gumbel
 soft rounding (SGA; Yang, Bamler, Mandt 2020) whose temperature is annealed from
 `TAU_START` to `TAU_END`, so that the relaxation approaches the rounding the coder
 applies. The schedule was chosen on 4 held-out photographs and qualities 1, 3, 5
 and 7 at 30 steps (BD-rate at equal PSNR against effort 0): ending at 0.2 gave
 -11.0%, at 0.05 -8.7% (lower temperatures let the rate creep up for no PSNR);
 learning rates 0.015-0.045 and starts 0.5-0.8 were within 1% of each other, 0.06
-and above worse. The result is coded as any y: the file format and the decoder do not
-change, and files written with refinement decode with every decoder of the format.
+and above worse. The result is coded as any latents: the file format and the decoder do
+not change, and files written with refinement decode with every decoder of the
+format.
 
 Hyperprior models refine z together with y: y's rate is then under the float
 scales (and means) of the hyper-synthesis of the relaxed z, and the coder codes the
@@ -19,8 +20,7 @@ rounded z, whose integer table scales code y as the decoder will see them. On 4
 held-out photographs at qualities 1, 3, 5 and 7 (30 steps, BD-rate at equal PSNR
 against effort 0), y and z together gave -12.6% where y alone (z the analysis')
 gave -11.2%, and at 100 steps -18.3% where y alone gave -15.8%, at the same
-seconds per step. `EFFORT_STEPS` maps `compress --effort`
-to steps.
+seconds per step. `EFFORT_STEPS` maps `compress --effort` to steps.
 """
 
 import numpy as np
