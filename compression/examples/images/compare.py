@@ -617,17 +617,17 @@ def _summary(images, curves, entries, anchors):
   return "\n".join(lines) + "\n"
 
 
-def _evaluation(model_dir, paths, effort, threads, out_dir, log):
+def _evaluation(model_dir, paths, image_digests, effort, threads, out_dir, log):
   """`evaluate.evaluate` of one model at one effort, saved in
   `out_dir/evaluations/`; a saved result of the same weights (SHA-256), effort,
-  refinement settings and images (names and SHA-256 of their files) is read back
-  instead of evaluating again (see the module doc)."""
+  refinement settings and images (`image_digests`: [name, SHA-256 of the file] of
+  each of `paths`) is read back instead of evaluating again (see the module
+  doc)."""
   key = {"weights_sha256": evaluate_lib.weights_digest(model_dir),
          "effort": effort,
          "refinement": [refine.EFFORT_STEPS[effort], refine.LEARNING_RATE,
                         refine.TAU_START, refine.TAU_END, refine.METHOD],
-         "images": [[os.path.basename(p), evaluate_lib.files_sha256([p])]
-                    for p in paths]}
+         "images": image_digests}
   name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
   path = os.path.join(out_dir, "evaluations", f"{name}.json")
   where = model_dir + (f" at effort {effort}" if effort else "")
@@ -730,9 +730,12 @@ def compare(model_dirs, paths, out_dir, anchors=None, sweeps=None, threads=0,
                             "seconds": sum(p["seconds"] for p in anchor_points)}
       points += anchor_points
   models = []
+  image_digests = [[os.path.basename(p), evaluate_lib.files_sha256([p])]
+                   for p in paths] if model_dirs else []
   for model_dir in model_dirs:
     for effort in efforts:
-      result = _evaluation(model_dir, paths, effort, threads, out_dir, log)
+      result = _evaluation(model_dir, paths, image_digests, effort, threads,
+                           out_dir, log)
       models.append(result)
       point = _point(model_curve(result["architecture"], effort),
                      f"lambda={result['lambda']:g}", result["images"], model_dir)

@@ -639,8 +639,7 @@ class ImageModel:
             return_exact=True)
         gc = slices.conditional
       else:
-        scale = tf.gather(tf.constant(self.scale_table, tf.float32), indexes)
-        gc = self._gaussian(scale, mean=self._mean(z_hat), indexes=indexes)
+        gc = self._conditional(hyper, z_hat, indexes, self._mean_layer())
         y_hat, y_exact = gc.decompress(tf.reshape(y_string, [1]), return_exact=True)
         y_symbols = gc.quantize(y_hat, "symbols")
       out.update(z_hat=z_hat, exact=tf.logical_and(z_exact[0], y_exact[0]),
