@@ -117,8 +117,11 @@ _TRAIN_FLAGS = [
      "A new run starts from the weights of this model directory, or of a "
      "shipped model (quality:1 .. quality:N), instead of a random "
      "initialisation (fresh step count and optimizer; another lambda, or "
-     "mbt2018-mean from bmshj2018, ms2020-cc from mbt2018-mean). Ignored when "
-     "--model_dir has a checkpoint."),
+     "mbt2018-mean from bmshj2018, ms2020-cc from mbt2018-mean). A larger "
+     "--num_filters or --latent_filters than its model's widens a bmshj2018 or "
+     "mbt2018-mean model so that it computes the same at step 0 (new units "
+     "reach nothing until trained; --hyper_filters stays its model's). Ignored "
+     "when --model_dir has a checkpoint."),
     ("integer", "num_steps", 5000,
      "Total training steps (a resumed run continues up to this number)."),
     ("float", "learning_rate", 1e-3, "Adam learning rate of the main loss."),
@@ -791,8 +794,9 @@ def _known_errors():
   from compression.examples.images import data  # pylint: disable=g-import-not-at-top
   from compression.examples.common import errors as beam_errors  # pylint: disable=g-import-not-at-top
   from compression.examples.images import shipped  # pylint: disable=g-import-not-at-top
+  from compression.examples.images import widen  # pylint: disable=g-import-not-at-top
   known = [config_lib.ConfigError, container.ContainerError, data.DataError,
-           shipped.ShippedModelError, beam_errors.InputError,
+           shipped.ShippedModelError, widen.WidenError, beam_errors.InputError,
            beam_errors.MissingDependencyError,
            FloatingPointError]  # train: the loss not finite many steps in a row
   codec = sys.modules.get("compression.examples.images.codec")

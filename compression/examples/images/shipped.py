@@ -244,9 +244,14 @@ def loader(folder, variables=None, strict=True):
   variable must be in the model with a compatible shape (ShippedModelError
   otherwise); else those that are not are skipped (initialising another
   architecture or lambda)."""
+  return values_loader(values(folder), variables, strict, folder)
+
+
+def values_loader(stored, variables=None, strict=True, where="the values"):
+  """`loader` of named values {variable name: numpy array} instead of a folder
+  (`where` names them in errors)."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   v1 = tf.compat.v1
-  stored = values(folder)
   if variables is None:
     variables = v1.get_collection(v1.GraphKeys.GLOBAL_VARIABLES)
   chosen = []
@@ -256,7 +261,7 @@ def loader(folder, variables=None, strict=True):
     if value is None or not variable.shape.is_compatible_with(value.shape):
       if strict:
         raise ShippedModelError(
-            f"{folder} does not fit this model: {name} "
+            f"{where} does not fit this model: {name} "
             + ("is missing" if value is None else
                f"has shape {list(value.shape)}, the model's is "
                f"{variable.shape}"))

@@ -31,6 +31,7 @@ from compression.examples.images import config as config_lib
 from compression.examples.images import data
 from compression.examples.images import model as model_lib
 from compression.examples.images import shipped
+from compression.examples.images import widen as widen_lib
 
 v1 = tf.compat.v1
 
@@ -192,22 +193,74 @@ def _model_variables():
           and v.op.name not in ("global_step", training.SKIPPED_STEPS)]
 
 
-def _initializer(model_dir):
+def _widening(config):
+  """(N, M) of `config.init_from`'s model when this run widens it (`widen.py`: a
+  bmshj2018 or mbt2018-mean model into one of those with more hidden channels or
+  more channels of y), else None. Refuses a narrower or a differently wide
+  hyperprior (WidenError, one line)."""
+  source = config_lib.read(config.init_from)
+  if source is None:
+    return None
+  old = (source["num_filters"], source["latent_filters"])
+  if old == (config.num_filters, config.latent_filters):
+    return None
+  if (source["architecture"] not in widen_lib.ARCHITECTURES
+      or config.architecture not in widen_lib.ARCHITECTURES):
+    return None  # other sizes start from the variables of equal shapes only
+  for name, was, asked in (("num_filters", old[0], config.num_filters),
+                           ("latent_filters", old[1], config.latent_filters)):
+    if asked < was:
+      raise widen_lib.WidenError(
+          f"--init_from {config.init_from}: --{name}={asked} is below its model's "
+          f"{was}; a model can be widened, not narrowed")
+  hyper = model_lib.ImageModel(config.architecture, config.num_filters,
+                               config.latent_filters,
+                               config.hyper_filters).hyper_filters
+  if config_lib.hyper_width(source) != hyper:
+    raise widen_lib.WidenError(
+        f"--init_from {config.init_from}: widening keeps the hyperprior's width "
+        f"({config_lib.hyper_width(source)}); this run's is {hyper} "
+        f"(--hyper_filters={config_lib.hyper_width(source)})")
+  return old
+
+
+def _checkpoint_values(checkpoint):
+  """{name: array} of a checkpoint's model variables, under today's names."""
+  reader = tf.train.load_checkpoint(checkpoint)
+  values = {name: reader.get_tensor(name)
+            for name in reader.get_variable_to_shape_map()
+            if "Adam" not in name and "power" not in name}
+  if model_lib.legacy_names(values):
+    values = model_lib.upgrade(values)
+  return values
+
+
+def _initializer(model_dir, widen_to=None, seed=0):
   """init(sess) -> number of variables: sets this graph's model variables (not the
   step, nor optimizer state) that `model_dir` (a checkpoint directory or a shipped
-  model, also one with the variable names from before the SignalConv2D transforms:
-  model.upgrade) holds with the same shape, so a new run starts from those
-  weights. Call inside the graph, before it is finalized. A decode-only shipped
-  model (models/legacy/: no analysis weights) is refused."""
+  model, also one with the variable names from before the SignalConv2D
+  transforms: model.upgrade) holds with the same shape, so a new run starts from
+  those weights. `widen_to` (N, M): the model is widened to those sizes first
+  (`_widening` decides, widen.py; `seed` of its new units). Call inside the graph,
+  before it is finalized. A decode-only shipped model (models/legacy/: no analysis
+  weights) is refused."""
   if shipped.is_shipped(model_dir):
     shipped.check_encodes(model_dir, "init_from")
     variables = _model_variables()
+    if widen_to:
+      return shipped.values_loader(
+          widen_lib.widen(shipped.values(model_dir), *widen_to, seed=seed),
+          variables, strict=False, where=model_dir)
     return shipped.loader(model_dir, variables, strict=False)
   checkpoint = codec.latest_checkpoint(model_dir)
   if checkpoint is None:
     raise data.DataError(f"--init_from {model_dir} has no checkpoint")
   # Fully known shapes only: not the coding tables (rebuilt by their update ops).
   variables = [v for v in _model_variables() if v.shape.is_fully_defined()]
+  if widen_to:
+    return shipped.values_loader(
+        widen_lib.widen(_checkpoint_values(checkpoint), *widen_to, seed=seed),
+        variables, strict=False, where=checkpoint)
   run, missing = model_lib.checkpoint_restorer(checkpoint, variables)
   if len(missing) == len(variables):
     raise data.DataError(f"--init_from {model_dir}: no variable of this model is in "
@@ -276,8 +329,10 @@ def train(config, log=print):
     raise ValueError(f"architecture must be one of {tuple(DEFAULT_CROPS)}, got "
                      f"{config.architecture!r}")
   config = resolve_defaults(config)
+  widening = None
   if config.init_from:  # before anything is read or written
     shipped.check_encodes(config.init_from, "init_from")
+    widening = _widening(config)
   paths = (data.glob_paths(config.train_glob) if config.train_glob
            else data.default_paths("train"))
   log(f"reading {len(paths)} training photographs ...")
@@ -326,7 +381,11 @@ def train(config, log=print):
     ])
     update_op = tf.group(*net["updates"])
     saver = training.ResumableSaver([skipped], max_to_keep=3)
-    initialize = _initializer(config.init_from) if config.init_from else None
+    initialize = None
+    if config.init_from:
+      initialize = _initializer(
+          config.init_from,
+          widening and (config.num_filters, config.latent_filters), config.seed)
     init_op = v1.global_variables_initializer()
     latest = codec.latest_checkpoint(config.model_dir)
     resume = (latest and _resumer(latest, [skipped], init_op)) or saver.restore
@@ -343,7 +402,9 @@ def train(config, log=print):
       else:
         sess.run(init_op)
         if initialize:
-          log(f"initialised {initialize(sess)} variables from {config.init_from}")
+          log(f"initialised {initialize(sess)} variables from {config.init_from}"
+              + (f", widened from N={widening[0]} M={widening[1]} (the same "
+                 "function at this step: widen.py)" if widening else ""))
       step = int(sess.run(global_step))
       log(f"{config.architecture} N={config.num_filters} M={config.latent_filters} "
           f"H={image_model.hyper_filters} "
