@@ -140,6 +140,47 @@ def test_bd_rate_entries_report_overlap_and_notes():
   assert single["bd_rate"] is None and "at least 2 points" in single["note"]
 
 
+def _points_with_images(codec_name, per_image):
+  """Points whose "images" rows are {name: (rates, psnrs)} (MS-SSIM from PSNR)."""
+  count = len(next(iter(per_image.values()))[0])
+  points = []
+  for i in range(count):
+    rows = [{"name": name, "bpp": rates[i], "psnr": psnrs[i],
+             "ms_ssim": 1. - 10. ** (-psnrs[i] / 20.)}
+            for name, (rates, psnrs) in per_image.items()]
+    points.append({"codec": codec_name, "setting": f"s{i}", "model_dir": "",
+                   "images": rows, "mean": {
+                       "bpp": float(np.mean([r["bpp"] for r in rows])),
+                       "psnr": float(np.mean([r["psnr"] for r in rows])),
+                       "ms_ssim_db": float(np.mean([metrics.ms_ssim_db(r["ms_ssim"])
+                                                    for r in rows]))}})
+  return points
+
+
+def test_per_image_bd_rates_weigh_each_photograph_alike():
+  anchor = _points_with_images("jpeg2000", {
+      "a": (RATE, QUALITY), "b": (RATE, QUALITY + 5.),
+      "c": (RATE, QUALITY)})
+  test = _points_with_images("bls2017", {
+      "a": (0.8 * RATE, QUALITY),          # 20% fewer bits
+      "b": (RATE, QUALITY - 30.),          # no overlap: left out
+      "c": (0.8 * RATE, np.r_[30., 30.5, 29., 36., 38.5])})  # 29 dB: dearer, worse
+  figures = compare.per_image_bd_rates(test, anchor, "psnr")
+  assert set(figures) == {"a", "c"}
+  assert figures["a"] == pytest.approx(-20.)
+  # c's third point (more bits than the second for less PSNR) is left out.
+  rising = [0, 1, 3, 4]
+  assert figures["c"] == pytest.approx(metrics.bd_rate(
+      RATE, QUALITY, 0.8 * RATE[rising], np.r_[30., 30.5, 36., 38.5]))
+  assert figures["c"] != pytest.approx(metrics.bd_rate(
+      RATE, QUALITY, 0.8 * RATE, [30., 30.5, 29., 36., 38.5]))
+  entries = compare.bd_rates({"jpeg2000": anchor, "bls2017": test})
+  psnr = [e for e in entries if e["quality"] == "psnr"][0]
+  assert set(psnr["per_image"]) == {"a", "c"}
+  ms_ssim = [e for e in entries if e["quality"] == "ms_ssim_db"][0]
+  assert ms_ssim["per_image"]["a"] == pytest.approx(-20.)
+
+
 def test_bd_rates_cover_every_anchor():
   curves = {a: _fake_points(a, RATE * (1 + i / 10), QUALITY)
             for i, a in enumerate(compare.ANCHORS)}
