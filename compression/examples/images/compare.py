@@ -655,7 +655,7 @@ def _summary(images, curves, entries, anchors):
     lines += ["The last column weighs every photograph alike: the mean of the "
               "BD-rates of each photograph's own points (over the photographs "
               "whose curves overlap), where the BD-rate column compares the mean "
-              "curves, which favour a sweep at fixed rates (JPEG 2000 here: PSNR "
+              "curves, which favour a sweep at fixed rates, as JPEG 2000's (PSNR "
               "is concave in the rate).", "",
               "| test | anchor | at equal | BD-rate | overlap used | note | "
               "mean of per-photograph BD-rates |",

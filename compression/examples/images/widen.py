@@ -12,13 +12,13 @@ their weights, and every new unit is added so that nothing old sees it.
 - A new channel of y gets zero incoming weights, so it is 0; its scale is the scale
   table's smallest (the last hyper-synthesis layer's bias log 0.11, zero weights)
   and its mean 0, so it codes for almost no bits (P(|y| < 1/2) = 1 - 6e-6), and
-  it reaches nothing (zero weights out of it in the synthesis and the
-  hyper-analysis).
+  nothing old sees it (zero weights from it into the synthesis' old units and
+  into the hyper-analysis).
 
 So the widened model codes an image as the narrow one did, up to float rounding
-(the same integers, files a few bytes apart at most), and training starts from
-the narrow model's rate-distortion and puts the new units to use; the random
-incoming weights of the new hidden units break the symmetry between them. The
+(the same integers but a rare one, files of about the same size), and training
+starts from the narrow model's rate-distortion and puts the new units to use; the
+random incoming weights of the new hidden units break the symmetry between them. The
 hyperprior's width (`hyper_filters`, the channels of z) stays; a wide model for the
 high rates can keep a narrow hyperprior (z is a few percent of the file).
 
