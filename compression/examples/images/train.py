@@ -207,15 +207,11 @@ def _widening(config):
   if (source["architecture"] not in widen_lib.ARCHITECTURES
       or config.architecture not in widen_lib.ARCHITECTURES):
     return None  # other sizes start from the variables of equal shapes only
-  for name, was, asked in (("num_filters", old[0], config.num_filters),
-                           ("latent_filters", old[1], config.latent_filters)):
-    if asked < was:
-      raise widen_lib.WidenError(
-          f"--init_from {config.init_from}: --{name}={asked} is below its model's "
-          f"{was}; a model can be widened, not narrowed")
-  hyper = model_lib.ImageModel(config.architecture, config.num_filters,
-                               config.latent_filters,
-                               config.hyper_filters).hyper_filters
+  try:
+    widen_lib.check_sizes(old, config.num_filters, config.latent_filters)
+  except widen_lib.WidenError as error:
+    raise widen_lib.WidenError(f"--init_from {config.init_from}: {error}") from None
+  hyper = config.hyper_filters or config.num_filters
   if config_lib.hyper_width(source) != hyper:
     raise widen_lib.WidenError(
         f"--init_from {config.init_from}: widening keeps the hyperprior's width "
@@ -230,9 +226,7 @@ def _checkpoint_values(checkpoint):
   values = {name: reader.get_tensor(name)
             for name in reader.get_variable_to_shape_map()
             if "Adam" not in name and "power" not in name}
-  if model_lib.legacy_names(values):
-    values = model_lib.upgrade(values)
-  return values
+  return model_lib.upgrade(values)  # a current checkpoint's values pass unchanged
 
 
 def _initializer(model_dir, widen_to=None, seed=0):

@@ -92,14 +92,13 @@ def _gdn(values, scope, channels, out):
   out[scope + "/reparam_beta"], out[scope + "/reparam_gamma"] = new_beta, new_gamma
 
 
-def _check(values, num_filters, latent_filters):
-  n0, m0, _ = sizes(values)
-  for name, old, new in (("num_filters", n0, num_filters),
-                         ("latent_filters", m0, latent_filters)):
-    if new < old:
-      raise WidenError(f"{name} {new} is below the model's {old}: a model can be "
-                       "widened, not narrowed")
-  return n0, m0
+def check_sizes(old, num_filters, latent_filters):
+  """WidenError unless (num_filters, latent_filters) are at least `old` (N, M)."""
+  for name, was, asked in (("num_filters", old[0], num_filters),
+                           ("latent_filters", old[1], latent_filters)):
+    if asked < was:
+      raise WidenError(f"--{name}={asked} is below its model's {was}; a model can "
+                       "be widened, not narrowed")
 
 
 def widen(values, num_filters, latent_filters, seed=0):
@@ -121,7 +120,8 @@ def widen(values, num_filters, latent_filters, seed=0):
   Raises:
     WidenError: a smaller N or M than the model's, or not a hyperprior model.
   """
-  n0, m0 = _check(values, num_filters, latent_filters)
+  n0, m0, _ = sizes(values)
+  check_sizes((n0, m0), num_filters, latent_filters)
   n1, m1 = num_filters, latent_filters
   rng = np.random.default_rng(seed)
   out = {}
