@@ -370,3 +370,49 @@ def test_hyper_filters_are_written_only_when_they_differ_and_are_checked():
     with pytest.raises(config_lib.ConfigError, match="hyper_filters"):
       config_lib.check(dict(base, hyper_filters=bad), "config.json")
   assert config_lib.hyper_width(dict(base, hyper_filters=5)) == 5
+
+
+# -- Quantization in training. ---------------------------------------------------
+
+
+def _training_outputs(architecture, quantization, runs=2):
+  """Two runs of one training graph (random weights, seed 5) on one image."""
+  graph = tf.Graph()
+  with graph.as_default():
+    v1.set_random_seed(5)
+    image_model = model.ImageModel(architecture, 8, 12)
+    x = tf.constant(np.random.default_rng(5).uniform(0, 1, [1, 64, 64, 3]),
+                    tf.float32)
+    net = image_model.training_graph(x, quantization=quantization)
+    analysis = [v for v in v1.trainable_variables() if v.name.startswith("analysis")]
+    gradients = tf.gradients(net["mse"], analysis)
+    with v1.Session() as sess:
+      sess.run(v1.global_variables_initializer())
+      return [sess.run({"net": {k: v for k, v in net.items() if k != "updates"},
+                        "gradients": gradients}) for _ in range(runs)]
+
+
+def test_mixed_quantization_synthesizes_y_rounded_around_its_mean():
+  mixed = _training_outputs("mbt2018-mean", "mixed")
+  noise = _training_outputs("mbt2018-mean", "noise")
+  for name, runs in (("mixed", mixed), ("noise", noise)):
+    offsets = runs[0]["net"]["y_tilde"] - runs[0]["net"]["y_mean"]
+    distance = np.abs(offsets - np.round(offsets))
+    if name == "mixed":  # integers, up to float32 rounding of y_mean's size
+      assert distance.max() < 1e-4, distance.max()
+    else:
+      assert distance.max() > .1
+  # The synthesis input no longer depends on the noise (the rate term still does);
+  # the distortion's gradient still reaches the analysis (straight through).
+  np.testing.assert_array_equal(mixed[0]["net"]["x_hat"], mixed[1]["net"]["x_hat"])
+  assert not np.array_equal(noise[0]["net"]["x_hat"], noise[1]["net"]["x_hat"])
+  assert mixed[0]["net"]["bits"][0] != mixed[1]["net"]["bits"][0]
+  for gradient in mixed[0]["gradients"]:
+    assert np.all(np.isfinite(gradient)) and np.any(gradient != 0)
+
+
+def test_mixed_quantization_needs_the_means():
+  with pytest.raises(ValueError, match="mixed.*mbt2018-mean.*bmshj2018"):
+    _training_outputs("bmshj2018", "mixed", runs=0)
+  with pytest.raises(ValueError, match="quantization must be one of"):
+    _training_outputs("mbt2018-mean", "rounded", runs=0)

@@ -103,6 +103,11 @@ _TRAIN_FLAGS = [
     ("string", "sampling", "image",
      "Which image each crop comes from: image (every image equally often) or "
      "area (in proportion to its area)."),
+    ("string", "quantization", "noise",
+     "What the synthesis sees of y while training: noise (y plus uniform noise, "
+     "as in the rate term) or mixed (mbt2018-mean: y rounded around its "
+     "predicted mean, as the coder codes it, the rounding's gradient passed "
+     "straight through; the rate term keeps the noise)."),
     ("integer", "patchsize", 0,
      "Side of the random square crops; a multiple of the total stride (16 for "
      "bls2017, 64 for the hyperprior models). 0: 256."),
@@ -268,6 +273,12 @@ def _check_train_flags(fv):
   cli.check_int(fv, "warmup_steps", 0, cli.MAX_STEPS)
   if fv.sampling not in ("image", "area"):
     raise cli.CommandError(f"--sampling must be image or area, got {fv.sampling!r}")
+  if fv.quantization not in ("noise", "mixed"):
+    raise cli.CommandError(
+        f"--quantization must be noise or mixed, got {fv.quantization!r}")
+  if fv.quantization == "mixed" and fv.architecture != "mbt2018-mean":
+    raise cli.CommandError("--quantization=mixed needs --architecture=mbt2018-mean "
+                           f"(the means it rounds around), got {fv.architecture!r}")
   cli.check_float(fv, "clip_norm", 0)
   cli.check_int(fv, "seed", 0, cli.MAX_SEED)
   _check_threads(fv)
@@ -306,6 +317,7 @@ def _run_train(fv):
       learning_rate=fv.learning_rate, decay_last=fv.decay_last,
       warmup_steps=fv.warmup_steps, final_learning_rate=fv.final_learning_rate,
       init_from=_init_from(fv.init_from), sampling=fv.sampling,
+      quantization=fv.quantization,
       clip_norm=fv.clip_norm, final_steps=fv.final_steps,
       final_patchsize=fv.final_patchsize, final_batch_size=fv.final_batch_size,
       log_every=fv.log_every, checkpoint_every=fv.checkpoint_every,

@@ -90,6 +90,8 @@ v1 = tf.compat.v1
 ARCHITECTURES = config_lib.ARCHITECTURES
 TOTAL_STRIDE = config_lib.TOTAL_STRIDE
 KERNEL_SIZE = 5
+# What the synthesis sees of y in training (ImageModel.training_graph).
+QUANTIZATIONS = ("noise", "mixed")
 # (kernel size, stride) of each stage of the analysis; the synthesis mirrors it.
 STAGES = {
     "bls2017": ((9, 4), (5, 2), (5, 2)),
@@ -417,17 +419,34 @@ class ImageModel:
 
   # -- Training. -------------------------------------------------------------------
 
-  def training_graph(self, x, training=True):
+  def training_graph(self, x, training=True, quantization="noise"):
     """x float32 [B, H, W, 3] in [0, 1] -> dict of tensors.
 
     Keys: "x_hat" (float32, x's shape, not clipped), "bits" (float32 [B], the
     estimated rate), "bpp" (scalar, bits per pixel), "mse" (scalar, on [0, 255]),
-    "aux_loss", "updates" (the coding-table update ops, a list).
+    "aux_loss", "updates" (the coding-table update ops, a list), "y_tilde" (what
+    the synthesis got: float32 [B, H / 16, W / 16, M]) and, for
+    mbt2018-mean, "y_mean" (y's predicted mean, y_tilde's shape).
+
+    quantization: what the synthesis sees of y while training. "noise": y plus
+    uniform noise, as the rate term (Ballé et al.). "mixed" (models that predict
+    means): the rate term keeps the noise, but the synthesis gets y rounded
+    around its predicted mean, as the coder will code it, with the rounding's
+    gradient passed straight through (Minnen & Singh 2020), so the decoder learns
+    the values it will actually see.
     """
+    if quantization not in QUANTIZATIONS:
+      raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got "
+                       f"{quantization!r}")
+    if quantization == "mixed" and not (self.predicts_mean
+                                        and not self.channel_conditional):
+      raise ValueError("quantization 'mixed' needs a model that predicts the means "
+                       f"of y (mbt2018-mean), not {self.architecture}")
     num_pixels = tf.cast(tf.reduce_prod(tf.shape(x)[1:3]), tf.float32)
     y = self._analysis(x)
     eb = self._entropy_bottleneck()
     updates = []
+    mean = None
     if self.hyperprior:
       z = hyper_analysis_transform(y, self.hyper_filters)
       z_tilde, z_likelihoods = eb(z, training=training)
@@ -439,8 +458,11 @@ class ImageModel:
                                         training=training)
         gc = slices.conditional
       else:
-        gc = self._gaussian(scale, mean=self._mean(z_tilde))
+        mean = self._mean(z_tilde)
+        gc = self._gaussian(scale, mean=mean)
         y_tilde, y_likelihoods = gc(y, training=training)
+        if training and quantization == "mixed":
+          y_tilde = y + tf.stop_gradient(tf.round(y - mean) + mean - y)
       likelihoods = [y_likelihoods, z_likelihoods]
       updates = [eb.updates[0], gc.updates[0], hyper.update_op()]
     else:
@@ -452,14 +474,16 @@ class ImageModel:
         tf.reduce_sum(-tf.math.log(l), axis=[1, 2, 3]) for l in likelihoods
     ]) / math.log(2.)
     mse = tf.reduce_mean(tf.math.squared_difference(x, x_hat)) * 255. ** 2
-    return {
+    out = {"y_tilde": y_tilde} if mean is None else {"y_tilde": y_tilde,
+                                                       "y_mean": mean}
+    return dict(out, **{
         "x_hat": x_hat,
         "bits": bits,
         "bpp": tf.reduce_mean(bits) / num_pixels,
         "mse": mse,
         "aux_loss": eb.losses[0],
         "updates": updates,
-    }
+    })
 
   # -- Coding. ---------------------------------------------------------------------
 

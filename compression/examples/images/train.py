@@ -71,6 +71,7 @@ class TrainConfig:
   final_learning_rate: float = 1e-5
   init_from: str = ""          # model directory whose weights start a new run
   sampling: str = "image"      # crops: "image" (each image equally) or "area"
+  quantization: str = "noise"  # the synthesis input: model_lib.QUANTIZATIONS
   clip_norm: float = 1.        # global gradient norm clip of the main loss; 0: none
   log_every: int = 100
   checkpoint_every: int = 500
@@ -93,6 +94,8 @@ def describe_schedule(config, step=0):
     crops += (f" until step {final_from}, then {config.final_batch_size} of "
               f"{config.final_patchsize}x{config.final_patchsize}")
   decay_from = config.num_steps - int(round(config.decay_last * config.num_steps))
+  if config.quantization != "noise":
+    crops += f", {config.quantization} quantization"
   rates = f"learning rate {config.learning_rate:g}"
   if config.warmup_steps:
     rates += f" (warm-up over {config.warmup_steps} steps)"
@@ -348,7 +351,7 @@ def train(config, log=print):
   with graph.as_default():
     v1.set_random_seed(config.seed)
     x = v1.placeholder(tf.float32, [None, None, None, 3], "x")
-    net = image_model.training_graph(x)
+    net = image_model.training_graph(x, quantization=config.quantization)
     loss = net["bpp"] + config.lmbda * net["mse"]
     global_step = v1.train.get_or_create_global_step()
     learning_rate = v1.placeholder_with_default(
