@@ -273,9 +273,10 @@ def _check_train_flags(fv):
   cli.check_int(fv, "warmup_steps", 0, cli.MAX_STEPS)
   if fv.sampling not in ("image", "area"):
     raise cli.CommandError(f"--sampling must be image or area, got {fv.sampling!r}")
-  if fv.quantization not in ("noise", "mixed"):
+  if fv.quantization not in config_lib.QUANTIZATIONS:
     raise cli.CommandError(
-        f"--quantization must be noise or mixed, got {fv.quantization!r}")
+        f"--quantization must be {' or '.join(config_lib.QUANTIZATIONS)}, got "
+        f"{fv.quantization!r}")
   if fv.quantization == "mixed" and fv.architecture != "mbt2018-mean":
     raise cli.CommandError("--quantization=mixed needs --architecture=mbt2018-mean "
                            f"(the means it rounds around), got {fv.architecture!r}")

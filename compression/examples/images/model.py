@@ -90,8 +90,7 @@ v1 = tf.compat.v1
 ARCHITECTURES = config_lib.ARCHITECTURES
 TOTAL_STRIDE = config_lib.TOTAL_STRIDE
 KERNEL_SIZE = 5
-# What the synthesis sees of y in training (ImageModel.training_graph).
-QUANTIZATIONS = ("noise", "mixed")
+QUANTIZATIONS = config_lib.QUANTIZATIONS
 # (kernel size, stride) of each stage of the analysis; the synthesis mirrors it.
 STAGES = {
     "bls2017": ((9, 4), (5, 2), (5, 2)),
@@ -474,16 +473,18 @@ class ImageModel:
         tf.reduce_sum(-tf.math.log(l), axis=[1, 2, 3]) for l in likelihoods
     ]) / math.log(2.)
     mse = tf.reduce_mean(tf.math.squared_difference(x, x_hat)) * 255. ** 2
-    out = {"y_tilde": y_tilde} if mean is None else {"y_tilde": y_tilde,
-                                                       "y_mean": mean}
-    return dict(out, **{
+    out = {
         "x_hat": x_hat,
         "bits": bits,
         "bpp": tf.reduce_mean(bits) / num_pixels,
         "mse": mse,
         "aux_loss": eb.losses[0],
         "updates": updates,
-    })
+        "y_tilde": y_tilde,
+    }
+    if mean is not None:
+      out["y_mean"] = mean
+    return out
 
   # -- Coding. ---------------------------------------------------------------------
 
