@@ -115,6 +115,18 @@ def test_training_starts_from_a_shipped_model(exported):
                                checkpoint_every=1, init_from=out, lmbda=.02),
               log=lines.append)
   assert any("initialised" in line for line in lines)
+  # The new run records where it started, so its export counts the steps and
+  # CPU time that made the weights it started from (5 steps, the fixture's record).
+  parent = shipped.training_totals(out)
+  assert parent[0] == 5
+  with open(os.path.join(model_dir, shipped.INIT_FROM_FILE)) as f:
+    origin = json.load(f)
+  assert origin["from"] == os.path.abspath(out) and origin["steps"] == 5
+  steps, cpu_hours = shipped.training_totals(model_dir)
+  assert steps == 1 + 5 and cpu_hours > parent[1]
+  models = util.tmp_dir()
+  shipped.main([model_dir, f"--out={models}"])
+  assert shipped.record(os.path.join(models, "quality_1"))["steps"] == 6
 
 
 def test_derive_integer_is_exact_power_of_two_scaling():

@@ -372,24 +372,40 @@ def export(checkpoint_dir, out_dir, record_fields=None, log=print):
 
 # -- Command line: package trained runs as the shipped models. ----------------------
 
-def _training_record(run_dir):
-  """steps and CPU-hours of a run directory, counting the run it started from
-  (`init_from.json`, written by this module's caller) when there is one."""
+INIT_FROM_FILE = "init_from.json"  # a run's parent: written by train --init_from
+
+
+def training_totals(folder):
+  """(steps, CPU-hours) that made `folder`'s weights, counting every run they
+  started from: a shipped folder's record, or a run directory's train_log.jsonl
+  plus its parent's totals (`init_from.json`, which `train --init_from` writes)."""
+  if os.path.isfile(os.path.join(folder, RECORD_FILE)):
+    fields = record(folder)
+    return int(fields.get("steps", 0)), float(fields.get("cpu_hours", 0.))
   lines = []
-  path = os.path.join(run_dir, "train_log.jsonl")
+  path = os.path.join(folder, "train_log.jsonl")
   if os.path.isfile(path):
     with open(path) as f:
       lines = [json.loads(line) for line in f if line.strip()]
   last = lines[-1] if lines else {}
   steps = int(last.get("step", 0))
   cpu = float(last.get("cpu_seconds", 0.))
-  parent = os.path.join(run_dir, "init_from.json")
+  parent = os.path.join(folder, INIT_FROM_FILE)
   if os.path.isfile(parent):
     with open(parent) as f:
       origin = json.load(f)
     steps += int(origin.get("steps", 0))
     cpu += float(origin.get("cpu_seconds", 0.))
   return steps, cpu / 3600.
+
+
+def write_init_from(run_dir, source):
+  """Records in `run_dir` (a new run started from `source`'s weights) the source
+  and the steps and CPU time that made its weights (`training_totals`)."""
+  steps, cpu_hours = training_totals(source)
+  with open(os.path.join(run_dir, INIT_FROM_FILE), "w") as f:
+    json.dump({"from": os.path.abspath(source), "steps": steps,
+               "cpu_seconds": round(cpu_hours * 3600., 1)}, f, indent=2)
 
 
 def _held_out_figures(rd_csv, folder):
@@ -445,7 +461,7 @@ def main(argv=None):
         parser.error(f"--qualities={args.qualities}: one increasing quality number "
                      f"(from 1) per run, {len(runs)} runs given")
     for quality, run in zip(numbers, runs):
-      steps, cpu_hours = _training_record(run)
+      steps, cpu_hours = training_totals(run)
       export(run, os.path.join(args.out, f"quality_{quality}"),
              {"quality": quality, "steps": steps,
               "cpu_hours": round(cpu_hours, 3), "data": args.data,

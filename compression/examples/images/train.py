@@ -399,6 +399,7 @@ def train(config, log=print):
       else:
         sess.run(init_op)
         if initialize:
+          shipped.write_init_from(config.model_dir, config.init_from)
           log(f"initialised {initialize(sess)} variables from {config.init_from}"
               + (f", widened from N={widening[0]} M={widening[1]} (the same "
                  "function at this step: widen.py)" if widening else ""))
