@@ -9,8 +9,8 @@ resumed, or used by `train --init_from` (ms2020-cc's too) must give exactly what
 the old tf.nn helpers (common/layers.py) computed.
 
 The replaced models of models/legacy/ are decode-only (shipped.py): their weights
-hold no analysis transforms. A file one of them wrote (tests/data/, kept from
-before they were stripped) still decodes, found by its fingerprint; encoding or
+hold no analysis transforms. A file each replaced set wrote (tests/data/, kept
+from before they were replaced) still decodes, found by its fingerprint; encoding or
 `--init_from` with one is refused in one line.
 """
 
@@ -393,13 +393,18 @@ def test_upgrade_maps_only_old_synthesis_names():
 # -- The decode-only legacy models (models/legacy/). -----------------------------
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
-# A 58x45 crop of models/sample.png written with legacy bmshj2018 quality 4 before
-# its encoder-only weights were removed (issue 22), and its decoded pixels.
-GOLDEN = os.path.join(DATA, "legacy_bmshj2018_quality_4")
-GOLDEN_FINGERPRINT = "b5a0e8b13de5b39a"
-# SHA-256 of the decoded y symbols (int32, little-endian): integers, exact on any
-# machine (the integer hyper-synthesis gives the tables), unlike the pixels.
-GOLDEN_SYMBOLS = "836d165ea3f07ca2acc6942225e9ccd2674b1a168c5bed15eac0fdfd9793dafb"
+# 58x45 crops of models/sample.png written with a shipped quality 4 before a newer
+# set replaced it, and their decoded pixels: bmshj2018 (round 4, written before its
+# encoder-only weights were removed) and mbt2018-mean (round 5). Each with its
+# header's fingerprint and the SHA-256 of its decoded y symbols (int32,
+# little-endian): integers, exact on any machine (the integer hyper-synthesis gives
+# the tables), unlike the pixels.
+GOLDEN_FILES = {
+    "bmshj2018": ("legacy_bmshj2018_quality_4", "b5a0e8b13de5b39a",
+                  "836d165ea3f07ca2acc6942225e9ccd2674b1a168c5bed15eac0fdfd9793dafb"),
+    "mbt2018-mean": ("legacy_mbt2018-mean_quality_4", "fcb18713aba33d11",
+                     "8f8a363fab48b87e4001c18d4f7730ef1f27fc74c0997f390ef2c8f64c790dd3"),
+}
 
 
 def _cli(tmp_path, *args):
@@ -418,22 +423,26 @@ def _close(decoded, expected):
   assert np.mean(difference > 0) <= .01
 
 
-def test_a_file_written_with_a_legacy_model_still_decodes(tmp_path):
-  blob = open(GOLDEN + ".cim", "rb").read()
-  expected = data.read_image(GOLDEN + ".png")
+@pytest.mark.parametrize("architecture", sorted(GOLDEN_FILES))
+def test_a_file_written_with_a_legacy_model_still_decodes(tmp_path, architecture):
+  name, fingerprint, symbols_sha256 = GOLDEN_FILES[architecture]
+  golden = os.path.join(DATA, name)
+  blob = open(golden + ".cim", "rb").read()
+  expected = data.read_image(golden + ".png")
   header = container.unpack(blob)
-  assert f"{header.fingerprint:016x}" == GOLDEN_FINGERPRINT
+  assert f"{header.fingerprint:016x}" == fingerprint
   folder = shipped.model_dir_for_fingerprint(header.fingerprint)
   assert os.path.dirname(folder) == os.path.join(shipped.MODELS_DIR, shipped.LEGACY)
+  assert os.path.basename(folder).startswith(architecture + "_quality_")
   assert shipped.decode_only(folder)
   # The command line, no --model_dir: the header's fingerprint finds the model.
-  out = _cli(tmp_path, "decompress", "--threads=1", GOLDEN + ".cim", "old.png")
+  out = _cli(tmp_path, "decompress", "--threads=1", golden + ".cim", "old.png")
   assert out.returncode == 0, out.stderr
   _close(data.read_image(str(tmp_path / "old.png")), expected)
   # The decoder: the symbols exactly.
   decoded = codec.Decoder(folder, threads=1).decompress(blob)
   symbols = np.ascontiguousarray(decoded.y_symbols, "<i4")
-  assert hashlib.sha256(symbols.tobytes()).hexdigest() == GOLDEN_SYMBOLS
+  assert hashlib.sha256(symbols.tobytes()).hexdigest() == symbols_sha256
   _close(decoded.image, expected)
 
 
