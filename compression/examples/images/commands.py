@@ -108,6 +108,11 @@ _TRAIN_FLAGS = [
      "as in the rate term) or mixed (mbt2018-mean: y rounded around its "
      "predicted mean, as the coder codes it, the rounding's gradient passed "
      "straight through; the rate term keeps the noise)."),
+    ("string", "trainable", "all",
+     "What learns: all, or encoder (only the analysis and hyper-analysis "
+     "transforms; needs --init_from a shipped model, whose decoder, entropy "
+     "models and coding tables stay bit for bit, so the exported model has its "
+     "fingerprint and decodes its files)."),
     ("integer", "patchsize", 0,
      "Side of the random square crops; a multiple of the total stride (16 for "
      "bls2017, 64 for the hyperprior models). 0: 256."),
@@ -280,6 +285,13 @@ def _check_train_flags(fv):
   if fv.quantization == "mixed" and fv.architecture != "mbt2018-mean":
     raise cli.CommandError("--quantization=mixed needs --architecture=mbt2018-mean "
                            f"(the means it rounds around), got {fv.architecture!r}")
+  if fv.trainable not in config_lib.TRAINABLES:
+    raise cli.CommandError(
+        f"--trainable must be {' or '.join(config_lib.TRAINABLES)}, got "
+        f"{fv.trainable!r}")
+  if fv.trainable == "encoder" and not fv.init_from:
+    raise cli.CommandError("--trainable=encoder needs --init_from (the shipped "
+                           "model whose decoder it keeps)")
   cli.check_float(fv, "clip_norm", 0)
   cli.check_int(fv, "seed", 0, cli.MAX_SEED)
   _check_threads(fv)
@@ -318,7 +330,7 @@ def _run_train(fv):
       learning_rate=fv.learning_rate, decay_last=fv.decay_last,
       warmup_steps=fv.warmup_steps, final_learning_rate=fv.final_learning_rate,
       init_from=_init_from(fv.init_from), sampling=fv.sampling,
-      quantization=fv.quantization,
+      quantization=fv.quantization, trainable=fv.trainable,
       clip_norm=fv.clip_norm, final_steps=fv.final_steps,
       final_patchsize=fv.final_patchsize, final_batch_size=fv.final_batch_size,
       log_every=fv.log_every, checkpoint_every=fv.checkpoint_every,

@@ -18,6 +18,10 @@ HYPERPRIOR = ("bmshj2018", "mbt2018-mean", "ms2020-cc")
 # What the synthesis sees of y in training (train --quantization; "mixed" rounds
 # around the predicted means, so only mbt2018-mean takes it).
 QUANTIZATIONS = ("noise", "mixed")
+# What learns in training (train --trainable): everything, or only the encoder (the
+# analysis and hyper-analysis; the decoder and its coding tables stay as loaded).
+TRAINABLES = ("all", "encoder")
+ENCODER_SCOPES = ("analysis/", "hyper_analysis/")
 # Pixels per latent position of the coded tensors' deepest one (y for bls2017, z for
 # the hyperprior models): images are padded to multiples of it.
 TOTAL_STRIDE = {"bls2017": 16, "bmshj2018": 64, "mbt2018-mean": 64,

@@ -72,6 +72,7 @@ class TrainConfig:
   init_from: str = ""          # model directory whose weights start a new run
   sampling: str = "image"      # crops: "image" (each image equally) or "area"
   quantization: str = "noise"  # the synthesis input: model_lib.QUANTIZATIONS
+  trainable: str = "all"       # config_lib.TRAINABLES: "encoder" keeps the decoder
   clip_norm: float = 1.        # global gradient norm clip of the main loss; 0: none
   log_every: int = 100
   checkpoint_every: int = 500
@@ -96,6 +97,8 @@ def describe_schedule(config, step=0):
   decay_from = config.num_steps - int(round(config.decay_last * config.num_steps))
   if config.quantization != "noise":
     crops += f", {config.quantization} quantization"
+  if config.trainable == "encoder":
+    crops += ", the encoder only (the decoder kept)"
   rates = f"learning rate {config.learning_rate:g}"
   if config.warmup_steps:
     rates += f" (warm-up over {config.warmup_steps} steps)"
@@ -223,6 +226,26 @@ def _widening(config):
   return old
 
 
+def _check_keeps_decoder(config, widening):
+  """ValueError unless a run with trainable="encoder" can keep its decoder: it
+  starts from a shipped model folder (which holds the coding tables) of this
+  architecture and these sizes."""
+  if not config.init_from or not shipped.is_shipped(config.init_from):
+    raise ValueError("trainable=encoder needs init_from a shipped model folder "
+                     "(quality:N, or a folder with weights.npz), whose decoder and "
+                     f"coding tables it keeps; got {config.init_from!r}")
+  source = config_lib.require(config.init_from)
+  sizes = (config.architecture, config.num_filters, config.latent_filters,
+           config.hyper_filters or config.num_filters)
+  theirs = (source["architecture"], source["num_filters"],
+            source["latent_filters"], config_lib.hyper_width(source))
+  if widening or sizes != theirs:
+    raise ValueError(
+        f"trainable=encoder keeps {config.init_from}'s decoder, so the run must "
+        f"have its architecture and sizes {theirs} (architecture, N, M, H); "
+        f"this run has {sizes}")
+
+
 def _checkpoint_values(checkpoint):
   """{name: array} of a checkpoint's model variables, under today's names."""
   reader = tf.train.load_checkpoint(checkpoint)
@@ -327,9 +350,14 @@ def train(config, log=print):
                      f"{config.architecture!r}")
   config = resolve_defaults(config)
   widening = None
+  if config.trainable not in config_lib.TRAINABLES:
+    raise ValueError(f"trainable must be one of {config_lib.TRAINABLES}, got "
+                     f"{config.trainable!r}")
   if config.init_from:  # before anything is read or written
     shipped.check_encodes(config.init_from, "init_from")
     widening = _widening(config)
+  if config.trainable == "encoder":
+    _check_keeps_decoder(config, widening)
   paths = (data.glob_paths(config.train_glob) if config.train_glob
            else data.default_paths("train"))
   log(f"reading {len(paths)} training photographs ...")
@@ -358,13 +386,20 @@ def train(config, log=print):
         tf.constant(config.learning_rate, tf.float32), [], "learning_rate")
     aux_vars = [v for v in v1.trainable_variables() if "quantiles" in v.name]
     main_vars = [v for v in v1.trainable_variables() if v not in aux_vars]
+    keep_decoder = config.trainable == "encoder"
+    if keep_decoder:  # Neither the decoder nor its tables change (no aux step).
+      main_vars = [v for v in main_vars
+                   if v.op.name.startswith(config_lib.ENCODER_SCOPES)]
+      aux_vars = []
     main_step, skipped = training.clipped_step(
         v1.train.AdamOptimizer(learning_rate), loss, main_vars, global_step,
         config.clip_norm)
-    train_op = tf.group(
-        main_step,
-        v1.train.AdamOptimizer(config.aux_learning_rate).minimize(
-            net["aux_loss"], var_list=aux_vars))
+    train_op = main_step
+    if aux_vars:
+      train_op = tf.group(
+          main_step,
+          v1.train.AdamOptimizer(config.aux_learning_rate).minimize(
+              net["aux_loss"], var_list=aux_vars))
     psnr = 10. * tf.math.log(255. ** 2 / net["mse"]) / math.log(10.)
     summaries = v1.summary.merge([
         v1.summary.scalar("loss", loss), v1.summary.scalar("bpp", net["bpp"]),
@@ -376,7 +411,9 @@ def train(config, log=print):
         v1.summary.image("reconstruction",
                          tf.clip_by_value(net["x_hat"], 0., 1.), max_outputs=2),
     ])
-    update_op = tf.group(*net["updates"])
+    # The coding tables are rebuilt at each checkpoint, unless the decoder is kept:
+    # then they stay --init_from's, bit for bit.
+    update_op = tf.no_op() if keep_decoder else tf.group(*net["updates"])
     saver = training.ResumableSaver([skipped], max_to_keep=3)
     initialize = None
     if config.init_from:
