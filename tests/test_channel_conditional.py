@@ -134,6 +134,36 @@ def test_training_adds_noise_and_rates_it(graph):
   assert all(np.any(v != 0) for v in values)
 
 
+def test_mixed_training_rounds_for_the_slices_and_rates_the_noise():
+  graph = _Graph()  # its own: the mixed call adds a conditional model's variables
+  y, mu, indexes = _inputs(4)
+  with graph.graph.as_default():
+    scale = tf.gather(tf.constant(TABLE, tf.float32), graph.indexes)
+    y_hat, likelihoods = graph.layer(graph.y, graph.mu, scale=scale, training=True,
+                                     quantization="mixed")
+    rate = tf.reduce_sum(-tf.math.log(likelihoods))
+    distortion = tf.reduce_sum(tf.square(y_hat - 1.))
+    to_y = tf.gradients(distortion, graph.y)[0]
+    to_nets = tf.gradients(rate + distortion, graph.layer.variables)
+    graph.sess.run(v1.variables_initializer(graph.layer.conditional.variables))
+  runs = [graph.run((y_hat, likelihoods, to_y, to_nets), y, mu, indexes)
+          for _ in range(2)]
+  evaluated_y_hat, evaluated_likelihoods = graph.run(graph.evaluation, y, mu,
+                                                     indexes)
+  # The slices (means, LRP, y_hat) see what compress codes, so y_hat is the
+  # evaluation's, with no noise; the rate is at y plus noise, new on every run.
+  for run_y_hat, run_likelihoods, run_to_y, run_to_nets in runs:
+    np.testing.assert_allclose(run_y_hat, evaluated_y_hat, atol=1e-5)
+    assert not np.array_equal(run_likelihoods, evaluated_likelihoods)
+    assert np.all((run_likelihoods > 0) & (run_likelihoods <= 1))
+    # The rounding passes y's gradient straight through: the distortion's
+    # gradient reaches y (round alone would give 0), and every net learns.
+    assert np.abs(run_to_y).min() > 0 and np.all(np.isfinite(run_to_y))
+    assert all(np.any(v != 0) and np.all(np.isfinite(v)) for v in run_to_nets)
+  assert not np.array_equal(runs[0][1], runs[1][1])
+  np.testing.assert_array_equal(runs[0][0], runs[1][0])
+
+
 def test_slice_k_sees_only_the_first_slices():
   g = _Graph(max_previous_slices=1)
   y, mu, indexes = _inputs(5)
@@ -242,6 +272,8 @@ def test_bad_inputs_are_one_line_value_errors():
         (lambda: layer(y, y, scale=tf.zeros([2, 8, 8, 4])), "`scale`", "4"),
         (lambda: layer(y, y), "got neither", ""),
         (lambda: layer(y, y, scale=y, training=None), "`training`", "None"),
+        (lambda: layer(y, y, scale=y, quantization="round"), "`quantization`",
+         "'round'"),
         (lambda: layer.compress(y, y, indexes=tf.zeros(SHAPE)), "`indexes`",
          "float32"),
         (lambda: layer.reconstruct(tf.zeros([2, 8, 8]), y), "`symbols`", "(2, 8, 8)"),

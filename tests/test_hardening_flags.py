@@ -103,8 +103,8 @@ def test_other_mnist_flag_ranges(capsys, tmp_path, args, words):
     (["--decay_last=-0.5"], "--decay_last must be in [0, 1]"),
     (["--quantization=round"], "--quantization must be noise or mixed, got 'round'"),
     (["--quantization=mixed", "--architecture=bmshj2018"],
-     "--quantization=mixed needs --architecture=mbt2018-mean (the means it rounds "
-     "around), got 'bmshj2018'"),
+     "--quantization=mixed needs --architecture=mbt2018-mean or ms2020-cc (the "
+     "means it rounds around), got 'bmshj2018'"),
 ])
 def test_image_train_flag_ranges(capsys, tmp_path, args, words):
   line = _error(capsys, image_commands.main, "train", f"--model_dir={tmp_path}/m",

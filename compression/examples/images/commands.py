@@ -105,8 +105,8 @@ _TRAIN_FLAGS = [
      "area (in proportion to its area)."),
     ("string", "quantization", "noise",
      "What the synthesis sees of y while training: noise (y plus uniform noise, "
-     "as in the rate term) or mixed (mbt2018-mean: y rounded around its "
-     "predicted mean, as the coder codes it, the rounding's gradient passed "
+     "as in the rate term) or mixed (mbt2018-mean, ms2020-cc: y rounded around "
+     "its predicted mean, as the coder codes it, the rounding's gradient passed "
      "straight through; the rate term keeps the noise)."),
     ("string", "trainable", "all",
      "What learns: all, or encoder (only the analysis and hyper-analysis "
@@ -282,9 +282,12 @@ def _check_train_flags(fv):
     raise cli.CommandError(
         f"--quantization must be {' or '.join(config_lib.QUANTIZATIONS)}, got "
         f"{fv.quantization!r}")
-  if fv.quantization == "mixed" and fv.architecture != "mbt2018-mean":
-    raise cli.CommandError("--quantization=mixed needs --architecture=mbt2018-mean "
-                           f"(the means it rounds around), got {fv.architecture!r}")
+  if (fv.quantization == "mixed"
+      and fv.architecture not in config_lib.MEAN_ARCHITECTURES):
+    raise cli.CommandError(
+        "--quantization=mixed needs --architecture="
+        f"{' or '.join(config_lib.MEAN_ARCHITECTURES)} (the means it rounds "
+        f"around), got {fv.architecture!r}")
   if fv.trainable not in config_lib.TRAINABLES:
     raise cli.CommandError(
         f"--trainable must be {' or '.join(config_lib.TRAINABLES)}, got "

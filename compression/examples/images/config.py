@@ -16,8 +16,11 @@ ARCHITECTURES = ("bls2017", "bmshj2018", "mbt2018-mean", "ms2020-cc")
 # Architectures with a hyperprior (z, the integer hyper-synthesis).
 HYPERPRIOR = ("bmshj2018", "mbt2018-mean", "ms2020-cc")
 # What the synthesis sees of y in training (train --quantization; "mixed" rounds
-# around the predicted means, so only mbt2018-mean takes it).
+# around the predicted means, so only the architectures of MEAN_ARCHITECTURES take
+# it).
 QUANTIZATIONS = ("noise", "mixed")
+# Architectures that predict y's means (the mean hyper-synthesis).
+MEAN_ARCHITECTURES = ("mbt2018-mean", "ms2020-cc")
 # What learns in training (train --trainable): everything, or only the encoder (the
 # analysis and hyper-analysis; the decoder and its coding tables stay as loaded).
 TRAINABLES = ("all", "encoder")

@@ -373,7 +373,7 @@ class ImageModel:
     self.total_stride = TOTAL_STRIDE[architecture]
     self.stages = STAGES[architecture]
     self.hyperprior = architecture in config_lib.HYPERPRIOR
-    self.predicts_mean = architecture in ("mbt2018-mean", "ms2020-cc")
+    self.predicts_mean = architecture in config_lib.MEAN_ARCHITECTURES
     # ms2020-cc: y's means and reconstruction come from its slices
     # (channel_model.py); encoder-side refinement does not fit it.
     self.channel_conditional = architecture == channel_model.ARCHITECTURE
@@ -425,22 +425,25 @@ class ImageModel:
     estimated rate), "bpp" (scalar, bits per pixel), "mse" (scalar, on [0, 255]),
     "aux_loss", "updates" (the coding-table update ops, a list), "y_tilde" (what
     the synthesis got: float32 [B, H / 16, W / 16, M]) and, for
-    mbt2018-mean, "y_mean" (y's predicted mean, y_tilde's shape).
+    the models that predict means, "y_mean" (y's predicted mean, y_tilde's shape;
+    ms2020-cc: the slices' means).
 
     quantization: what the synthesis sees of y while training. "noise": y plus
     uniform noise, as the rate term (Ballé et al.). "mixed" (models that predict
     means): the rate term keeps the noise, but the synthesis gets y rounded
     around its predicted mean, as the coder will code it, with the rounding's
     gradient passed straight through (Minnen & Singh 2020), so the decoder learns
-    the values it will actually see.
+    the values it will actually see. For ms2020-cc the slices' means are
+    predicted from the rounded earlier slices, and the latent residual
+    prediction and the synthesis get the rounded values too
+    (`ChannelConditional(quantization="mixed")`).
     """
     if quantization not in QUANTIZATIONS:
       raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got "
                        f"{quantization!r}")
-    if quantization == "mixed" and not (self.predicts_mean
-                                        and not self.channel_conditional):
+    if quantization == "mixed" and not self.predicts_mean:
       raise ValueError("quantization 'mixed' needs a model that predicts the means "
-                       f"of y (mbt2018-mean), not {self.architecture}")
+                       f"of y (mbt2018-mean, ms2020-cc), not {self.architecture}")
     num_pixels = tf.cast(tf.reduce_prod(tf.shape(x)[1:3]), tf.float32)
     y = self._analysis(x)
     eb = self._entropy_bottleneck()
@@ -454,8 +457,9 @@ class ImageModel:
       slices = self._slices()
       if slices:
         y_tilde, y_likelihoods = slices(y, self._mean(z_tilde), scale=scale,
-                                        training=training)
+                                        training=training, quantization=quantization)
         gc = slices.conditional
+        mean = gc.mean
       else:
         mean = self._mean(z_tilde)
         gc = self._gaussian(scale, mean=mean)

@@ -54,6 +54,14 @@ v1 = tf.compat.v1
 
 # LRP corrections stay within this many quantization bins: 0.5 tanh(...).
 LRP_BOUND = .5
+# What the slices see of y in training (`__call__(quantization=...)`).
+QUANTIZATIONS = ("noise", "mixed")
+
+
+def _round_straight_through(y, mean):
+  """`round(y - mean) + mean`, float32, whose gradient is 1 for `y` and 0 for
+  `mean` (the rounding passed straight through)."""
+  return y + tf.stop_gradient(tf.round(y - mean) + mean - y)
 
 
 def positive_int(value, what, minimum=1):
@@ -347,7 +355,8 @@ class ChannelConditional(SliceLayout):
 
   # -- Training and evaluation. -------------------------------------------------------
 
-  def __call__(self, y, mu_hyper, scale=None, indexes=None, training=True):
+  def __call__(self, y, mu_hyper, scale=None, indexes=None, training=True,
+               quantization="noise"):
     """Quantizes `y` slice by slice; returns `(y_hat, likelihoods)`.
 
     Args:
@@ -357,9 +366,16 @@ class ChannelConditional(SliceLayout):
         `IntegerHyperSynthesis.scales(z_tilde)`), or None with `indexes`.
       indexes: optional integer `[B, h, w, M]`, table indexes (the scales are then
         the table entries unless `scale` is given).
-      training: Python bool. True: `q = y + u`, `u` uniform in [-.5, .5) (the
-        conditional models' "noise"), the previous slices entering the nets
-        noisy. False: `q = round(y - mean) + mean` (what `compress` codes).
+      training: Python bool. True: as `quantization` says. False: `q =
+        round(y - mean) + mean` (what `compress` codes).
+      quantization: with `training`, one of `QUANTIZATIONS`. "noise": `q = y +
+        u`, `u` uniform in [-.5, .5) (the conditional models' "noise"), for the
+        rate and for everything after it (the nets of the later slices, the LRP,
+        `y_hat`). "mixed" (Minnen & Singh 2020): the rate is still taken at `y +
+        u`, but the slices see `q = round(y - mean) + mean`, the values the coder
+        will code, with the rounding's gradient passed straight through to `y`;
+        so the slice nets and whatever decodes `y_hat` learn on the values they
+        will get.
 
     Returns:
       y_hat: float32 `[B, h, w, M]`, `q` plus the LRP correction (feed it to the
@@ -370,18 +386,26 @@ class ChannelConditional(SliceLayout):
     if not isinstance(training, bool):
       raise ValueError(f"{self._name}: `training` must be a Python bool, got "
                        f"{training!r}.")
+    if quantization not in QUANTIZATIONS:
+      raise ValueError(f"{self._name}: `quantization` must be one of "
+                       f"{QUANTIZATIONS}, got {quantization!r}.")
     y = self._latent(y, "y")
     mu_hyper = self._latent(mu_hyper, "mu_hyper")
-    if training:
-      noisy = y + tf.random.uniform(tf.shape(y), -.5, .5, dtype=tf.float32)
-      quantize = lambda k, mean: self._slice(noisy, k)
-    else:
+    rated = None    # the values the rate is taken at, if not the slices' q
+    if not training:
       quantize = lambda k, mean: tf.round(self._slice(y, k) - mean) + mean
+    else:
+      noisy = y + tf.random.uniform(tf.shape(y), -.5, .5, dtype=tf.float32)
+      if quantization == "noise":
+        quantize = lambda k, mean: self._slice(noisy, k)
+      else:
+        rated = noisy
+        quantize = lambda k, mean: _round_straight_through(self._slice(y, k), mean)
     y_hat, q, means = self._slices(mu_hyper, quantize)
     gc = self._make_conditional(scale, indexes, means)
     gc.build(y.shape)
     self._conditional = gc
-    return y_hat, gc.likelihood(q)
+    return y_hat, gc.likelihood(q if rated is None else rated)
 
   # -- Coding. ------------------------------------------------------------------------
 
